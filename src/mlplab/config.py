@@ -1,0 +1,188 @@
+"""Typed experiment configs: dataclasses whose fields carry their own bounds and help.
+
+Constructors store, `validate` checks (as in scikit-learn: `fit` validates). `parse_overrides`
+turns `key=value` strings into typed values and reports bad ones as one line naming the key,
+the value and what is allowed.
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+import types
+import typing
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import yaml
+
+from mlplab.errors import UserError
+
+
+def param(default: Any, help: str = "", *, min: float | None = None, max: float | None = None,
+          min_exclusive: bool = False, item_min: float | None = None, nonempty: bool = False):
+    """A config field with a default, a help text and bounds that `validate` enforces."""
+    meta = {"help": help, "min": min, "max": max, "min_exclusive": min_exclusive,
+            "item_min": item_min, "nonempty": nonempty}
+    if isinstance(default, (list, dict)):
+        return field(default_factory=lambda d=default: type(d)(d), metadata=meta)
+    return field(default=default, metadata=meta)
+
+
+@dataclass
+class BaseConfig:
+    """Keys every experiment shares."""
+
+    dataset: str = param("digits", "registered dataset name (see `mlplab list`)")
+    data_dir: str = param("", "dataset folder; empty = $MLPLAB_DATA, then the per-user cache")
+    seed: int = param(0, "seed for every random choice (same seed, same numbers on CPU)", min=0)
+    device: Literal["auto", "cpu", "cuda"] = param("auto", "where tensors live")
+
+    def validate(self) -> None:
+        """Check every field against its type and bounds; raise UserError naming the key."""
+        hints = typing.get_type_hints(type(self))
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            _check_type(f.name, value, hints[f.name])
+            _check_bounds(f.name, value, f.metadata)
+        self.check()
+
+    def check(self) -> None:
+        """Cross-field checks of a subclass (override)."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+def describe_type(tp: Any) -> str:
+    origin = typing.get_origin(tp)
+    if origin is Literal:
+        return "one of " + ", ".join(str(a) for a in typing.get_args(tp))
+    if origin in (list, tuple):
+        (inner, *_) = typing.get_args(tp) or (Any,)
+        return f"a list of {describe_type(inner)}"
+    if origin in (typing.Union, types.UnionType):
+        return " or ".join(describe_type(a) for a in typing.get_args(tp))
+    if tp is type(None):
+        return "none"
+    return {int: "an integer", float: "a number", str: "text", bool: "true or false"}.get(
+        tp, getattr(tp, "__name__", str(tp)))
+
+
+def _matches(value: Any, tp: Any) -> bool:
+    origin = typing.get_origin(tp)
+    if tp is Any:
+        return True
+    if origin is Literal:
+        return value in typing.get_args(tp)
+    if origin in (typing.Union, types.UnionType):
+        return any(_matches(value, a) for a in typing.get_args(tp))
+    if origin in (list, tuple):
+        args = typing.get_args(tp)
+        return isinstance(value, (list, tuple)) and all(_matches(v, args[0]) for v in value)
+    if tp is float:
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if tp is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if tp is type(None):
+        return value is None
+    return isinstance(value, tp)
+
+
+def _check_type(name: str, value: Any, tp: Any) -> None:
+    if not _matches(value, tp):
+        raise UserError(f"config key {name!r}: {value!r} is not {describe_type(tp)}")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise UserError(f"config key {name!r}: {value!r} is not a finite number")
+
+
+def _check_bounds(name: str, value: Any, meta: typing.Mapping[str, Any]) -> None:
+    lo, hi = meta.get("min"), meta.get("max")
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if lo is not None and (value <= lo if meta.get("min_exclusive") else value < lo):
+            op = ">" if meta.get("min_exclusive") else ">="
+            raise UserError(f"config key {name!r}: {value!r} is out of range; it must be {op} {lo}"
+                            + (f" and <= {hi}" if hi is not None else ""))
+        if hi is not None and value > hi:
+            raise UserError(f"config key {name!r}: {value!r} is out of range; it must be <= {hi}")
+    if isinstance(value, (list, tuple)):
+        if meta.get("nonempty") and not value:
+            raise UserError(f"config key {name!r}: the list is empty; give at least one value, "
+                            f"e.g. {name}=[128,64]")
+        item_min = meta.get("item_min")
+        if item_min is not None:
+            bad = [v for v in value if isinstance(v, (int, float)) and v < item_min]
+            if bad:
+                raise UserError(f"config key {name!r}: {bad[0]!r} in {list(value)!r} is out of range; "
+                                f"every value must be >= {item_min}")
+
+
+def parse_value(name: str, text: str, tp: Any) -> Any:
+    """Turn the text of `key=text` into a value of type `tp` (YAML syntax: 1e-3, [1,2], true)."""
+    origin = typing.get_origin(tp)
+    wants_text = tp is str or (origin is Literal and all(isinstance(a, str) for a in typing.get_args(tp)))
+    if wants_text:
+        return text
+    try:
+        value = yaml.safe_load(text) if text.strip() else ""
+    except yaml.YAMLError:
+        raise UserError(f"config key {name!r}: cannot read {text!r} as {describe_type(tp)}") from None
+    if _accepts_float(tp) and isinstance(value, str):
+        try:
+            value = float(value)  # YAML reads "1e-3" as text
+        except ValueError:
+            pass
+    if _accepts_float(tp) and isinstance(value, int) and not isinstance(value, bool) and not _accepts_int(tp):
+        value = float(value)
+    if origin in (list, tuple) and isinstance(value, (int, float)) and not isinstance(value, bool):
+        value = [value]
+    if origin in (list, tuple) and isinstance(value, list):
+        (inner,) = typing.get_args(tp)[:1] or (Any,)
+        if inner is float:
+            value = [float(v) if isinstance(v, int) and not isinstance(v, bool) else v for v in value]
+    return value
+
+
+def _accepts_float(tp: Any) -> bool:
+    if tp is float:
+        return True
+    return typing.get_origin(tp) in (typing.Union, types.UnionType) and float in typing.get_args(tp)
+
+
+def _accepts_int(tp: Any) -> bool:
+    if tp is int:
+        return True
+    return typing.get_origin(tp) in (typing.Union, types.UnionType) and int in typing.get_args(tp)
+
+
+def parse_overrides(cls: type[BaseConfig], items: list[str], base: dict[str, Any] | None = None) -> BaseConfig:
+    """Build `cls` from `base` values and `key=value` strings, then validate it."""
+    hints = typing.get_type_hints(cls)
+    names = [f.name for f in dataclasses.fields(cls)]
+    values: dict[str, Any] = {}
+    for key, value in (base or {}).items():
+        if key in names:
+            values[key] = value
+    for item in items:
+        if "=" not in item:
+            raise UserError(f"expected key=value, got {item!r}; for example epochs=5")
+        key, text = item.split("=", 1)
+        key = key.strip().replace("-", "_")
+        if key not in names:
+            from difflib import get_close_matches
+            hint = get_close_matches(key, names, n=1)
+            did = f" (did you mean {hint[0]!r}?)" if hint else ""
+            raise UserError(f"unknown config key {key!r}{did}; this experiment takes: {', '.join(names)}")
+        values[key] = parse_value(key, text, hints[key])
+    cfg = cls(**values)
+    cfg.validate()
+    return cfg
+
+
+def config_help(cls: type[BaseConfig]) -> list[tuple[str, str, Any, str]]:
+    """(key, type, default, help) for every field, for `mlplab list EXPERIMENT`."""
+    hints = typing.get_type_hints(cls)
+    rows = []
+    for f in dataclasses.fields(cls):
+        default = f.default if f.default is not dataclasses.MISSING else f.default_factory()
+        rows.append((f.name, describe_type(hints[f.name]), default, f.metadata.get("help", "")))
+    return rows

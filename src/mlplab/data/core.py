@@ -1,0 +1,179 @@
+"""Datasets as resident tensors: splits, class names, shape and the normalisation with its inverse."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Callable, Literal
+
+import torch
+
+from mlplab.errors import UserError
+from mlplab.registry import Registry
+
+NormKind = Literal["standard", "minus_one_one", "unit"]
+
+
+@dataclass(frozen=True)
+class Normalization:
+    """x_model = (x_pixels - mean) / std, per channel; pixels live in [0, 1]."""
+
+    kind: str
+    mean: tuple[float, ...]
+    std: tuple[float, ...]
+
+    def _stats(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        shape = (-1,) + (1,) * (x.dim() - 2) if x.dim() > 2 else (-1,)
+        mean = torch.tensor(self.mean, dtype=x.dtype, device=x.device).view(shape)
+        std = torch.tensor(self.std, dtype=x.dtype, device=x.device).view(shape)
+        return mean, std
+
+    def apply(self, pixels: torch.Tensor) -> torch.Tensor:
+        """Pixels -> model input."""
+        mean, std = self._stats(pixels)
+        return (pixels - mean) / std
+
+    def invert(self, x: torch.Tensor) -> torch.Tensor:
+        """Model input -> pixels."""
+        mean, std = self._stats(x)
+        return x * std + mean
+
+    @staticmethod
+    def fit(kind: str, pixels: torch.Tensor) -> "Normalization":
+        """Statistics from the training pixels (N, C, H, W) or features (N, D)."""
+        channels = pixels.shape[1]
+        if kind == "unit":
+            return Normalization(kind, (0.0,) * channels, (1.0,) * channels)
+        if kind == "minus_one_one":  # [0, 1] -> [-1, 1]
+            return Normalization(kind, (0.5,) * channels, (0.5,) * channels)
+        if kind == "standard":
+            dims = [0] + list(range(2, pixels.dim()))
+            mean = pixels.double().mean(dim=dims)
+            std = pixels.double().std(dim=dims).clamp_min(1e-8)
+            return Normalization(kind, tuple(mean.tolist()), tuple(std.tolist()))
+        raise UserError(f"unknown normalisation {kind!r}; choose standard, minus_one_one or unit")
+
+
+@dataclass
+class Split:
+    x: torch.Tensor  # (N, C, H, W) images or (N, D) features, normalised
+    y: torch.Tensor  # (N,) int64 labels
+
+    def __len__(self) -> int:
+        return len(self.y)
+
+    def to(self, device: torch.device | str) -> "Split":
+        return Split(self.x.to(device), self.y.to(device))
+
+    def subset(self, n: int) -> "Split":
+        return Split(self.x[:n], self.y[:n])
+
+
+@dataclass
+class Dataset:
+    """Train / validation / test splits held in memory, normalised, on one device."""
+
+    name: str
+    train: Split
+    val: Split
+    test: Split
+    classes: list[str]
+    input_shape: tuple[int, ...]  # per example, e.g. (1, 28, 28) or (2,)
+    normalization: Normalization
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.classes)
+
+    @property
+    def is_image(self) -> bool:
+        return len(self.input_shape) == 3
+
+    @property
+    def num_features(self) -> int:
+        n = 1
+        for s in self.input_shape:
+            n *= s
+        return n
+
+    def to_pixels(self, x: torch.Tensor) -> torch.Tensor:
+        return self.normalization.invert(x)
+
+    def from_pixels(self, pixels: torch.Tensor) -> torch.Tensor:
+        return self.normalization.apply(pixels)
+
+    def to(self, device: torch.device | str) -> "Dataset":
+        return replace(self, train=self.train.to(device), val=self.val.to(device), test=self.test.to(device))
+
+
+@dataclass
+class RawData:
+    """What a loader returns: pixels in [0, 1] (float32) and labels, before splitting."""
+
+    x_train: torch.Tensor
+    y_train: torch.Tensor
+    x_test: torch.Tensor
+    y_test: torch.Tensor
+    classes: list[str]
+    default_val: int  # validation examples taken from the training set
+
+
+Loader = Callable[[Path, bool], RawData]
+DATASETS: Registry[Loader] = Registry("dataset")
+
+
+def register_dataset(name: str):
+    """Decorator: `@register_dataset("mnist") def load(root: Path, download: bool) -> RawData`."""
+    return DATASETS.register(name)
+
+
+def default_data_dir() -> Path:
+    """$MLPLAB_DATA, else the per-user cache folder."""
+    env = os.environ.get("MLPLAB_DATA")
+    if env:
+        return Path(env).expanduser()
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "mlplab" / "data"
+
+
+def load_dataset(name: str, *, data_dir: str | os.PathLike | None = None, device: str | torch.device = "cpu",
+                 seed: int = 0, val_size: int | None = None, normalization: NormKind = "standard",
+                 image_size: int = 0, download: bool = True) -> Dataset:
+    """Load a registered dataset as resident tensors.
+
+    The validation split is drawn from the training set with `seed` (reproducible); normalisation
+    statistics come from the remaining training examples only. `image_size` > 0 resizes images
+    (bilinear) to that side, e.g. 28 for the 8x8 digits.
+    """
+    loader = DATASETS.get(name)
+    root = Path(data_dir).expanduser() if data_dir else default_data_dir()
+    raw = loader(root, download)
+    x_train, x_test = raw.x_train, raw.x_test
+    if image_size:
+        if x_train.dim() != 4:
+            raise UserError(f"dataset {name!r} has no images, so image_size={image_size} cannot apply; "
+                            "leave image_size=0")
+        x_train, x_test = _resize(x_train, image_size), _resize(x_test, image_size)
+    n_val = raw.default_val if val_size is None else val_size
+    if not 0 <= n_val < len(x_train):
+        raise UserError(f"val_size={n_val} must be in 0..{len(x_train) - 1} for dataset {name!r}")
+    gen = torch.Generator().manual_seed(seed)
+    perm = torch.randperm(len(x_train), generator=gen)
+    val_idx, train_idx = perm[:n_val].sort().values, perm[n_val:].sort().values
+    norm = Normalization.fit(normalization, x_train[train_idx])
+    ds = Dataset(
+        name=name,
+        train=Split(norm.apply(x_train[train_idx]), raw.y_train[train_idx]),
+        val=Split(norm.apply(x_train[val_idx]), raw.y_train[val_idx]),
+        test=Split(norm.apply(x_test), raw.y_test),
+        classes=list(raw.classes),
+        input_shape=tuple(x_train.shape[1:]),
+        normalization=norm,
+    )
+    return ds.to(device)
+
+
+def _resize(x: torch.Tensor, side: int) -> torch.Tensor:
+    if side < 1:
+        raise UserError(f"image_size={side} must be a positive side length")
+    return torch.nn.functional.interpolate(x, size=(side, side), mode="bilinear", align_corners=False).clamp(0, 1)

@@ -1,0 +1,176 @@
+"""MNIST, Fashion-MNIST, KMNIST and CIFAR-10 through torchvision, checked by us before use.
+
+Online, a missing dataset is downloaded into the data folder by torchvision; offline, the files are
+read with `download=False`. Either way our own checks run first (see idx.py), and the tensors are
+taken whole from the torchvision dataset object: no per-sample PIL transforms.
+"""
+from __future__ import annotations
+
+import pickle
+import socket
+from pathlib import Path
+
+import numpy as np
+import torch
+import torchvision
+
+from mlplab.data.core import RawData, register_dataset
+from mlplab.data.idx import IMAGES_MAGIC, LABELS_MAGIC, check_idx, md5
+from mlplab.errors import UserError
+
+# MD5 of the uncompressed files (torchvision only knows the MD5 of the .gz archives).
+KNOWN_MD5 = {
+    "MNIST": {
+        "train-images-idx3-ubyte": "6bbc9ace898e44ae57da46a324031adb",
+        "train-labels-idx1-ubyte": "a25bea736e30d166cdddb491f175f624",
+        "t10k-images-idx3-ubyte": "2646ac647ad5339dbf082846283269ea",
+        "t10k-labels-idx1-ubyte": "27ae3e4e09519cfbb04c329615203637",
+    },
+    "FashionMNIST": {
+        "train-images-idx3-ubyte": "f4a8712d7a061bf5bd6d2ca38dc4d50a",
+        "train-labels-idx1-ubyte": "9018921c3c673c538a1fc5bad174d6f9",
+        "t10k-images-idx3-ubyte": "8181f5470baa50b63fa0f6fddb340f0a",
+        "t10k-labels-idx1-ubyte": "15d484375f8d13e6eb1aabb0c3f46965",
+    },
+    "KMNIST": {},
+}
+IDX_FILES = {  # name -> (magic, count, item shape)
+    "train-images-idx3-ubyte": (IMAGES_MAGIC, 60000, (28, 28)),
+    "train-labels-idx1-ubyte": (LABELS_MAGIC, 60000, ()),
+    "t10k-images-idx3-ubyte": (IMAGES_MAGIC, 10000, (28, 28)),
+    "t10k-labels-idx1-ubyte": (LABELS_MAGIC, 10000, ()),
+}
+DOWNLOAD_TIMEOUT_S = 30
+
+
+def _download(fetch, what: str, expected: str) -> None:
+    """Run a torchvision download; any network failure becomes one clear line."""
+    old = socket.getdefaulttimeout()
+    socket.setdefaulttimeout(DOWNLOAD_TIMEOUT_S)
+    try:
+        fetch()
+    except Exception as exc:  # urllib, SSL, HTTP and checksum errors all mean: not available
+        reason = str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__
+        raise UserError(f"{what} is not in the data folder and could not be downloaded ({reason}); "
+                        f"expected {expected}; copy the files there or set data_dir / $MLPLAB_DATA") from None
+    finally:
+        socket.setdefaulttimeout(old)
+
+
+def load_mnist_family(cls: type[torchvision.datasets.MNIST], root: Path, download: bool) -> RawData:
+    """Check, (download,) and load one of torchvision's MNIST-format datasets."""
+    folder = root / cls.__name__ / "raw"
+    names = list(IDX_FILES)
+    expected = f"{', '.join(names)} in {folder}"
+    fix = (f"delete it and run again online to re-download, or copy a good file from another machine "
+           f"(expected: {expected})")
+    missing = [n for n in names if not (folder / n).is_file()]
+    if missing and download:
+        _download(lambda: cls(str(root), train=True, download=True) and cls(str(root), train=False, download=True),
+                  f"dataset {cls.__name__} ({', '.join(missing)})", expected)
+        missing = [n for n in names if not (folder / n).is_file()]
+    if missing:
+        raise UserError(f"dataset {cls.__name__} is missing {', '.join(missing)}; expected {expected} "
+                        f"(torchvision layout); run once online, or set data_dir / $MLPLAB_DATA to a folder "
+                        f"holding {cls.__name__}/raw/")
+    known = KNOWN_MD5.get(cls.__name__, {})
+    for name, (magic, count, shape) in IDX_FILES.items():
+        check_idx(folder / name, magic=magic, count=count, item_shape=shape, expected_md5=known.get(name), fix=fix)
+    train = cls(str(root), train=True, download=False)
+    test = cls(str(root), train=False, download=False)
+    return RawData(
+        x_train=train.data.unsqueeze(1).float().div_(255),  # (60000, 1, 28, 28) in [0, 1]
+        y_train=train.targets.long(),
+        x_test=test.data.unsqueeze(1).float().div_(255),
+        y_test=test.targets.long(),
+        classes=[str(c).split(" - ")[-1] for c in train.classes],
+        default_val=5000,
+    )
+
+
+@register_dataset("mnist")
+def load_mnist(root: Path, download: bool) -> RawData:
+    return load_mnist_family(torchvision.datasets.MNIST, root, download)
+
+
+@register_dataset("fashion-mnist")
+def load_fashion_mnist(root: Path, download: bool) -> RawData:
+    return load_mnist_family(torchvision.datasets.FashionMNIST, root, download)
+
+
+@register_dataset("kmnist")
+def load_kmnist(root: Path, download: bool) -> RawData:
+    return load_mnist_family(torchvision.datasets.KMNIST, root, download)
+
+
+# ---- CIFAR-10 -------------------------------------------------------------------------------
+CIFAR_FOLDER = "cifar-10-batches-py"
+CIFAR_TRAIN = [f"data_batch_{i}" for i in range(1, 6)]
+CIFAR_TEST = ["test_batch"]
+CIFAR_CLASSES = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]
+
+
+def cifar_known_md5() -> dict[str, str]:
+    """The MD5 of each real batch file, as torchvision publishes it."""
+    ds = torchvision.datasets.CIFAR10
+    return {name: digest for name, digest in ds.train_list + ds.test_list}
+
+
+def read_cifar_batch(path: Path, fix: str) -> tuple[np.ndarray, np.ndarray]:
+    """One pickled batch: dict with `data` uint8 (N, 3072) and `labels` (N,) in 0..9."""
+    if not path.is_file():
+        raise UserError(f"missing file {path}; {fix}")
+    try:
+        with open(path, "rb") as fh:
+            entry = pickle.load(fh, encoding="latin1")
+    except Exception:
+        raise UserError(f"{path} is truncated or not a CIFAR-10 batch (cannot unpickle it); {fix}") from None
+    if not isinstance(entry, dict) or "data" not in entry or not ("labels" in entry or "fine_labels" in entry):
+        raise UserError(f"{path} is not a CIFAR-10 batch (no 'data' and 'labels'); {fix}")
+    data = np.asarray(entry["data"])
+    labels = np.asarray(entry.get("labels", entry.get("fine_labels")))
+    if data.dtype != np.uint8 or data.ndim != 2 or data.shape[1] != 3072 or labels.shape != (data.shape[0],):
+        raise UserError(f"{path} holds data {data.dtype} {data.shape} and {labels.shape} labels; "
+                        f"expected uint8 (N, 3072) and N labels; {fix}")
+    if labels.size and (labels.min() < 0 or labels.max() > 9):
+        raise UserError(f"{path} has labels outside 0..9; {fix}")
+    return data, labels
+
+
+def read_cifar10(folder: Path, *, known_md5: dict[str, str] | None) -> RawData:
+    """Read CIFAR-10's python batches from `folder`.
+
+    `known_md5` maps file name to MD5; the registered loader always passes torchvision's published
+    sums, so real data is verified on every load. Tests pass None to read small files they write
+    in the same format (which by construction cannot match the real sums).
+    """
+    fix = f"delete {folder} and run again online to re-download it, or copy good files there"
+    parts: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    for name in CIFAR_TRAIN + CIFAR_TEST:
+        path = folder / name
+        parts[name] = read_cifar_batch(path, fix)
+        if known_md5 is not None and md5(path) != known_md5[name]:
+            raise UserError(f"{path} is corrupted or not the real CIFAR-10 file (MD5 does not match "
+                            f"{known_md5[name]}); {fix}")
+
+    def stack(names: list[str]) -> tuple[torch.Tensor, torch.Tensor]:
+        x = np.concatenate([parts[n][0] for n in names]).reshape(-1, 3, 32, 32)
+        y = np.concatenate([parts[n][1] for n in names])
+        return torch.from_numpy(x).float().div_(255), torch.from_numpy(y.astype(np.int64))
+
+    x_train, y_train = stack(CIFAR_TRAIN)
+    x_test, y_test = stack(CIFAR_TEST)
+    return RawData(x_train, y_train, x_test, y_test, list(CIFAR_CLASSES), default_val=min(5000, len(x_train) // 10))
+
+
+@register_dataset("cifar10")
+def load_cifar10(root: Path, download: bool) -> RawData:
+    folder = root / CIFAR_FOLDER
+    expected = f"{', '.join(CIFAR_TRAIN + CIFAR_TEST)} in {folder}"
+    if not folder.is_dir() and download:
+        _download(lambda: torchvision.datasets.CIFAR10(str(root), train=True, download=True),
+                  "dataset CIFAR-10", expected)
+    if not folder.is_dir():
+        raise UserError(f"dataset CIFAR-10 is missing; expected {expected} (torchvision layout); run once "
+                        "online, or set data_dir / $MLPLAB_DATA to a folder holding cifar-10-batches-py/")
+    return read_cifar10(folder, known_md5=cifar_known_md5())

@@ -1,0 +1,83 @@
+"""Configurable MLPs. Each model owns its loss: `loss(batch) -> {"loss": ..., other scalars}`."""
+from __future__ import annotations
+
+from collections import OrderedDict
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from mlplab.errors import UserError
+
+ACTIVATIONS = {
+    "relu": nn.ReLU,
+    "leaky_relu": lambda: nn.LeakyReLU(0.01),
+    "tanh": nn.Tanh,
+    "sigmoid": nn.Sigmoid,
+    "gelu": nn.GELU,
+    "elu": nn.ELU,
+}
+NORMS = {"none": None, "batch": nn.BatchNorm1d, "layer": nn.LayerNorm}
+
+
+def mlp_layers(in_features: int, hidden: list[int], out_features: int, *, activation: str = "relu",
+               dropout: float = 0.0, norm: str = "none", input_dropout: float = 0.0) -> nn.Sequential:
+    """flatten -> [fc_i -> norm_i -> act_i -> drop_i] * len(hidden) -> out, with stable names for hooks."""
+    if activation not in ACTIVATIONS:
+        raise UserError(f"unknown activation {activation!r}; choose one of: {', '.join(ACTIVATIONS)}")
+    if norm not in NORMS:
+        raise UserError(f"unknown norm {norm!r}; choose one of: {', '.join(NORMS)}")
+    if not hidden or any(h < 1 for h in hidden):
+        raise UserError(f"hidden={hidden} must be a non-empty list of positive sizes, e.g. hidden=[256,128]")
+    layers: list[tuple[str, nn.Module]] = [("flatten", nn.Flatten())]
+    if input_dropout > 0:
+        layers.append(("drop0", nn.Dropout(input_dropout)))
+    width = in_features
+    for i, h in enumerate(hidden, start=1):
+        layers.append((f"fc{i}", nn.Linear(width, h)))
+        if NORMS[norm] is not None:
+            layers.append((f"norm{i}", NORMS[norm](h)))
+        layers.append((f"act{i}", ACTIVATIONS[activation]()))
+        if dropout > 0:
+            layers.append((f"drop{i}", nn.Dropout(dropout)))
+        width = h
+    layers.append(("out", nn.Linear(width, out_features)))
+    return nn.Sequential(OrderedDict(layers))
+
+
+class MLPClassifier(nn.Module):
+    """An MLP over flattened inputs whose loss is cross-entropy on the logits."""
+
+    def __init__(self, in_features: int, hidden: list[int], num_classes: int, activation: str = "relu",
+                 dropout: float = 0.0, norm: str = "none", input_dropout: float = 0.0):
+        super().__init__()
+        self.spec = {"class": "MLPClassifier", "in_features": in_features, "hidden": list(hidden),
+                     "num_classes": num_classes, "activation": activation, "dropout": dropout, "norm": norm,
+                     "input_dropout": input_dropout}
+        self.net = mlp_layers(in_features, hidden, num_classes, activation=activation, dropout=dropout,
+                              norm=norm, input_dropout=input_dropout)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x)  # (B, num_classes) logits
+
+    def loss(self, batch: tuple[torch.Tensor, torch.Tensor]) -> dict[str, torch.Tensor]:
+        x, y = batch
+        logits = self(x)
+        return {"loss": F.cross_entropy(logits, y), "accuracy": (logits.argmax(1) == y).float().mean()}
+
+    def hidden_layer_names(self) -> list[str]:
+        """Names of the modules whose outputs are the hidden representations (after activation)."""
+        return [name for name, _ in self.net.named_children() if name.startswith("act")]
+
+
+MODEL_CLASSES: dict[str, type[nn.Module]] = {"MLPClassifier": MLPClassifier}
+
+
+def build_model(spec: dict[str, Any]) -> nn.Module:
+    """Rebuild a model from the `spec` stored in its checkpoint."""
+    kwargs = {k: v for k, v in spec.items() if k != "class"}
+    cls = MODEL_CLASSES.get(spec.get("class", ""))
+    if cls is None:
+        raise UserError(f"checkpoint describes an unknown model class {spec.get('class')!r}")
+    return cls(**kwargs)

@@ -1,0 +1,36 @@
+"""Figures, animations and HTML, made from run folders only (never trains).
+
+Each experiment registers a figure builder `@register_figures("name") def build(run: Run) -> None`
+in a module of this package; `build_report` runs it and then writes report.html.
+"""
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from pathlib import Path
+from typing import Callable
+
+from mlplab.registry import Registry
+from mlplab.runs import Run
+
+FIGURES: Registry[Callable[[Run], None]] = Registry("figure builder")
+
+
+def register_figures(experiment: str):
+    return FIGURES.register(experiment)
+
+
+def _discover() -> None:
+    for info in pkgutil.iter_modules([str(Path(__file__).parent)]):
+        if info.name not in ("plots", "html"):
+            importlib.import_module(f"mlplab.report.{info.name}")
+
+
+def build_report(run: Run) -> Path:
+    """(Re)make the run's figures from its files, then report.html; return the report's path."""
+    from mlplab.report.html import write_html
+
+    _discover()
+    if run.experiment in FIGURES:
+        FIGURES.get(run.experiment)(run)
+    return write_html(run)
