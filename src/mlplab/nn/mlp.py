@@ -9,6 +9,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from mlplab.errors import UserError
+from mlplab.registry import Registry
 
 ACTIVATIONS = {
     "relu": nn.ReLU,
@@ -71,13 +72,16 @@ class MLPClassifier(nn.Module):
         return [name for name, _ in self.net.named_children() if name.startswith("act")]
 
 
-MODEL_CLASSES: dict[str, type[nn.Module]] = {"MLPClassifier": MLPClassifier}
+MODEL_CLASSES: Registry[type[nn.Module]] = Registry("model class")
+MODEL_CLASSES.register("MLPClassifier")(MLPClassifier)
+
+
+def register_model(name: str):
+    """Decorator for model classes that set `self.spec = {"class": name, **constructor kwargs}`."""
+    return MODEL_CLASSES.register(name)
 
 
 def build_model(spec: dict[str, Any]) -> nn.Module:
     """Rebuild a model from the `spec` stored in its checkpoint."""
     kwargs = {k: v for k, v in spec.items() if k != "class"}
-    cls = MODEL_CLASSES.get(spec.get("class", ""))
-    if cls is None:
-        raise UserError(f"checkpoint describes an unknown model class {spec.get('class')!r}")
-    return cls(**kwargs)
+    return MODEL_CLASSES.get(str(spec.get("class", "")))(**kwargs)

@@ -1,0 +1,1 @@
+"""Analysis: PCA, metrics, activation hooks, judge models."""
