@@ -1,0 +1,73 @@
+"""MLP autoencoders on pixels in [0, 1]: a sigmoid output that can reach that range, MSE loss,
+optional L1 penalty on the code (sparse AE) and optional input corruption (denoising AE)."""
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from mlplab.data.noise import gaussian_noise, salt_and_pepper
+from mlplab.nn.mlp import ACTIVATIONS, register_model
+
+NOISES = ("none", "gaussian", "salt_pepper")
+
+
+def _stack(sizes: list[int], activation: str, last_activation: nn.Module | None) -> nn.Sequential:
+    layers: list[nn.Module] = []
+    for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
+        layers.append(nn.Linear(a, b))
+        last = i == len(sizes) - 2
+        if not last:
+            layers.append(ACTIVATIONS[activation]())
+        elif last_activation is not None:
+            layers.append(last_activation)
+    return nn.Sequential(*layers)
+
+
+@register_model("MLPAutoencoder")
+class MLPAutoencoder(nn.Module):
+    """in -> encoder[...] -> code -> decoder[...] -> in; the code layer's activation is `code_activation`."""
+
+    def __init__(self, in_features: int, encoder: list[int], code: int, decoder: list[int],
+                 activation: str = "relu", code_activation: str = "none", l1: float = 0.0,
+                 noise: str = "none", noise_level: float = 0.0):
+        super().__init__()
+        if noise not in NOISES:
+            raise ValueError(f"noise={noise!r} must be one of {NOISES}")
+        self.spec = {"class": "MLPAutoencoder", "in_features": in_features, "encoder": list(encoder),
+                     "code": code, "decoder": list(decoder), "activation": activation,
+                     "code_activation": code_activation, "l1": l1, "noise": noise, "noise_level": noise_level}
+        code_act = None if code_activation == "none" else ACTIVATIONS[code_activation]()
+        self.encoder = _stack([in_features, *encoder, code], activation, code_act)
+        self.decoder = _stack([code, *decoder, in_features], activation, nn.Sigmoid())
+        self.l1, self.noise, self.noise_level = l1, noise, noise_level
+
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        return self.encoder(x.flatten(1))  # (B, code)
+
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        return self.decoder(z)  # (B, in_features) in [0, 1]
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.decode(self.encode(x)).view_as(x)
+
+    def corrupt(self, x: torch.Tensor) -> torch.Tensor:
+        """The training-time corruption of a denoising AE (identity otherwise)."""
+        if self.noise == "gaussian":
+            return gaussian_noise(x, self.noise_level)
+        if self.noise == "salt_pepper":
+            return salt_and_pepper(x, self.noise_level)
+        return x
+
+    def loss(self, batch: tuple[torch.Tensor, torch.Tensor]) -> dict[str, torch.Tensor]:
+        x, _ = batch
+        source = self.corrupt(x) if self.training else x
+        z = self.encode(source)
+        recon = self.decode(z).view_as(x)
+        mse = F.mse_loss(recon, x)  # mean squared error per pixel, against the clean image
+        out = {"loss": mse, "mse": mse}
+        if self.l1 > 0:
+            penalty = z.abs().mean()
+            out["loss"] = mse + self.l1 * penalty
+            out["code_l1"] = penalty
+        return out
