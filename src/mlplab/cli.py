@@ -89,7 +89,11 @@ def cmd_tour(root: str) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     try:
-        args = _parser().parse_args(argv)
+        args, extra = _parser().parse_known_args(argv)
+        if extra and args.command == "run" and not any(e.startswith("-") for e in extra):
+            args.overrides += extra  # key=value given after --out / --resume
+        elif extra:
+            raise UserError(f"unrecognized arguments: {' '.join(extra)}; see `mlplab --help`")
         if args.command == "list":
             cmd_list(args.experiment)
         elif args.command == "run":

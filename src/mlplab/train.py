@@ -126,7 +126,7 @@ class Trainer:
             out = self.model.loss((xb, yb))
             loss = out["loss"]
             if step % self.nan_check_every == 0 and not torch.isfinite(loss):
-                raise RunFailed(f"loss became {float(loss)} at epoch {epoch}, step {step}; training stopped "
+                raise RunFailed(f"loss became {loss.item()} at epoch {epoch}, step {step}; training stopped "
                                 f"and the last good checkpoint was kept; lower lr or check the inputs")
             self.optimizer.zero_grad(set_to_none=True)
             loss.backward()

@@ -12,7 +12,7 @@ from mlplab.config import BaseConfig, parse_overrides
 from mlplab.device import resolve_device, seed_everything
 from mlplab.errors import UserError
 from mlplab.registry import Registry
-from mlplab.runs import Run
+from mlplab.runs import Run, atomic_write_bytes
 
 
 @dataclass
@@ -65,6 +65,7 @@ def execute(name: str, overrides: list[str], *, out: str | None = None, resume: 
     generator = seed_everything(cfg.seed)
     fresh = resume is None
     run = Run.create(name, cfg.to_dict(), out=out) if fresh else Run.open(resume)
+    old_config = None if fresh else (run.path / "config.yaml").read_bytes()
     if not fresh:
         run.write_yaml("config.yaml", {"experiment": name, **cfg.to_dict()})
     try:
@@ -72,8 +73,16 @@ def execute(name: str, overrides: list[str], *, out: str | None = None, resume: 
         metrics = exp.fn(cfg, Context(run, device, generator, resume=not fresh))
         run.save_metrics(metrics)
     except UserError:
+        if old_config is not None:  # a refused resume leaves the run as it was
+            atomic_write_bytes(run.path / "config.yaml", old_config)
         if fresh and not any(run.path.joinpath("checkpoints").iterdir()):
             shutil.rmtree(run.path, ignore_errors=True)  # nothing of value was written: leave no debris
+            if out is None:
+                for parent in (run.path.parent, run.path.parent.parent):
+                    try:
+                        parent.rmdir()  # only if empty
+                    except OSError:
+                        break
         raise
     if report:
         from mlplab.report import build_report

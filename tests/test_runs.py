@@ -1,0 +1,53 @@
+"""Run folder: layout, atomic writes, history that survives a torn last line."""
+import os
+
+import numpy as np
+import pytest
+
+from mlplab.errors import UserError
+from mlplab.runs import Run, atomic_path, atomic_write_text
+
+
+def test_create_layout_and_round_trip(tmp_path):
+    run = Run.create("classify", {"seed": 3, "hidden": [4, 2]}, out=tmp_path / "r")
+    for sub in ("checkpoints", "figures", "arrays", "animations", "tables"):
+        assert (run.path / sub).is_dir()
+    assert run.config == {"experiment": "classify", "seed": 3, "hidden": [4, 2]}
+    run.save_metrics({"a": np.float32(0.5)})
+    run.save_metrics({"b": 2})
+    assert run.metrics() == {"a": 0.5, "b": 2}
+    run.log({"epoch": 1, "loss": 1.0})
+    run.log({"epoch": 2, "loss": 0.5})
+    with open(run.path / "metrics.jsonl", "a") as fh:
+        fh.write('{"epoch": 3, "lo')  # a kill in the middle of a line
+    assert [r["epoch"] for r in run.history()] == [1, 2]
+    run.save_arrays("x", a=np.arange(3))
+    assert run.load_arrays("x")["a"].tolist() == [0, 1, 2]
+
+
+def test_failed_write_keeps_the_old_file(tmp_path):
+    target = tmp_path / "metrics.json"
+    atomic_write_text(target, "old")
+    with pytest.raises(RuntimeError):
+        with atomic_path(target) as tmp:
+            tmp.write_text("half")
+            raise RuntimeError("killed")
+    assert target.read_text() == "old"
+    assert os.listdir(tmp_path) == ["metrics.json"]
+
+
+def test_out_must_be_a_folder_and_empty(tmp_path):
+    f = tmp_path / "file"
+    f.write_text("keep me")
+    with pytest.raises(UserError, match="is a file"):
+        Run.create("classify", {}, out=f)
+    assert f.read_text() == "keep me"
+    (tmp_path / "full").mkdir()
+    (tmp_path / "full" / "x").write_text("x")
+    with pytest.raises(UserError, match="not empty"):
+        Run.create("classify", {}, out=tmp_path / "full")
+
+
+def test_open_rejects_non_runs(tmp_path):
+    with pytest.raises(UserError, match="not a run folder"):
+        Run.open(tmp_path)

@@ -1,0 +1,128 @@
+"""The trainer: a step changes weights and evaluation does not; same seed, same numbers; a killed run
+resumes to the same result; the NaN guard keeps the last good checkpoint; checkpoints of other models are refused."""
+import json
+import subprocess
+import sys
+import textwrap
+
+import torch
+
+from mlplab.data import load_dataset
+from mlplab.nn import MLPClassifier
+from mlplab.runs import Run
+from mlplab.train import Trainer, make_optimizer, read_checkpoint
+
+SMALL = ["dataset=digits", "hidden=[64]", "epochs=4", "batch_size=64", "dropout=0.1"]
+
+
+def _trainer():
+    torch.manual_seed(0)
+    ds = load_dataset("digits")
+    model = MLPClassifier(64, [32], 10)
+    return Trainer(model, make_optimizer(model.parameters(), "adam", 1e-2), progress=False), ds
+
+
+def test_train_step_changes_weights_and_evaluate_does_not():
+    trainer, ds = _trainer()
+    before = [p.detach().clone() for p in trainer.model.parameters()]
+    trainer.evaluate(ds.val)
+    assert all(torch.equal(a, b) for a, b in zip(before, trainer.model.parameters()))
+    trainer.train_epoch(ds.train, 64, epoch=1)
+    assert all(not torch.equal(a, b) for a, b in zip(before, trainer.model.parameters()))
+
+
+def test_evaluate_matches_a_direct_computation():
+    trainer, ds = _trainer()
+    trainer.train_epoch(ds.train, 64, epoch=1)
+    got = trainer.evaluate(ds.test, batch_size=7)  # uneven batches must still average exactly
+    with torch.no_grad():
+        logits = trainer.model.eval()(ds.test.x)
+    assert abs(got["loss"] - torch.nn.functional.cross_entropy(logits, ds.test.y).item()) < 1e-5
+    assert abs(got["accuracy"] - (logits.argmax(1) == ds.test.y).float().mean().item()) < 1e-6
+
+
+def _numbers(run_dir):
+    run = Run.open(run_dir)
+    metrics = {k: v for k, v in run.metrics().items() if "seconds" not in k}
+    history = [{k: v for k, v in row.items() if "seconds" not in k} for row in run.history()]
+    return metrics, history
+
+
+def test_same_seed_same_metrics(cli, tmp_path):
+    for name in ("a", "b"):
+        assert cli("run", "classify", *SMALL, "seed=7", "--out", str(tmp_path / name))[0] == 0
+    assert cli("run", "classify", *SMALL, "seed=8", "--out", str(tmp_path / "c"))[0] == 0
+    assert _numbers(tmp_path / "a") == _numbers(tmp_path / "b")
+    assert _numbers(tmp_path / "a") != _numbers(tmp_path / "c")
+
+
+KILLER = textwrap.dedent("""
+    import os, signal, sys
+    from mlplab import train
+    original = train.Trainer.__init__
+    def init(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        # a real kill (no cleanup, no exception handlers) right after epoch 2 was checkpointed
+        self.callbacks.append(lambda t, row: row["epoch"] == 2 and os.kill(os.getpid(), signal.SIGKILL))
+    train.Trainer.__init__ = init
+    from mlplab.cli import main
+    sys.exit(main(sys.argv[1:]))
+""")
+
+
+def test_killed_run_resumes_to_the_same_result(cli, tmp_path):
+    assert cli("run", "classify", *SMALL, "--out", str(tmp_path / "whole"))[0] == 0
+    killed = subprocess.run([sys.executable, "-c", KILLER, "run", "classify", *SMALL, "--out", str(tmp_path / "cut")],
+                            capture_output=True, text=True)
+    assert killed.returncode == -9
+    assert [r["epoch"] for r in Run.open(tmp_path / "cut").history()] == [1, 2]
+    assert not (tmp_path / "cut" / "metrics.json").exists()
+    code, out, err = cli("run", "classify", "--resume", str(tmp_path / "cut"))
+    assert code == 0, err
+    assert out.strip().splitlines()[-1] == str(tmp_path / "cut")
+    assert _numbers(tmp_path / "cut") == _numbers(tmp_path / "whole")
+
+
+def test_nan_guard_stops_and_keeps_the_last_good_checkpoint(tmp_path, capsys):
+    from mlplab import train
+    from mlplab.cli import main
+
+    original = train.Trainer.__init__
+
+    def poison_after_epoch_1(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+
+        def poison(trainer, row):
+            if row["epoch"] == 1:
+                with torch.no_grad():
+                    trainer.model.net.fc1.weight[0, 0] = float("nan")
+        self.callbacks.append(poison)
+
+    train.Trainer.__init__ = poison_after_epoch_1
+    try:
+        code = main(["run", "classify", *SMALL, "--out", str(tmp_path / "r")])
+    finally:
+        train.Trainer.__init__ = original
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "loss became nan at epoch 2" in err and "Traceback" not in err
+    state = read_checkpoint(tmp_path / "r" / "checkpoints" / "last.pt")
+    assert state["epoch"] == 1
+    assert all(torch.isfinite(v).all() for v in state["model"].values())
+
+
+def test_resume_refuses_a_checkpoint_of_another_model(cli, tmp_path):
+    assert cli("run", "classify", *SMALL, "epochs=1", "--out", str(tmp_path / "r"))[0] == 0
+    before = (tmp_path / "r" / "checkpoints" / "last.pt").read_bytes()
+    code, out, err = cli("run", "classify", "--resume", str(tmp_path / "r"), "hidden=[128]")
+    assert code == 2 and "different model" in err and len(err.strip().splitlines()) == 1
+    assert (tmp_path / "r" / "checkpoints" / "last.pt").read_bytes() == before
+    assert "hidden:\n- 64" in (tmp_path / "r" / "config.yaml").read_text()
+
+
+def test_checkpoints_load_with_weights_only(cli, tmp_path):
+    assert cli("run", "classify", *SMALL, "epochs=2", "--out", str(tmp_path / "r"))[0] == 0
+    for name in ("best", "last"):
+        state = torch.load(tmp_path / "r" / "checkpoints" / f"{name}.pt", weights_only=True)
+        assert set(state) >= {"model", "optimizer", "rng", "epoch", "spec"}
+    assert json.loads((tmp_path / "r" / "env.json").read_text())["seed"] == 0
