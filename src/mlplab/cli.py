@@ -79,11 +79,13 @@ def cmd_tour(root: str) -> int:
     for name in EXPERIMENTS.names():
         print(f"== {name}", file=sys.stderr, flush=True)
         try:
-            run = execute(name, [], out=None if root == "runs" else None)
+            run = execute(name, [], root=root)
             print(f"{name}: {run.path / 'report.html'}")
         except (UserError, RunFailed) as exc:
             failed.append(name)
             print(f"{name}: failed: {exc}", file=sys.stderr)
+    if failed:
+        print(f"tour: {len(failed)} of {len(EXPERIMENTS.names())} experiments failed: {', '.join(failed)}", file=sys.stderr)
     return 1 if failed else 0
 
 

@@ -21,6 +21,7 @@ class Experiment:
     config: type[BaseConfig]
     fn: Callable[[Any, "Context"], dict[str, Any]]
     description: str
+    smoke: tuple[str, ...] = ()  # overrides that make a seconds-long end-to-end run, for the tests
 
 
 @dataclass
@@ -36,19 +37,19 @@ class Context:
 EXPERIMENTS: Registry[Experiment] = Registry("experiment")
 
 
-def register_experiment(name: str, config: type[BaseConfig]):
+def register_experiment(name: str, config: type[BaseConfig], smoke: tuple[str, ...] = ()):
     """Decorator: `@register_experiment("classify", ClassifyConfig) def run(cfg, ctx) -> metrics`."""
 
     def add(fn):
         doc = (fn.__doc__ or "").strip().splitlines()
-        EXPERIMENTS.register(name)(Experiment(name, config, fn, doc[0] if doc else ""))
+        EXPERIMENTS.register(name)(Experiment(name, config, fn, doc[0] if doc else "", tuple(smoke)))
         return fn
 
     return add
 
 
 def execute(name: str, overrides: list[str], *, out: str | None = None, resume: str | None = None,
-            report: bool = True) -> Run:
+            report: bool = True, root: str = "runs") -> Run:
     """Validate, create (or reopen) the run folder, run the experiment, save metrics, build the report."""
     exp = EXPERIMENTS.get(name)
     base = None
@@ -64,7 +65,7 @@ def execute(name: str, overrides: list[str], *, out: str | None = None, resume: 
     device = resolve_device(cfg.device)
     generator = seed_everything(cfg.seed)
     fresh = resume is None
-    run = Run.create(name, cfg.to_dict(), out=out) if fresh else Run.open(resume)
+    run = Run.create(name, cfg.to_dict(), out=out, root=root) if fresh else Run.open(resume)
     old_config = None if fresh else (run.path / "config.yaml").read_bytes()
     if not fresh:
         run.write_yaml("config.yaml", {"experiment": name, **cfg.to_dict()})

@@ -54,7 +54,7 @@ def predict(model: torch.nn.Module, x: torch.Tensor, batch_size: int = 4096) -> 
     return torch.cat([model(x[i:i + batch_size]).softmax(1) for i in range(0, len(x), batch_size)])
 
 
-@register_experiment("classify", ClassifyConfig)
+@register_experiment("classify", ClassifyConfig, smoke=("hidden=[32]", "epochs=2"))
 def run(cfg: ClassifyConfig, ctx: Context) -> dict:
     """MLP classifier (hidden sizes, activation, dropout, Batch/LayerNorm) with curves and confusions."""
     model, ds, trainer, result = train_classifier(cfg, ctx)

@@ -1,0 +1,25 @@
+"""Every registered experiment runs end to end on tiny settings and leaves a complete run folder."""
+import json
+
+import pytest
+
+from mlplab.experiments import EXPERIMENTS
+from mlplab.runs import Run
+
+
+@pytest.mark.parametrize("name", EXPERIMENTS.names())
+def test_every_experiment_runs_end_to_end(name, cli, tmp_path):
+    code, out, err = cli("run", name, *EXPERIMENTS.get(name).smoke, "--out", str(tmp_path / "run"))
+    assert code == 0, err
+    run = Run.open(tmp_path / "run")
+    assert out.strip().splitlines()[-1] == str(run.path)
+    metrics = json.loads((run.path / "metrics.json").read_text())
+    assert metrics, "an experiment must report numbers"
+    assert (run.path / "env.json").is_file() and (run.path / "report.html").is_file()
+    assert list((run.path / "figures").glob("*.png")), "an experiment must leave figures"
+    assert not list(run.path.rglob("*.tmp")), "no temporary file may survive"
+
+
+def test_every_experiment_is_described():
+    for name in EXPERIMENTS.names():
+        assert EXPERIMENTS.get(name).description, name
