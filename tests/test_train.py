@@ -5,6 +5,7 @@ import subprocess
 import sys
 import textwrap
 
+import pytest
 import torch
 
 from mlplab.data import load_dataset
@@ -126,3 +127,14 @@ def test_checkpoints_load_with_weights_only(cli, tmp_path):
         state = torch.load(tmp_path / "r" / "checkpoints" / f"{name}.pt", weights_only=True)
         assert set(state) >= {"model", "optimizer", "rng", "epoch", "spec"}
     assert json.loads((tmp_path / "r" / "env.json").read_text())["seed"] == 0
+
+
+def test_tensorboard_scalars(cli, tmp_path):
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    assert cli("run", "classify", *SMALL, "epochs=2", "tensorboard=true", "--out", str(tmp_path / "r"))[0] == 0
+    events = EventAccumulator(str(tmp_path / "r" / "tensorboard"))
+    events.Reload()
+    losses = [e.value for e in events.Scalars("val/loss")]
+    history = Run.open(tmp_path / "r").history()
+    assert losses == pytest.approx([row["val_loss"] for row in history], rel=1e-6)

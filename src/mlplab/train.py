@@ -95,6 +95,7 @@ class Trainer:
         self.device = next(model.parameters()).device
         self.nan_check_every = nan_check_every or (1 if self.device.type == "cpu" else 50)
         self.stop_requested = False
+        self._writer = None
 
     # ---- evaluation -------------------------------------------------------------------------
     @torch.no_grad()
@@ -176,6 +177,7 @@ class Trainer:
                     self._save(self.run.checkpoint("best"), state)
                 self._save(self.run.checkpoint("last"), state)
             self._print(row, epochs)
+            self._tensorboard(row)
             for cb in self.callbacks:
                 cb(self, row)
             if self.stop_requested:
@@ -183,6 +185,21 @@ class Trainer:
         if self.restore_best and self.run is not None and self.run.checkpoint("best").is_file():
             self.model.load_state_dict(self._read(self.run.checkpoint("best"))["model"])
         return FitResult(history, best_epoch, best_value, train_seconds, stopped_early=self.stop_requested)
+
+    def _tensorboard(self, row: dict[str, Any]) -> None:
+        """Per-epoch scalars for TensorBoard when the run's config asks for them."""
+        if self.run is None or not self.run.config.get("tensorboard"):
+            return
+        if self._writer is None:
+            try:
+                from torch.utils.tensorboard import SummaryWriter
+            except ImportError:
+                raise UserError("tensorboard=true needs the tensorboard package: pip install tensorboard") from None
+            self._writer = SummaryWriter(log_dir=str(self.run.path / "tensorboard"))
+        for key, value in row.items():
+            if key != "epoch" and isinstance(value, (int, float)):
+                self._writer.add_scalar(key.replace("_", "/", 1), value, row["epoch"])
+        self._writer.flush()
 
     def _print(self, row: dict[str, Any], epochs: int) -> None:
         parts = [f"epoch {row['epoch']}/{epochs}"]

@@ -26,6 +26,7 @@ class TrainConfig(BaseConfig):
     normalization: Literal["standard", "minus_one_one", "unit"] = param(
         "standard", "input normalisation: per-channel standardisation, [-1, 1], or [0, 1]")
     image_size: int = param(0, "resize images to this side (e.g. 28 for digits); 0 = native", min=0)
+    tensorboard: bool = param(False, "also write per-epoch scalars for TensorBoard into RUN/tensorboard/")
 
 
 def load_data(cfg: TrainConfig, device: torch.device, *, normalization: str | None = None) -> Dataset:
