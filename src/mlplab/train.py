@@ -146,7 +146,9 @@ class Trainer:
             resume: bool = False) -> FitResult:
         """Train for `epochs` (resuming from the run's last checkpoint when `resume`)."""
         history: list[dict[str, Any]] = []
-        start, best_value, best_epoch, train_seconds = 1, math.inf if self.mode == "min" else -math.inf, 0, 0.0
+        has_val = val is not None and len(val) > 0
+        worst = math.inf if (self.mode == "min" or not has_val) else -math.inf
+        start, best_value, best_epoch, train_seconds = 1, worst, 0, 0.0
         if resume:
             state = self.load_checkpoint(self.run.checkpoint("last"))
             history = state["history"]
@@ -165,8 +167,11 @@ class Trainer:
             if self.scheduler is not None:
                 self.scheduler.step()
             row["epoch_seconds"] = seconds
-            value = row.get(self.monitor, row.get("train_loss"))
-            improved = _is_better(value, best_value, self.mode)
+            if self.monitor in row:
+                value, mode = row[self.monitor], self.mode
+            else:  # no validation split: the training loss decides
+                value, mode = row["train_loss"], "min"
+            improved = _is_better(value, best_value, mode)
             if improved:
                 best_value, best_epoch = value, epoch
             history.append(row)
