@@ -14,7 +14,9 @@ def build(run: Run) -> None:
     metrics = run.metrics()
     if "false_positives_by_class" not in metrics:
         return
-    name = run.config.get("digit")
+    name = str(run.config.get("digit"))
+    if (run.path / "arrays" / "predictions.npz").is_file():
+        name = str(run.load_arrays("predictions")["classes"][int(name)])
     fig = new_figure(10.0, 3.6)
     for i, (key, title) in enumerate((("false_positives_by_class", f"other classes taken for {name}"),
                                       ("false_negatives_by_class", f"missed {name}: what it was taken for"))):
