@@ -56,12 +56,11 @@ def test_unknown_layer_is_a_user_error_and_hooks_nothing():
 
 def test_activations_run_in_eval_mode_in_batches_and_restore_training_mode():
     model, x = small_model().train(), torch.randn(10, 12)
-    acts = activations(model, x, ["act2"], batch_size=3)
+    acts = activations(model, x, ["act2"], batch_size=3)  # dropout 0.5 would change the values in train mode
     assert model.training and all_hooks(model) == 0
     with torch.no_grad():
-        expected = model.eval().net[:5](x)  # flatten, fc1, act1, drop1, fc2 ... up to act2
-    torch.testing.assert_close(acts["act2"], torch.relu(model.net.fc2(model.net.act1(model.net.fc1(x)))))
-    assert expected.shape == (10, 6)
+        expected = torch.relu(model.net.fc2(torch.relu(model.net.fc1(x))))  # (10, 6)
+    torch.testing.assert_close(acts["act2"], expected)
 
 
 def test_confusions_and_per_class_precision_recall_match_sklearn():
@@ -76,9 +75,9 @@ def test_confusions_and_per_class_precision_recall_match_sklearn():
 
 
 def test_most_confused_pairs_count_both_directions():
-    cm = torch.tensor([[50, 3, 0], [4, 40, 1], [0, 6, 30]])
-    assert most_confused_pairs(cm, 5) == [(0, 1, 7), (1, 2, 7), ]  or most_confused_pairs(cm, 5) == [
-        (1, 2, 7), (0, 1, 7)]
+    cm = torch.tensor([[50, 3, 1], [4, 40, 1], [0, 9, 30]])
+    assert most_confused_pairs(cm, 5) == [(1, 2, 10), (0, 1, 7), (0, 2, 1)]
+    assert most_confused_pairs(cm, 1) == [(1, 2, 10)]
     assert most_confused_pairs(torch.eye(3, dtype=torch.long), 2) == []
 
 

@@ -25,6 +25,7 @@ class OneVsRestConfig(TrainConfig):
                                                                                        "hidden activation")
     dropout: float = param(0.0, "dropout after every hidden activation", min=0, max=0.95)
     epochs: int = param(10, "passes over the training set (for each of the two networks)", min=1)
+    lr: float = param(2e-3, "learning rate", min=0, min_exclusive=True)
     schedule: Literal["none", "cosine", "step"] = param("cosine", "learning-rate schedule, stepped per epoch")
 
 
