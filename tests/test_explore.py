@@ -124,7 +124,7 @@ def test_explore_real_mnist_statistics(cli, tmp_path, mnist_dir):
     assert m["raw_mean"] * 255 == pytest.approx(33.318421, abs=1e-4)  # the known MNIST training-pixel mean
     assert (m["normalized_mean"], m["normalized_std"]) == (pytest.approx(0, abs=1e-5), pytest.approx(1, abs=1e-5))
     assert sum(m["class_counts"].values()) == 55000  # the training split; 5000 are held out for validation
-    assert m["knn_accuracy_2d_per_class"]["1"] > 0.9  # 1s stand apart on the first two components
+    assert m["knn_accuracy_2d_per_class"]["one"] > 0.9  # 1s stand apart on the first two components
 
 
 @pytest.mark.parametrize("args, fragment", [
