@@ -52,7 +52,7 @@ def describe(sep: Separability, classes: Sequence[str], where: str) -> str:
     pairs.sort(key=lambda p: -p[1])
 
     def names(group):
-        return ", ".join(f"{c} ({v:.0%})" for c, v in group) or "none"
+        return ", ".join(f"{c} ({v:.1%})" for c, v in group) or "none"
 
     good = [p for p in pairs if p[1] >= WELL_SEPARATED]
     poor = [p for p in pairs if p[1] < POORLY_SEPARATED]
