@@ -1,0 +1,63 @@
+"""How separable each class is in a low-dimensional projection: leave-one-out k-nearest-neighbour accuracy."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+import torch
+
+from mlplab.errors import UserError
+
+WELL_SEPARATED, POORLY_SEPARATED = 0.8, 0.5
+
+
+@dataclass
+class Separability:
+    per_class: torch.Tensor  # (K,) fraction of class-c points whose k neighbours vote c (NaN if c is absent)
+    accuracy: float  # over all points
+    k: int
+
+    def as_dict(self, classes: Sequence[str]) -> dict[str, float]:
+        return {name: float(v) for name, v in zip(classes, self.per_class)}
+
+
+def knn_separability(z: torch.Tensor, y: torch.Tensor, num_classes: int, k: int = 10,
+                     chunk: int = 1024) -> Separability:
+    """Leave-one-out kNN accuracy per class of the points z (N, d) with labels y (N,)."""
+    present = torch.unique(y)
+    if len(present) < 2:
+        raise UserError(f"a projection needs at least two classes to separate, but the data has only "
+                        f"{len(present)} ({present.tolist()}); use a dataset or class selection with two or more")
+    if len(z) <= k:
+        raise UserError(f"k={k} neighbours need more than {k} points, but there are {len(z)}; lower k")
+    z = z.double()
+    votes = []
+    for start in range(0, len(z), chunk):
+        d = torch.cdist(z[start:start + chunk], z)  # (B, N)
+        rows = torch.arange(start, min(start + chunk, len(z)))
+        d[rows - start, rows] = float("inf")  # leave the point itself out
+        nearest = d.topk(k, dim=1, largest=False).indices  # (B, k)
+        counts = torch.nn.functional.one_hot(y[nearest], num_classes).sum(1)  # (B, K)
+        votes.append(counts.argmax(1))
+    correct = (torch.cat(votes) == y).double()  # (N,)
+    hits = torch.zeros(num_classes, dtype=torch.float64).index_add_(0, y, correct)
+    sizes = torch.bincount(y, minlength=num_classes).double()
+    per_class = torch.where(sizes > 0, hits / sizes.clamp_min(1), torch.full_like(hits, float("nan")))
+    return Separability(per_class, float(correct.mean()), k)
+
+
+def describe(sep: Separability, classes: Sequence[str], where: str) -> str:
+    """One sentence naming the classes a projection separates well, partly and poorly."""
+    pairs = [(c, float(v)) for c, v in zip(classes, sep.per_class) if v == v]
+    pairs.sort(key=lambda p: -p[1])
+
+    def names(group):
+        return ", ".join(f"{c} ({v:.1%})" for c, v in group) or "none"
+
+    good = [p for p in pairs if p[1] >= WELL_SEPARATED]
+    poor = [p for p in pairs if p[1] < POORLY_SEPARATED]
+    middle = [p for p in pairs if POORLY_SEPARATED <= p[1] < WELL_SEPARATED]
+    return (f"In {where}, {sep.k}-nearest-neighbour accuracy is {sep.accuracy:.1%} overall; "
+            f"well separated (>= {WELL_SEPARATED:.0%}): {names(good)}; "
+            f"partly: {names(middle)}; "
+            f"not separated (< {POORLY_SEPARATED:.0%}): {names(poor)}.")

@@ -1,0 +1,43 @@
+"""One-vs-rest MLPs: one sigmoid output per positive class, trained with binary cross-entropy."""
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from mlplab.nn.mlp import mlp_layers, register_model
+
+
+@register_model("OneVsRestMLP")
+class OneVsRestMLP(nn.Module):
+    """Output j answers "is this class positives[j]?"; one output is a binary classifier, K outputs are K of them."""
+
+    def __init__(self, in_features: int, hidden: list[int], positives: list[int], activation: str = "leaky_relu",
+                 dropout: float = 0.0):
+        super().__init__()
+        self.spec = {"class": "OneVsRestMLP", "in_features": in_features, "hidden": list(hidden),
+                     "positives": list(positives), "activation": activation, "dropout": dropout}
+        self.net = mlp_layers(in_features, hidden, len(positives), activation=activation, dropout=dropout)
+        self.register_buffer("positives", torch.tensor(positives, dtype=torch.long), persistent=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x)  # (B, P) logits; sigmoid gives P(class == positives[j])
+
+    def targets(self, y: torch.Tensor) -> torch.Tensor:
+        return (y[:, None] == self.positives).float()  # (B, P)
+
+    def loss(self, batch: tuple[torch.Tensor, torch.Tensor]) -> dict[str, torch.Tensor]:
+        x, y = batch
+        logits, t = self(x), self.targets(y)
+        # binary cross-entropy of sigmoid(logits), computed from the logits for numerical stability
+        bce = F.binary_cross_entropy_with_logits(logits, t)
+        return {"loss": bce, "accuracy": ((logits > 0).float() == t).float().mean()}
+
+    def hidden_layer_names(self) -> list[str]:
+        return [name for name, _ in self.net.named_children() if name.startswith("act")]
+
+    @torch.no_grad()
+    def probabilities(self, x: torch.Tensor, batch_size: int = 4096) -> torch.Tensor:
+        """sigmoid outputs (N, P) in eval mode."""
+        self.eval()
+        return torch.cat([self(x[i:i + batch_size]).sigmoid() for i in range(0, len(x), batch_size)])
