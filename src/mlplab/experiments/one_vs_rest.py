@@ -29,7 +29,7 @@ class OneVsRestConfig(TrainConfig):
     schedule: Literal["none", "cosine", "step"] = param("cosine", "learning-rate schedule, stepped per epoch")
 
 
-@register_experiment("one-vs-rest", OneVsRestConfig)
+@register_experiment("one-vs-rest", OneVsRestConfig, smoke=("epochs=2",))
 def run(cfg: OneVsRestConfig, ctx: Context) -> dict:
     """Binary sigmoid classifier for `digit` vs the rest; its false positives and misses by class."""
     ds = load_data(cfg, ctx.device)
