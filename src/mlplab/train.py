@@ -93,7 +93,7 @@ class Trainer:
         self.progress = sys.stderr.isatty() if progress is None else progress
         self.eval_batch_size = eval_batch_size
         self.device = next(model.parameters()).device
-        self.nan_check_every = nan_check_every or (1 if self.device.type == "cpu" else 50)
+        self.nan_check_every = nan_check_every or 25  # the epoch-end check below still guards every checkpoint
         self.stop_requested = False
         self._writer = None
 
@@ -121,6 +121,8 @@ class Trainer:
             from tqdm import tqdm
             batches = tqdm(batches, total=num_batches(len(split), batch_size), desc=f"epoch {epoch}",
                            leave=False, file=sys.stderr)
+        values: dict[str, list[torch.Tensor]] = {}
+        sizes: list[int] = []
         for step, (xb, yb) in enumerate(batches):
             if self.augment is not None:
                 xb = self.augment(xb, self.generator)
@@ -132,10 +134,14 @@ class Trainer:
             self.optimizer.zero_grad(set_to_none=True)
             loss.backward()
             self.optimizer.step()
-            n = len(xb)
+            # keep the per-step scalars and weigh them once at the end: no extra kernels per step
+            sizes.append(len(xb))
             for k, v in out.items():
                 if v.dim() == 0:
-                    sums[k] = sums.get(k, 0) + v.detach() * n
+                    values.setdefault(k, []).append(v.detach())
+        weights = torch.tensor(sizes, dtype=torch.float64)
+        for k, vs in values.items():
+            sums[k] = (torch.stack(vs).double().cpu() * weights).sum()
         means = {k: float(v) / len(split) for k, v in sums.items()}
         if not all(math.isfinite(v) for v in means.values()):
             raise RunFailed(f"training metrics became {means} in epoch {epoch}; training stopped and the "
