@@ -67,8 +67,8 @@ def depth_study(cfg: MoonsConfig, run: Run, data: Arrays) -> dict:
         trace = NormTrace(model)
         try:
             rows = fit(model, cfg, data, run, prefix=key, on_step=trace, seed_offset=1)
-            out.update({f"{key}diverged": False, f"{key}test_accuracy": rows[-1]["test_accuracy"],
-                        f"{key}test_loss": rows[-1]["test_loss"]})
+            out.update({f"{key}diverged": False, f"{key}test_accuracy": rows[-1][f"{key}test_accuracy"],
+                        f"{key}test_loss": rows[-1][f"{key}test_loss"]})
         except Diverged as d:
             trace.add_failure(d)
             out.update({f"{key}diverged": True, f"{key}diverged_at_step": d.step, f"{key}diverged_layer": d.layer,

@@ -52,7 +52,7 @@ def load_arrays(cfg: ScratchConfig, normalization: str | None = None) -> tuple[D
                       normalization=normalization or cfg.normalization, image_size=cfg.image_size)
 
     def flat(split) -> tuple[np.ndarray, np.ndarray]:
-        return (np.ascontiguousarray(split.x.reshape(len(split.x), -1).numpy(), dtype=cfg.dtype),
+        return (np.ascontiguousarray(split.x.flatten(1).numpy(), dtype=cfg.dtype),
                 split.y.numpy().astype(np.int64))
 
     return ds, Arrays(*flat(ds.train), *flat(ds.val), *flat(ds.test), ds.num_classes)
