@@ -37,8 +37,8 @@ def torch_mlp(spec: dict) -> MLPClassifier:
                          dropout=0.0).double()
 
 
-def autograd_gradients(case: Case) -> Arrays:
-    """The same scalar as the case, computed by torch and differentiated by torch.autograd."""
+def autograd_gradients(case: Case) -> tuple[float, Arrays]:
+    """The case's scalar computed by torch, and its gradients from torch.autograd."""
     t = {k: torch.tensor(a, dtype=torch.float64, requires_grad=True) for k, a in case.arrays.items()}
     e = case.extra
     if case.kind in LAYER_FNS:
@@ -52,13 +52,13 @@ def autograd_gradients(case: Case) -> Arrays:
     else:
         raise ValueError(f"no torch reference for {case.kind!r}")
     scalar.backward()
-    return {k: v.grad.numpy() for k, v in t.items()}
+    return scalar.item(), {k: v.grad.numpy() for k, v in t.items()}
 
 
 def check_case(case: Case, h: float = 1e-6) -> dict:
     """One table row: the largest absolute and relative errors over every differentiable array."""
     hand = case.grads()
-    auto = autograd_gradients(case)
+    _, auto = autograd_gradients(case)
     numeric = numeric_gradients(case, h)
     return {
         "component": case.name,

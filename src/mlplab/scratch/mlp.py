@@ -117,10 +117,10 @@ class MLP:
     # ---- training -------------------------------------------------------------------------------
     def training_step(self, x: np.ndarray, y: np.ndarray) -> float:
         """Forward, loss, backward, one optimizer step; return the batch loss (before the step)."""
-        self.steps += 1
         logits = self.forward(x)
         with np.errstate(over="ignore", invalid="ignore"):
             loss = self.loss_fn.forward(logits, y)
+        self.steps += 1  # bad input (UserError above) is not a step
         if not np.isfinite(loss):
             raise self._diverged("forward")
         with np.errstate(over="ignore", invalid="ignore"):
