@@ -65,6 +65,8 @@ def depth_study(cfg: MoonsConfig, run: Run, data: Arrays) -> dict:
         key = f"deep_{init}_"
         model = build(cfg, data, hidden=hidden, init=init, seed_offset=1)
         trace = NormTrace(model)
+        if init == "normal":
+            trace_normal = trace
         try:
             rows = fit(model, cfg, data, run, prefix=key, on_step=trace, seed_offset=1)
             out.update({f"{key}diverged": False, f"{key}test_accuracy": rows[-1][f"{key}test_accuracy"],
@@ -75,6 +77,12 @@ def depth_study(cfg: MoonsConfig, run: Run, data: Arrays) -> dict:
                         f"{key}diverged_in": d.where, f"{key}test_accuracy": None})
             run.add_note("Why the standard-normal network blew up", explain(d, trace, cfg.deep_width))
         arrays.update(trace.arrays(key))
+    if not out["deep_normal_diverged"]:
+        run.add_note("Depth study", (
+            f"In this run the standard-normal network did not overflow; it reached test accuracy "
+            f"{out['deep_normal_test_accuracy']:.2%} against {out['deep_he_test_accuracy']:.2%} with He init. "
+            f"Its activation RMS at step 1 grew from {trace_normal.act[0][0]:.3g} (fc1) to "
+            f"{trace_normal.act[0][-1]:.3g} (logits); see the per-layer norms figure."))
     arrays["layers"] = np.array(trace.names)
     run.save_arrays("depth_study", **arrays)
     return out

@@ -99,7 +99,8 @@ def depth_figures(d: dict[str, np.ndarray], run: Run) -> None:
         normal, he = log10_or_nan(d[f"deep_normal_{part}"]), log10_or_nan(d[f"deep_he_{part}"])
         finite = [v for v in (normal, he) if np.isfinite(v).any()]
         top = max(np.nanmax(v) for v in finite) + 15 if finite else 1.0
-        for s in range(len(normal)):
+        shown = np.unique(np.linspace(0, len(normal) - 1, min(len(normal), 5)).astype(int))  # a legend that fits
+        for s in shown:
             ax.plot(pos, normal[s], marker="o", ms=3, color="C3", alpha=0.35 + 0.65 * (s + 1) / len(normal),
                     label=f"normal init, step {s + 1}")
             over = np.isinf(d[f"deep_normal_{part}"][s])
