@@ -72,8 +72,7 @@ def manifold(run: Run) -> None:
                     titles += [f"{kind} x{scale:g}", *label_titles(a["classes"], a[f"{kind}_label"][s, i],
                                                                  a[f"{kind}_top"][s, i])]
             image_grid(np.stack(images), run.figure(f"steps_image{i}"), titles=titles, ncols=1 + a["code"].shape[2],
-                       title=f"digit {a['classes'][int(a['start_digit'][i])]}: first column the start "
-                             "(reconstruction / original), then random steps; titles: label and probability")
+                       title=f"digit {a['classes'][int(a['start_digit'][i])]}: start, then random steps")
     if (run.path / "arrays" / "interpolation.npz").is_file():
         a = run.load_arrays("interpolation")
         images, titles = [], []
