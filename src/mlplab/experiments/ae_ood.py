@@ -64,10 +64,12 @@ def run(cfg: OODConfig, ctx: Context) -> dict:
     require_unit(cfg)
     if cfg.model:
         model, ds = model_from_run(cfg, ctx)
+        check_source_names(cfg, ds.name)
     else:
         ds = load_images(cfg, ctx)
         if cfg.code > ds.num_features:
             raise UserError(f"config key 'code': {cfg.code} is out of range; it must be 1..{ds.num_features}")
+        check_source_names(cfg, ds.name)
         model = MLPAutoencoder(ds.num_features, cfg.encoder, cfg.code, cfg.decoder).to(ctx.device)
         fit(model, cfg, ctx, ds, checkpointed=True)
     sources, skipped = gather_sources(cfg, ctx, ds)
@@ -112,6 +114,17 @@ def model_from_run(cfg: OODConfig, ctx: Context) -> tuple[torch.nn.Module, Datas
     return model.to(ctx.device), ds
 
 
+def check_source_names(cfg: OODConfig, training: str) -> None:
+    """Before any training: every named source is noise or a dataset other than the training one."""
+    for name in cfg.ood:
+        if name == training:
+            raise UserError(f"config key 'ood': {name!r} is the training dataset, not out of distribution; "
+                            "name other datasets or noise")
+        if name != "noise" and name not in DATASETS:
+            raise UserError(f"config key 'ood': {name!r} is neither noise nor a dataset; choose from noise, "
+                            f"{', '.join(DATASETS.names())}")
+
+
 def gather_sources(cfg: OODConfig, ctx: Context, ds: Dataset) -> tuple[dict[str, torch.Tensor], list]:
     """In-distribution test images first, then each OOD source resized to the same shape; skipped ones with why."""
     n = min(cfg.max_images, len(ds.test))
@@ -123,12 +136,6 @@ def gather_sources(cfg: OODConfig, ctx: Context, ds: Dataset) -> tuple[dict[str,
         if name == "noise":
             sources["noise"] = torch.rand((n, *ds.input_shape), generator=ctx.generator).to(ds.test.x.device)
             continue
-        if name == ds.name:
-            raise UserError(f"config key 'ood': {name!r} is the training dataset, not out of distribution; "
-                            "name other datasets or noise")
-        if name not in DATASETS:
-            raise UserError(f"config key 'ood': {name!r} is neither noise nor a dataset; choose from noise, "
-                            f"{', '.join(DATASETS.names())}")
         try:
             other = load_dataset(name, data_dir=cfg.data_dir or None, device=ds.test.x.device, seed=cfg.seed,
                                  normalization="unit", image_size=ds.input_shape[-1], download=explicit)
