@@ -102,7 +102,7 @@ def judged(judge: Judge, images: torch.Tensor, digit: torch.Tensor, confident: f
 
 
 # ---- the experiment ------------------------------------------------------------------------------
-@register_experiment("ae-manifold", ManifoldConfig, smoke=("image_size=28", "epochs=2", "classifier_epochs=1",
+@register_experiment("ae-manifold", ManifoldConfig, smoke=("image_size=28", "epochs=30", "classifier_epochs=10",
                                                            "images=20", "samples=4", "pairs=3", "scales=[0.5,2]"))
 def run(cfg: ManifoldConfig, ctx: Context) -> dict:
     """AE 784-64-8-64-784: do random steps in code space stay digits, and steps in pixel space?"""
