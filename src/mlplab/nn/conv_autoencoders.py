@@ -17,6 +17,7 @@ from torch import nn
 from mlplab.nn.mlp import register_model
 
 DECODERS = ("unpool", "transpose", "both")
+OUTPUT_BIAS = -2.0
 
 
 def pooled_sides(side: int, stages: int) -> list[int]:
@@ -106,6 +107,12 @@ class ConvAutoencoder(nn.Module):
                      "channels": list(channels), "decoder": decoder}
         self.encoder = ConvEncoder(in_channels, list(channels))
         self.decoder = ConvDecoder(decoder, in_channels, list(channels), side)
+        # Start the output near a dark background (sigmoid(-2) = 0.12, about MNIST's mean pixel): from the
+        # default 0.5 the first Adam steps overshoot into a saturated all-black output whose MSE gradient
+        # vanishes, and training stalls at the mean-image error (seen with every decoder on MNIST).
+        last = self.decoder.ups[-1] if decoder == "transpose" else self.decoder.mix[-1]
+        with torch.no_grad():
+            last.bias.fill_(OUTPUT_BIAS)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         code, indices, sizes = self.encoder(x)

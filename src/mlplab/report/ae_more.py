@@ -127,8 +127,9 @@ def ood(run: Run) -> None:
     high = max(float(e.max()) for e in errors)
     bins = np.geomspace(low, high * 1.01, 60)
     for name, e in zip(names, errors):
-        ax.hist(e, bins=bins, histtype="step", density=True, linewidth=1.5, label=f"{name} ({len(e)})")
-    ax.set(xscale="log", xlabel="reconstruction error (mean squared error per pixel)", ylabel="density",
+        ax.hist(e, bins=bins, weights=np.full(len(e), 1 / len(e)), histtype="step", linewidth=1.5,
+                label=f"{name} ({len(e)} images)")
+    ax.set(xscale="log", xlabel="reconstruction error (mean squared error per pixel)", ylabel="share of images",
            title="reconstruction errors by source")
     ax.legend(fontsize=8)
     save(fig, run.figure("error_histogram"))
