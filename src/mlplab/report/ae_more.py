@@ -55,8 +55,11 @@ def manifold(run: Run) -> None:
         for key, style, label in (("code_same_digit", "C0-o", "code step: same digit"),
                                   ("code_confident_digit", "C0--s", "code step: confident digit"),
                                   ("pixel_same_digit", "C3-o", "pixel step: same digit"),
-                                  ("pixel_confident_digit", "C3--s", "pixel step: confident digit")):
-            ax.plot(scales, [float(r[key]) for r in rows], style, label=label)
+                                  ("pixel_confident_digit", "C3--s", "pixel step: confident digit"),
+                                  ("code_like_the_data", "C0:^", "code step: like the data (AE error)"),
+                                  ("pixel_like_the_data", "C3:^", "pixel step: like the data (AE error)")):
+            if key in rows[0]:
+                ax.plot(scales, [float(r[key]) for r in rows], style, label=label)
         ax.set(xscale="log", xlabel="step size (x each code dimension's spread; pixel steps matched in distance)",
                ylabel="share of steps", ylim=(-0.02, 1.02), title="random steps judged by the classifier")
         ax.grid(alpha=0.3)
