@@ -152,7 +152,9 @@ def test_manifold_with_a_classify_run_labels_like_that_run(cli, tmp_path):
     # a step of size 0 decodes to the start's reconstruction: the same digit by construction of the start set
     assert m["code_same_digit_s0"] == 1.0 and m["code_distance_s0"] == pytest.approx(0, abs=1e-5)
     assert m["pixel_sigma_s0"] < 1e-6 and m["pixel_same_digit_s0"] == 1.0
-    assert 0 <= m["code_same_digit_s1"] <= 1 and 0 <= m["pixel_like_the_data_s1"] <= 1 and m["pixel_distance_s1"] == pytest.approx(m["code_distance_s1"], rel=1e-3)
+    assert 0 <= m["code_same_digit_s1"] <= 1 and 0 <= m["pixel_like_the_data_s1"] <= 1
+    # pixel noise is matched to the code steps' mean distance
+    assert m["pixel_distance_s1"] == pytest.approx(m["code_distance_s1"], rel=1e-3)
     assert (tmp_path / "m" / "figures" / "steps_by_scale.png").is_file()
     assert (tmp_path / "m" / "figures" / "interpolation.png").is_file()
     code, _, err = cli("run", "ae-manifold", "classifier=m", "--out", "bad")
@@ -173,7 +175,8 @@ def test_conv_decoders_learn_and_an_ood_run_loads_one(cli, tmp_path):
         assert float(rows[name]["test_sse_per_image"]) == pytest.approx(256 * float(rows[name]["test_mse"]))
     # the pooling indices carry where each maximum was: the unpooling decoder beats the transposed convs
     assert float(rows["conv_unpool"]["test_mse"]) < float(rows["conv_transpose"]["test_mse"])
-    assert int(rows["conv_unpool"]["parameters"]) == 7121 and int(rows["mlp_h16"]["parameters"]) == 2 * 256 * 16 + 16 + 256
+    assert int(rows["conv_unpool"]["parameters"]) == 7121
+    assert int(rows["mlp_h16"]["parameters"]) == 2 * 256 * 16 + 16 + 256
     code, _, err = cli("run", "ae-ood", "model=c/checkpoints/conv_unpool.pt", "max_images=100", "--out", "o")
     assert code == 0, err
     m = json.loads((tmp_path / "o" / "metrics.json").read_text())

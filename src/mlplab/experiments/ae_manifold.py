@@ -118,10 +118,10 @@ def run(cfg: ManifoldConfig, ctx: Context) -> dict:
     x, y = ds.test.x, ds.test.y
     errors = per_image_mse(ae, x)
     recon = reconstruct(ae, x)
-    judge_acc = float((judge.probs(x).argmax(1) == y).float().mean())
-    recon_acc = float((judge.probs(recon).argmax(1) == y).float().mean())
+    right, right_recon = judge.probs(x).argmax(1) == y, judge.probs(recon).argmax(1) == y  # (N,), (N,)
+    judge_acc, recon_acc = float(right.float().mean()), float(right_recon.float().mean())
     # start images: the classifier names both the image and its reconstruction correctly
-    ok = ((judge.probs(x).argmax(1) == y) & (judge.probs(recon).argmax(1) == y)).nonzero().flatten().cpu()
+    ok = (right & right_recon).nonzero().flatten().cpu()
     if len(ok) == 0:
         raise UserError("the classifier labels no test image and its reconstruction correctly; train longer "
                         "(epochs, classifier_epochs) or give a better classifier=")
