@@ -64,15 +64,15 @@ def run(cfg: OODConfig, ctx: Context) -> dict:
     require_unit(cfg)
     if cfg.model:
         model, ds = model_from_run(cfg, ctx)
-        check_source_names(cfg, ds.name)
     else:
         ds = load_images(cfg, ctx)
         if cfg.code > ds.num_features:
             raise UserError(f"config key 'code': {cfg.code} is out of range; it must be 1..{ds.num_features}")
-        check_source_names(cfg, ds.name)
         model = MLPAutoencoder(ds.num_features, cfg.encoder, cfg.code, cfg.decoder).to(ctx.device)
+    check_source_names(cfg, ds.name)
+    sources, skipped = gather_sources(cfg, ctx, ds)  # before training: a missing named source fails fast
+    if not cfg.model:
         fit(model, cfg, ctx, ds, checkpointed=True)
-    sources, skipped = gather_sources(cfg, ctx, ds)
     errors = {name: per_image_mse(model, x) for name, x in sources.items()}
     (in_name, in_err), *others = errors.items()
     metrics: dict = {"in_distribution": in_name, "mean_error_in_distribution": float(in_err.mean()),
