@@ -129,8 +129,12 @@ def run(cfg: ManifoldConfig, ctx: Context) -> dict:
     metrics = {"test_mse": float(errors.mean()), "test_sse_per_image": float(errors.mean() * ds.num_features),
                "classifier_test_accuracy": judge_acc, "classifier_accuracy_on_reconstructions": recon_acc,
                "start_images": len(start), "best_epoch": result.best_epoch, "train_seconds": result.train_seconds}
-    metrics.update(random_steps(cfg, ctx, ds, ae, judge, start))
-    metrics.update(interpolation(cfg, ctx, ds, ae, judge, start))
+    # the ae-ood criterion: an image is 'like the data' when the AE reconstructs it no worse than 95% of real
+    # test images do (decoded codes are AE outputs, so this favours code-space images by construction)
+    typical = torch.quantile(errors.double().cpu(), 0.95).item()
+    metrics["like_the_data_threshold"] = typical
+    metrics.update(random_steps(cfg, ctx, ds, ae, judge, start, typical))
+    metrics.update(interpolation(cfg, ctx, ds, ae, judge, start, typical))
     ctx.run.add_note("How the classifier judges", f"Labels come from {judge.source} (test accuracy "
                      f"{judge_acc:.1%}; on the AE's reconstructions {recon_acc:.1%}). Steps start from "
                      f"{len(start)} test images that it labels correctly both as themselves and as reconstructed. "
@@ -141,16 +145,13 @@ def run(cfg: ManifoldConfig, ctx: Context) -> dict:
 
 
 def random_steps(cfg: ManifoldConfig, ctx: Context, ds, ae: MLPAutoencoder, judge: Judge,
-                 start: torch.Tensor) -> dict:
+                 start: torch.Tensor, typical: float) -> dict:
     """Per scale: decoded code steps and distance-matched pixel steps, labelled by the judge."""
     with torch.no_grad():
         ae.eval()
         spread = torch.cat([ae.encode(ds.train.x[i:i + 4096]) for i in range(0, len(ds.train), 4096)]).std(0)
         x, digit = ds.test.x[start], ds.test.y[start]  # (N, C, H, W), (N,)
         z, recon = ae.encode(x), reconstruct(ae, x)
-        # the ae-ood criterion: an image is 'like the data' when the AE reconstructs it no worse than 95% of
-        # real test images
-        typical = torch.quantile(per_image_mse(ae, ds.test.x).double().cpu(), 0.95).item()
     digits = digit[:, None].expand(-1, cfg.samples)  # (N, S)
     rows, metrics, shown = [], {}, {"code": [], "pixel": [], "code_label": [], "pixel_label": [],
                                      "code_top": [], "pixel_top": []}
@@ -215,7 +216,7 @@ def pick_pairs(digits: torch.Tensor, num_classes: int, pairs: int) -> list[tuple
 
 
 def interpolation(cfg: ManifoldConfig, ctx: Context, ds, ae: MLPAutoencoder, judge: Judge,
-                  start: torch.Tensor) -> dict:
+                  start: torch.Tensor, typical: float) -> dict:
     """Code-space and pixel-space paths between pairs of different digits, labelled along the way."""
     x, digit = ds.test.x[start], ds.test.y[start]
     idx = torch.tensor(pick_pairs(digit.cpu(), ds.num_classes, cfg.pairs), device=x.device)  # (P, 2)
@@ -226,18 +227,23 @@ def interpolation(cfg: ManifoldConfig, ctx: Context, ds, ae: MLPAutoencoder, jud
     lead = da[:, None].expand(-1, cfg.steps)
     c, p = judged(judge, code_path, lead, cfg.confident), judged(judge, pixel_path, lead, cfg.confident)
     inner = slice(1, cfg.steps - 1)
+    like = lambda img: float((per_image_mse(ae, img.flatten(0, 1)) <= typical).float().mean())  # noqa: E731
     ends = lambda j: ((j["label"] == da[:, None]) | (j["label"] == db[:, None]))[:, inner]  # noqa: E731
     metrics = {}
     if cfg.steps > 2:
         metrics = {"interp_code_confident_digit": float(c["confident"][:, inner].float().mean()),
                    "interp_pixel_confident_digit": float(p["confident"][:, inner].float().mean()),
                    "interp_code_one_of_the_two": float(ends(c).float().mean()),
-                   "interp_pixel_one_of_the_two": float(ends(p).float().mean())}
+                   "interp_pixel_one_of_the_two": float(ends(p).float().mean()),
+                   "interp_code_like_the_data": like(code_path[:, inner]),
+                   "interp_pixel_like_the_data": like(pixel_path[:, inner])}
         ctx.run.add_note("Interpolation", f"Between {len(idx)} pairs of different digits, the inner points of the "
                          f"code-space path are a confident digit {metrics['interp_code_confident_digit']:.0%} of the "
                          f"time (one of the two end digits {metrics['interp_code_one_of_the_two']:.0%}); the pixel-"
                          f"space blends are a confident digit {metrics['interp_pixel_confident_digit']:.0%} of the "
-                         f"time (one of the two {metrics['interp_pixel_one_of_the_two']:.0%}).")
+                         f"time (one of the two {metrics['interp_pixel_one_of_the_two']:.0%}). Like the data (AE "
+                         f"error): code path {metrics['interp_code_like_the_data']:.0%}, pixel blends "
+                         f"{metrics['interp_pixel_like_the_data']:.0%}.")
     ctx.run.save_arrays("interpolation", code_path=code_path, pixel_path=pixel_path, digit_a=da, digit_b=db,
                         code_label=c["label"], code_top=c["top"], pixel_label=p["label"], pixel_top=p["top"],
                         classes=ds.classes, confident=cfg.confident)
