@@ -27,9 +27,9 @@ class ConvConfig(TrainConfig):
                                 nonempty=True, item_min=1)
     decoders: list[str] = param(list(DECODERS), "decoders to train: unpool (max-unpooling with the pooling "
                                 "indices), transpose (transposed convolutions), both", nonempty=True)
-    mlp_codes: list[int] = param([144, 4], "single-hidden-layer MLP AEs 784-h-784 trained beside them (144 = the "
-                                 "conv code's size 16x3x3; 4 = about the conv AEs' parameter count); [] = none",
-                                 item_min=1)
+    mlp_codes: list[int] = param([144, 64, 4], "single-hidden-layer MLP AEs 784-h-784 trained beside them (144 = "
+                                 "the conv code's size 16x3x3; 64 = ae-undercomplete's smallest; 4 = about the conv "
+                                 "AEs' parameter count); [] = none", item_min=1)
 
     def check(self) -> None:
         bad = [d for d in self.decoders if d not in DECODERS]
