@@ -129,9 +129,11 @@ class DreamTrace:
 def dream(forward: Callable[[torch.Tensor], torch.Tensor], start: torch.Tensor, objective: Objective, *,
           steps: int, lr: float = 0.05, transforms: Sequence[Transform] = (), post: Sequence[PostStep] = (),
           stop: Callable[[torch.Tensor], torch.Tensor] | None = None, check_every: int = 10,
-          frame_every: int = 0, generator: torch.Generator | None = None) -> DreamTrace:
+          frame_every: int = 0, generator: torch.Generator | None = None, anneal: bool = False) -> DreamTrace:
     """Adam on the pixels, clamped to [0, 1] after every step; stops early when `stop(probs)` is true.
 
+    `anneal` lowers the learning rate along a cosine from `lr` to 0 over `steps` (to settle on a mixture
+    instead of circling it).
     `stop` is checked every `check_every` steps only (each check waits for the device), on the probabilities
     of the step's image, which is then the final one. Only the pixels get gradients
     (`torch.autograd.grad` w.r.t. the input; the model's weights should be frozen).
@@ -157,6 +159,8 @@ def dream(forward: Callable[[torch.Tensor], torch.Tensor], start: torch.Tensor, 
         loss = objective(logits, pixels).sum()  # images are independent: each gets its own gradient
         (grad,) = torch.autograd.grad(loss, pixels)
         pixels.grad = grad
+        if anneal:
+            optimizer.param_groups[0]["lr"] = lr * 0.5 * (1 + math.cos(math.pi * step / steps))
         optimizer.step()
         with torch.no_grad():
             value = pixels.detach()
