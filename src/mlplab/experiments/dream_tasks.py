@@ -108,7 +108,8 @@ def hybrids(s: Setup) -> dict:
     cfg = s.cfg
     target, labels = hybrid_targets(s)
     trace = dream(s.forward(), s.noise(len(target)), kl_to(target), steps=cfg.steps, lr=cfg.dream_lr,
-                  stop=mixture_reached(target, cfg.hybrid_tolerance / 4), generator=s.ctx.generator)
+                  stop=mixture_reached(target, cfg.hybrid_tolerance / 4), generator=s.ctx.generator,
+                  anneal=True)  # a constant step circles a mixture of steep logits instead of settling on it
     final = probabilities(s.forward(), trace.pixels)  # (P, K)
     deviation = (final - target).abs().max(1).values  # (P,)
     custom = bool(cfg.hybrid)

@@ -54,15 +54,13 @@ def hybrid_figures(a: dict[str, np.ndarray], run: Run) -> None:
     classes, target, probs = _names(a), a["target"], a["probs"]
     k, custom = len(classes), bool(a["custom"])
     n_pairs = len(target) - custom
-    fig = new_figure(1.0 * k, 1.05 * k)
+    fig = new_figure(1.0 * (k - 1), 1.15 * (k - 1))
     for i in range(n_pairs):
         pa, pb = np.flatnonzero(target[i])
-        ax = fig.add_subplot(k, k, pa * k + pb + 1)
+        ax = fig.add_subplot(k - 1, k - 1, pa * (k - 1) + pb)
         _show(ax, a["images"][i])
-        ax.set_title(f"{probs[i, pa]:.2f}/{probs[i, pb]:.2f}", fontsize=6)
-        if pa == 0 or pb == pa + 1:
-            ax.set_ylabel(f"{classes[pa]}+{classes[pb]}", fontsize=6)
-    fig.suptitle(f"50/50 hybrids of every pair (row class + column class); worst deviation "
+        ax.set_title(f"{classes[pa]}+{classes[pb]}\n{probs[i, pa]:.2f}/{probs[i, pb]:.2f}", fontsize=6)
+    fig.suptitle(f"50/50 hybrids of every pair, with the probabilities achieved; worst deviation "
                  f"{a['deviation'][:n_pairs].max():.3f}")
     save(fig, run.figure("hybrid_pairs"))
     if custom:
