@@ -173,3 +173,24 @@ def test_bad_input_is_one_line_exit_2(cli, tmp_path, args, fragment):
     assert code == 2, err
     assert fragment in err and err.count("\n") == 1 and "Traceback" not in err
     assert not (tmp_path / "bad").exists() and not (tmp_path / "cache").exists()  # refused before any training
+
+
+def test_robust_dreams_and_the_judge_verdict_reproduce_from_the_run(cli, tmp_path):
+    code, _, err = cli("run", "dreams", "task=robust", *SMALL, "ensemble=2", "judge_epochs=2", "robust_steps=60",
+                       "steps=60", "cache_dir=cache", "--out", "r")
+    assert code == 0, err
+    m = json.loads((tmp_path / "r" / "metrics.json").read_text())
+    assert m["weights_unchanged"] and m["ensemble_size"] == 2 and m["judge_source"] == "trained"
+    names = sorted(p.name.split("-")[0] for p in (tmp_path / "cache").iterdir())
+    assert names == ["classify", "classify", "dreams"]  # two ensemble members and the judge, each cached
+    a = np.load(tmp_path / "r" / "arrays" / "robust.npz")
+    judge = load_weights(tmp_path / m["judge_path"] / "checkpoints" / "best.pt").eval()
+    mean, std = m["normalization_mean"][0], m["normalization_std"][0]
+    for kind in ("plain", "robust"):
+        with torch.no_grad():
+            p = judge((torch.from_numpy(a[kind]) - mean) / std).softmax(1).numpy()
+        np.testing.assert_allclose(p, a[f"judge_{kind}"], atol=1e-5)
+        assert m[f"judge_recognised_{kind}"] == int((p[np.arange(10), a["targets"]] >= 0.5).sum())
+    assert 0 <= a["robust"].min() and a["robust"].max() <= 1
+    assert (tmp_path / "r" / "figures" / "judge_verdict.png").is_file()
+    assert (tmp_path / "r" / "animations" / "robust_dreams.gif").is_file()

@@ -17,7 +17,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from mlplab.data.augment import random_crop
+from mlplab.data.augment import random_crop, small_affine
 
 Term = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 Transform = Callable[[torch.Tensor, torch.Generator], torch.Tensor]
@@ -76,6 +76,11 @@ def total_variation() -> Objective:
 def jitter(pixels: int) -> Transform:
     """Shift each image by up to `pixels` in x and y (black fill) before the model sees it."""
     return random_crop(pixels, fill=0.0)
+
+
+def rotate_zoom(degrees: float, zoom: float) -> Transform:
+    """Rotate each image by up to ±`degrees` and scale it by 1 ± `zoom` (black fill) before the model sees it."""
+    return small_affine(degrees=degrees, translate=0.0, scale=(1 - zoom, 1 + zoom), fill=0.0)
 
 
 def gaussian_kernel(sigma: float) -> torch.Tensor:

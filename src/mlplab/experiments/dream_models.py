@@ -36,7 +36,7 @@ class Frozen:
 
 
 def cache_root(cache_dir: str) -> Path:
-    return Path(cache_dir).expanduser() if cache_dir else default_cache_dir()
+    return (Path(cache_dir).expanduser() if cache_dir else default_cache_dir()).resolve()
 
 
 def open_classifier_run(path: str) -> tuple[Run, ClassifyConfig]:

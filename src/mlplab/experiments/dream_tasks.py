@@ -8,8 +8,9 @@ from typing import Any
 import torch
 from torch import nn
 
-from mlplab.analysis.dreaming import (Objective, blur, cross_entropy, dream, jitter, kl_to, mixture_reached,
-                                      pixel_forward, probabilities, target_reached, total_variation)
+from mlplab.analysis.dreaming import (Objective, Transform, blur, cross_entropy, dream, jitter, kl_to,
+                                      mixture_reached, pixel_forward, probabilities, rotate_zoom, target_reached,
+                                      total_variation)
 from mlplab.analysis.dreaming import l2 as l2_penalty
 from mlplab.data import Dataset
 from mlplab.experiments.base import Context
@@ -165,6 +166,14 @@ def l2(s: Setup) -> dict:
 
 
 
+def robust_transforms(cfg) -> list[Transform]:
+    """What the model sees of a robust dream each step: a random shift, then a random rotation and zoom."""
+    out = [jitter(cfg.jitter)] if cfg.jitter else []
+    if cfg.rotate > 0 or cfg.zoom > 0:
+        out.append(rotate_zoom(cfg.rotate, cfg.zoom))
+    return out
+
+
 def robust(s: Setup, plain: torch.Tensor | None = None) -> dict:
     """Going further: dreams of an ensemble under jitter, blur, TV and L2, beside plain ones, scored by the judge."""
     cfg, targets = s.cfg, s.targets()
@@ -177,7 +186,7 @@ def robust(s: Setup, plain: torch.Tensor | None = None) -> dict:
     if cfg.robust_l2 > 0:
         objective = objective + cfg.robust_l2 * l2_penalty()
     trace = dream(s.forward(s.members), s.noise(len(targets)), objective, steps=cfg.robust_steps, lr=cfg.dream_lr,
-                  transforms=[jitter(cfg.jitter)] if cfg.jitter else [],
+                  transforms=robust_transforms(cfg),
                   post=[blur(cfg.blur_sigma, cfg.blur_every)] if cfg.blur_sigma > 0 else [],
                   frame_every=cfg.frame_every, generator=s.ctx.generator)
     judged = {kind: probabilities(s.forward([s.judge]), px) for kind, px in (("plain", plain), ("robust", trace.pixels))}
@@ -198,7 +207,7 @@ def robust(s: Setup, plain: torch.Tensor | None = None) -> dict:
     s.ctx.run.add_note("Robust dreams and the judge", (
         f"An independently trained CNN recognises (p ≥ {RECOGNISED:g}) {recognised['plain']} of {len(targets)} plain "
         f"dreams and {recognised['robust']} of {len(targets)} robust dreams (ensemble of {len(s.members)}, jitter "
-        f"{cfg.jitter} px, blur σ {cfg.blur_sigma:g} every {cfg.blur_every} steps, TV {cfg.tv:g}, L2 "
+        f"{cfg.jitter} px, rotation ±{cfg.rotate:g}°, zoom ±{cfg.zoom:g}, blur σ {cfg.blur_sigma:g} every {cfg.blur_every} steps, TV {cfg.tv:g}, L2 "
         f"{cfg.robust_l2:g}, {trace.steps} steps). The classifier's own confidence in the robust dreams is "
         f"{float(p_mine['robust'].min()):.3f} at the lowest."))
     return {"judge_recognised_plain": recognised["plain"], "judge_recognised_robust": recognised["robust"],

@@ -53,10 +53,14 @@ class DreamsConfig(BaseConfig):
     l2_count: int = param(9, "number of λ values in the sweep", min=2)
     # going further: robust dreams and the judge
     ensemble: int = param(3, "classifiers whose mean log-probability the robust dreams optimise", min=1)
-    jitter: int = param(2, "robust dreams: random shift of up to this many pixels each step", min=0)
-    tv: float = param(0.3, "robust dreams: weight of the total-variation penalty", min=0)
-    robust_l2: float = param(0.3, "robust dreams: weight of the L2 penalty", min=0)
-    blur_sigma: float = param(0.5, "robust dreams: Gaussian blur of the pixels (0 = none)", min=0)
+    jitter: int = param(3, "robust dreams: random shift of up to this many pixels each step", min=0)
+    rotate: float = param(15.0, "robust dreams: random rotation of up to ± this many degrees each step", min=0,
+                          max=180)
+    zoom: float = param(0.1, "robust dreams: random scaling by 1 ± this each step", min=0, max=0.5)
+    tv: float = param(1.0, "robust dreams: weight of the total-variation penalty", min=0)
+    robust_l2: float = param(1.0, "robust dreams: weight of the L2 penalty", min=0)
+    blur_sigma: float = param(0.0, "robust dreams: Gaussian blur of the pixels every blur_every steps (0 = none)",
+                              min=0)
     blur_every: int = param(4, "robust dreams: blur every this many steps", min=1)
     robust_steps: int = param(400, "steps of a robust dream", min=1)
     judge_epochs: int = param(3, "training epochs of the CNN judge", min=1)
