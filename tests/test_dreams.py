@@ -124,6 +124,10 @@ def test_dreams_on_digits_run_folder_and_cache(cli, tmp_path):
     again = check_run_folder(tmp_path / "b")
     assert again["model_source"] == "cached" and "epoch" not in err  # no retraining
     assert again["model_path"] == m["model_path"] and list(again["dreams_confidence"]) == ["3", "8"]
+    code, _, err = cli(*args, "--out", "same")  # same seed, same dreams
+    assert code == 0, err
+    first, second = np.load(tmp_path / "a" / "arrays" / "dreams.npz"), np.load(tmp_path / "same" / "arrays" / "dreams.npz")
+    assert all(np.array_equal(first[k], second[k]) for k in ("images", "probs", "frames"))
     code, _, err = cli(*args, "epochs=2", "--out", "c")  # another configuration is another model
     assert code == 0 and json.loads((tmp_path / "c" / "metrics.json").read_text())["model_source"] == "trained"
     assert len(list((tmp_path / "cache").iterdir())) == 2 and not list((tmp_path / "cache").glob(".*"))

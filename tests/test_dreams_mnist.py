@@ -38,3 +38,15 @@ def test_fashion_mnist_dreams(cli, tmp_path, fashion_dir):
     assert code == 0, err
     m = check_run_folder(tmp_path / "f")
     assert m["dreams_reached_target"] and list(m["dreams_confidence"])[0] == "T-shirt/top"
+
+
+@pytest.mark.slow
+def test_mnist_robust_dreams_are_recognised_by_the_judge(cli, tmp_path, mnist_dir):
+    """The going-further target on a quick MLP: the CNN judge recognises ≥ 8 of 10 robust dreams."""
+    code, _, err = cli("run", "dreams", "dataset=mnist", f"data_dir={mnist_dir}", *QUICK, "task=robust",
+                       "ensemble=1", "judge_epochs=1", "--out", "r")
+    assert code == 0, err
+    m = json.loads((tmp_path / "r" / "metrics.json").read_text())
+    assert m["judge_test_accuracy"] >= 0.97 and m["weights_unchanged"]
+    assert m["judge_recognised_robust"] >= 8, m["judge_p_robust"]
+    assert m["judge_recognised_robust"] > m["judge_recognised_plain"]
