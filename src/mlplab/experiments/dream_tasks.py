@@ -1,6 +1,7 @@
 """The four tasks of `dreams`; each writes its arrays and tables to the run and returns its metrics."""
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from itertools import combinations
 from typing import Any
@@ -13,6 +14,7 @@ from mlplab.analysis.dreaming import (Objective, Transform, blur, cross_entropy,
                                       total_variation)
 from mlplab.analysis.dreaming import l2 as l2_penalty
 from mlplab.data import Dataset
+from mlplab.errors import UserError
 from mlplab.experiments.base import Context
 
 RECOGNISED = 0.5  # the judge recognises a dream when it gives the target class at least this probability
@@ -84,10 +86,32 @@ def runner_up(probs: torch.Tensor, targets: torch.Tensor) -> tuple[torch.Tensor,
     return others.argmax(1), others.max(1).values
 
 
+def parse_hybrid(text: str) -> dict[int, float]:
+    """'3:0.5,5:0.5' -> {3: 0.5, 5: 0.5}; UserError naming what is wrong."""
+    weights: dict[int, float] = {}
+    for part in text.split(","):
+        cls, sep, weight = part.partition(":")
+        try:
+            c, w = int(cls), float(weight)
+        except ValueError:
+            c = w = None
+        if not sep or c is None or not math.isfinite(w):
+            raise UserError(f"config key 'hybrid': {part!r} is not class:weight; write e.g. hybrid=3:0.5,5:0.5")
+        if c in weights:
+            raise UserError(f"config key 'hybrid': class {c} appears twice; give each class once")
+        if w < 0:
+            raise UserError(f"config key 'hybrid': weight {w:g} of class {c} is negative; weights must be ≥ 0")
+        weights[c] = w
+    if abs(sum(weights.values()) - 1) > 1e-6:
+        raise UserError(f"config key 'hybrid': weights sum to {sum(weights.values()):g}, not 1; "
+                        "e.g. hybrid=3:0.5,5:0.5")
+    if len([w for w in weights.values() if w > 0]) < 2:
+        raise UserError("config key 'hybrid': a hybrid needs at least two classes with weight > 0")
+    return weights
+
+
 def hybrid_targets(s: Setup) -> tuple[torch.Tensor, list[str]]:
     """(P, K) target distributions: every pair of classes at 50/50, then the asked `hybrid`, if any."""
-    from mlplab.experiments.dreams import parse_hybrid
-
     k = s.ds.num_classes
     rows, labels = [], []
     for a, b in combinations(range(k), 2):

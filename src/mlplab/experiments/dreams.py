@@ -1,17 +1,16 @@
 """`dreams`: what a frozen classifier would see: images optimised towards classes, mixtures and penalties."""
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Literal
 
-import torch
 
 from mlplab.analysis.dreaming import freeze
 from mlplab.config import BaseConfig, param
 from mlplab.errors import UserError
 from mlplab.experiments import dream_models as dm
 from mlplab.experiments import dream_tasks as tasks
+from mlplab.experiments.dream_tasks import parse_hybrid
 from mlplab.experiments.base import Context, register_experiment
 from mlplab.experiments.classify import ClassifyConfig
 
@@ -23,7 +22,8 @@ class DreamsConfig(BaseConfig):
     task: Literal["all", "dreams", "hybrids", "l2", "robust"] = param(
         "all", "dreams: one image per class; hybrids: mixtures of classes; l2: the λ sweep; robust: regularised "
                "dreams from an ensemble, scored by a CNN judge; all: every task")
-    model: str = param("", "folder of a `classify` run to dream with; empty = the default MLP (trained once, cached)")
+    model: str = param("", "folder of a `classify` run to dream with (its dataset is used); empty = the default MLP "
+                           "(trained once, cached)")
     cache_dir: str = param("", "cache of trained default models; empty = $MLPLAB_CACHE, else models/ beside "
                                "the default data folder")
     # the default classifier (ignored with model=)
@@ -76,30 +76,6 @@ class DreamsConfig(BaseConfig):
         return ClassifyConfig(dataset=self.dataset, data_dir=self.data_dir, seed=self.seed, device=self.device,
                               epochs=self.epochs, lr=self.lr, batch_size=self.batch_size, hidden=list(self.hidden),
                               dropout=self.dropout, image_size=self.image_size, schedule="cosine")
-
-
-def parse_hybrid(text: str) -> dict[int, float]:
-    """'3:0.5,5:0.5' -> {3: 0.5, 5: 0.5}; UserError naming what is wrong."""
-    weights: dict[int, float] = {}
-    for part in text.split(","):
-        cls, sep, weight = part.partition(":")
-        try:
-            c, w = int(cls), float(weight)
-        except ValueError:
-            c = w = None
-        if not sep or c is None or not math.isfinite(w):
-            raise UserError(f"config key 'hybrid': {part!r} is not class:weight; write e.g. hybrid=3:0.5,5:0.5")
-        if c in weights:
-            raise UserError(f"config key 'hybrid': class {c} appears twice; give each class once")
-        if w < 0:
-            raise UserError(f"config key 'hybrid': weight {w:g} of class {c} is negative; weights must be ≥ 0")
-        weights[c] = w
-    if abs(sum(weights.values()) - 1) > 1e-6:
-        raise UserError(f"config key 'hybrid': weights sum to {sum(weights.values()):g}, not 1; "
-                        "e.g. hybrid=3:0.5,5:0.5")
-    if len([w for w in weights.values() if w > 0]) < 2:
-        raise UserError("config key 'hybrid': a hybrid needs at least two classes with weight > 0")
-    return weights
 
 
 def check_classes(cfg: DreamsConfig, num_classes: int, dataset: str) -> None:
