@@ -4,7 +4,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-
 from mlplab.analysis.dreaming import freeze
 from mlplab.config import BaseConfig, param
 from mlplab.errors import UserError
