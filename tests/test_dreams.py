@@ -12,6 +12,7 @@ from scipy.ndimage import gaussian_filter
 
 from mlplab.analysis.dreaming import (cross_entropy, dream, freeze, gaussian_blur, gaussian_kernel, kl_to, l2,
                                       pixel_forward, target_reached, total_variation)
+from mlplab.cache import cached_run
 from mlplab.experiments.dream_models import load_weights
 from mlplab.nn import MLPClassifier
 
@@ -128,6 +129,12 @@ def test_dreams_on_digits_run_folder_and_cache(cli, tmp_path):
     assert code == 0, err
     first, second = np.load(tmp_path / "a" / "arrays" / "dreams.npz"), np.load(tmp_path / "same" / "arrays" / "dreams.npz")
     assert all(np.array_equal(first[k], second[k]) for k in ("images", "probs", "frames"))
+    for made in [*(tmp_path / "a" / "figures").iterdir(), *(tmp_path / "a" / "animations").iterdir()]:
+        made.unlink()
+    code, _, err = cli("report", str(tmp_path / "a"))  # figures and animations come back from the run's files
+    assert code == 0, err
+    assert {p.name for p in (tmp_path / "a" / "figures").iterdir()} == {"dreams.png", "dream_confidence.png"}
+    assert (tmp_path / "a" / "animations" / "dreams.gif").is_file()
     code, _, err = cli(*args, "epochs=2", "--out", "c")  # another configuration is another model
     assert code == 0 and json.loads((tmp_path / "c" / "metrics.json").read_text())["model_source"] == "trained"
     assert len(list((tmp_path / "cache").iterdir())) == 2 and not list((tmp_path / "cache").glob(".*"))
@@ -198,3 +205,19 @@ def test_robust_dreams_and_the_judge_verdict_reproduce_from_the_run(cli, tmp_pat
     assert 0 <= a["robust"].min() and a["robust"].max() <= 1
     assert (tmp_path / "r" / "figures" / "judge_verdict.png").is_file()
     assert (tmp_path / "r" / "animations" / "robust_dreams.gif").is_file()
+
+
+def test_an_interrupted_training_leaves_no_cache_entry(tmp_path):
+    def train(run):
+        (run.path / "checkpoints" / "best.pt").write_bytes(b"half")
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        cached_run(tmp_path / "cache", "classify", {"a": 1}, {"a": 1}, train)
+    assert not list((tmp_path / "cache").iterdir())  # neither an entry nor a temporary folder
+    calls = []
+    run, hit = cached_run(tmp_path / "cache", "classify", {"a": 1}, {"a": 1},
+                          lambda r: calls.append((r.path / "checkpoints" / "best.pt").write_bytes(b"ok")))
+    assert not hit and len(calls) == 1 and run.experiment == "classify"
+    again, hit = cached_run(tmp_path / "cache", "classify", {"a": 1}, {"a": 1}, lambda r: calls.append(1))
+    assert hit and again.path == run.path and len(calls) == 1
