@@ -1,0 +1,158 @@
+"""The frozen models of `dreams`: a `classify` run given as model=, or default MLPs and a CNN judge, cached."""
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from mlplab.cache import cached_run, default_cache_dir
+from mlplab.data import Dataset
+from mlplab.errors import UserError
+from mlplab.experiments.base import Context
+from mlplab.experiments.classify import ClassifyConfig, predict, train_classifier
+from mlplab.experiments.common import load_data
+from mlplab.nn import build_model
+from mlplab.nn.cnn import SmallCNN
+from mlplab.runs import Run, atomic_write_bytes
+from mlplab.train import CHECKPOINT_FORMAT, Trainer, make_optimizer, make_scheduler, read_checkpoint
+
+CACHE_VERSION = 1  # bump when the training recipe changes, so old cache entries are not reused
+NOT_MODEL_KEYS = ("data_dir", "device", "tensorboard", "layers", "knn_k")  # keys that do not change the weights
+JUDGE_SEED_OFFSET = 7919  # the judge never shares a seed with the models it judges
+
+
+@dataclass
+class Frozen:
+    """A trained model, where it came from (cached, trained or run) and its test accuracy."""
+
+    model: nn.Module
+    source: str
+    path: Path
+    test_accuracy: float
+
+
+def cache_root(cache_dir: str) -> Path:
+    return (Path(cache_dir).expanduser() if cache_dir else default_cache_dir()).resolve()
+
+
+def open_classifier_run(path: str) -> tuple[Run, ClassifyConfig]:
+    """The `classify` run behind model=PATH and its config; UserError when it is not one."""
+    folder = Path(path).expanduser()
+    if not (folder / "config.yaml").is_file():
+        raise UserError(f"model={path!r} is not a run folder (no config.yaml); give the folder of a "
+                        "`mlplab run classify` run")
+    run = Run.open(folder)
+    if run.experiment != "classify":
+        raise UserError(f"model={path!r} is a run of {run.experiment!r}, not a classifier; give the folder of a "
+                        "`mlplab run classify` run")
+    if not run.checkpoint("best").is_file():
+        raise UserError(f"model={path!r} has no checkpoints/best.pt; let its classify run finish, or give another")
+    known = ClassifyConfig.__dataclass_fields__
+    cfg = ClassifyConfig(**{k: v for k, v in run.config.items() if k in known})
+    return run, cfg
+
+
+def load_weights(path: Path) -> nn.Module:
+    state = read_checkpoint(path)
+    try:
+        model = build_model(state["spec"])
+        model.load_state_dict(state["model"])
+    except (KeyError, TypeError, RuntimeError) as exc:
+        raise UserError(f"{path} does not hold a model mlplab can rebuild ({type(exc).__name__}); "
+                        "give a classify run made by this version") from None
+    return model
+
+
+def save_weights(model: nn.Module, path: Path) -> None:
+    """Spec and weights only (no optimizer), readable by `read_checkpoint`."""
+    buf = io.BytesIO()
+    torch.save({"format": CHECKPOINT_FORMAT, "spec": model.spec, "model": model.state_dict()}, buf)
+    atomic_write_bytes(path, buf.getvalue())
+
+
+def classifier_from_run(path: str, ds: Dataset, device: torch.device) -> Frozen:
+    run, _ = open_classifier_run(path)
+    model = load_weights(run.checkpoint("best")).to(device)
+    check_outputs(model, ds, f"model={path!r}")
+    return Frozen(model, "run", run.path, accuracy(model, ds))
+
+
+def check_outputs(model: nn.Module, ds: Dataset, what: str) -> None:
+    try:
+        with torch.no_grad():
+            out = model.eval()(ds.test.x[:2])
+    except RuntimeError:
+        out = None
+    if out is None or out.shape != (2, ds.num_classes):
+        raise UserError(f"{what} does not map {ds.name!r} images {tuple(ds.input_shape)} to "
+                        f"{ds.num_classes} class scores; give a classifier trained on that dataset")
+
+
+def accuracy(model: nn.Module, ds: Dataset) -> float:
+    return float((predict(model, ds.test.x).argmax(1) == ds.test.y).float().mean())
+
+
+def default_classifier(cc: ClassifyConfig, ds: Dataset, device: torch.device, cache_dir: str,
+                       split_seed: int) -> Frozen:
+    """The MLP of `cc`, trained once on `ds` (split drawn with `split_seed`) and then read from the cache."""
+    key = ({k: v for k, v in cc.to_dict().items() if k not in NOT_MODEL_KEYS}
+           | {"split_seed": split_seed, "version": CACHE_VERSION})
+
+    def train(run: Run) -> None:
+        torch.manual_seed(cc.seed)  # the initial weights
+        ctx = Context(run, device, torch.Generator().manual_seed(cc.seed))
+        model, _, trainer, result = train_classifier(cc, ctx, ds)
+        run.save_metrics({"test_accuracy": trainer.evaluate(ds.test)["accuracy"],
+                          "train_seconds": result.train_seconds, "dataset": ds.name})
+
+    run, hit = cached_run(cache_root(cache_dir), "classify", key, cc.to_dict(), train)
+    model = load_weights(run.checkpoint("best")).to(device)
+    return Frozen(model, "cached" if hit else "trained", run.path, accuracy(model, ds))
+
+
+def judge_config(data: ClassifyConfig, epochs: int) -> dict[str, Any]:
+    return {"dataset": data.dataset, "image_size": data.image_size, "normalization": data.normalization,
+            "val_size": data.val_size, "split_seed": data.seed, "seed": data.seed + JUDGE_SEED_OFFSET,
+            "epochs": epochs, "batch_size": 128, "lr": 2e-3, "channels": [16, 32], "hidden": 64, "dropout": 0.25}
+
+
+def judge(data: ClassifyConfig, ds: Dataset, epochs: int, device: torch.device, cache_dir: str) -> Frozen:
+    """A small CNN trained independently (own seed) on the same training split, cached like the MLPs."""
+    jc = judge_config(data, epochs)
+
+    def train(run: Run) -> None:
+        torch.manual_seed(jc["seed"])
+        model = SmallCNN(ds.input_shape[0], ds.input_shape[-1], ds.num_classes, jc["channels"], jc["hidden"],
+                         jc["dropout"]).to(device)
+        optimizer = make_optimizer(model.parameters(), "adam", jc["lr"], device=device)
+        trainer = Trainer(model, optimizer, run=run, generator=torch.Generator().manual_seed(jc["seed"]),
+                          scheduler=make_scheduler(optimizer, "cosine", epochs),
+                          monitor="val_accuracy" if len(ds.val) else "train_loss",
+                          mode="max" if len(ds.val) else "min")
+        trainer.fit(ds.train, ds.val, epochs=epochs, batch_size=jc["batch_size"])
+        run.save_metrics({"test_accuracy": trainer.evaluate(ds.test)["accuracy"], "dataset": ds.name})
+
+    run, hit = cached_run(cache_root(cache_dir), "dreams-judge", jc | {"version": CACHE_VERSION}, jc, train)
+    model = load_weights(run.checkpoint("best")).to(device)
+    return Frozen(model, "cached" if hit else "trained", run.path, accuracy(model, ds))
+
+
+def load_classifier_data(cc: ClassifyConfig, device: torch.device) -> Dataset:
+    ds = load_data(cc, device)
+    if not ds.is_image:
+        raise UserError(f"dreams optimise images, and dataset {ds.name!r} has none; choose an image dataset "
+                        "(digits, mnist, fashion-mnist, kmnist, cifar10)")
+    return ds
+
+
+def fingerprint(models: list[nn.Module]) -> list[torch.Tensor]:
+    return [t.detach().clone() for m in models for t in m.state_dict().values()]
+
+
+def unchanged(models: list[nn.Module], before: list[torch.Tensor]) -> bool:
+    after = [t for m in models for t in m.state_dict().values()]
+    return len(after) == len(before) and all(torch.equal(a, b) for a, b in zip(after, before))
