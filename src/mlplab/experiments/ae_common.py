@@ -126,3 +126,17 @@ def one_per_class(y: torch.Tensor, num_classes: int) -> torch.Tensor:
 def model_rows(history: list[dict[str, Any]], name: str) -> list[dict[str, Any]]:
     """The metrics.jsonl rows of one model of a multi-model run."""
     return [r for r in history if r.get("model") == name]
+
+
+def fit_and_save(model: nn.Module, ds: Dataset, cfg: AEConfig, run: Run, generator: torch.Generator | None,
+                 name: str) -> FitResult:
+    """One model of a multi-model run: Trainer(run=None), rows logged with "model": name, final weights
+    saved as checkpoints/NAME.pt."""
+    fit = train_autoencoder(model, ds, cfg, None, generator, name=name, log_run=run)
+    save_model(run, name, model)
+    return fit
+
+
+def level_key(value: float) -> str:
+    """0.5 -> "0.5", 1e-3 -> "0.001": the number as it appears in metric names."""
+    return f"{value:g}"
