@@ -6,8 +6,9 @@ from typing import Literal
 
 import torch
 
-from mlplab.analysis.pca import fit_pca
+from mlplab.analysis.pca import PCA, fit_pca
 from mlplab.config import param
+from mlplab.data import Dataset
 from mlplab.experiments.ae_common import (AEConfig, check_sizes, error_summary, fit_and_save, load_ae_data,
                                           one_per_class, per_image_sse, reconstruct)
 from mlplab.experiments.base import Context, register_experiment
@@ -27,13 +28,17 @@ class AEPCAConfig(AEConfig):
                                                "cross-entropy (mse is reported either way)")
 
 
+def fit_pca_on_training_set(ds: Dataset, k: int) -> PCA:
+    """Mean-centred PCA of every training image: the validation images only steer the AE's training."""
+    return fit_pca(torch.cat([ds.train.x, ds.val.x]).cpu(), k)
+
+
 @register_experiment("ae-pca", AEPCAConfig, smoke=("epochs=2", "image_size=28", "ks=[4,30]"))
 def run(cfg: AEPCAConfig, ctx: Context) -> dict:
     """PCA vs a deep AE (784-512-256-128-k-128-256-784) at code sizes k: test error per pixel and per image."""
     ds = load_ae_data(cfg, ctx.device)
     check_sizes("ks", cfg.ks, ds)
-    # PCA sees the whole training set: the validation images only steer the AE's training
-    pca = fit_pca(torch.cat([ds.train.x, ds.val.x]).cpu(), max(cfg.ks))
+    pca = fit_pca_on_training_set(ds, max(cfg.ks))
     x_test = ds.test.x
     shown = one_per_class(ds.test.y.cpu(), ds.num_classes)
     metrics: dict[str, float] = {}

@@ -16,7 +16,7 @@ from mlplab.nn.autoencoders import MLPAutoencoder
 @dataclass
 class SparseConfig(AEConfig):
     hidden: int = param(1156, "hidden (code) units, more than inputs: overcomplete; 1156 = 34×34", min=1)
-    penalties: list[float] = param([1e-3, 3e-3, 1e-2], "L1 strengths on the mean |hidden activation|, one AE "
+    penalties: list[float] = param([3e-3, 1e-2, 3e-2], "L1 strengths on the mean |hidden activation|, one AE "
                                    "each; the standard AE (no penalty) is always trained too",
                                    nonempty=True, item_min=0)
     active_threshold: float = param(1e-3, "a hidden unit counts as active on an image above this value", min=0)
