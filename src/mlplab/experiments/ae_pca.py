@@ -21,8 +21,8 @@ class AEPCAConfig(AEConfig):
                           item_min=1)
     encoder: list[int] = param([512, 256, 128], "encoder hidden sizes, input -> ... -> code", item_min=1)
     decoder: list[int] = param([128, 256], "decoder hidden sizes, code -> ... -> output", item_min=1)
-    activation: Literal["relu", "leaky_relu", "tanh", "sigmoid", "gelu", "elu"] = param("elu", "hidden activation (ELU trains this deep "
-                                                                                    "AE much faster than ReLU)")
+    activation: Literal["relu", "leaky_relu", "tanh", "sigmoid", "gelu", "elu"] = param(
+        "elu", "hidden activation (ELU trains this deep AE much faster than ReLU)")
     epochs: int = param(50, "passes over the training set, for each k", min=1)
     lr: float = param(3e-3, "learning rate", min=0, min_exclusive=True)
     batch_size: int = param(128, "examples per step", min=1)
