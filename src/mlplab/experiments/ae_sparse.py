@@ -61,7 +61,11 @@ def run(cfg: SparseConfig, ctx: Context) -> dict:
 
 
 def explain(rows: list[dict]) -> str:
+    base = rows[0]
     parts = [f"{r['model']}: {100 * r['active_fraction']:.1f}% of activations on, mean activation "
              f"{r['mean_activation']:.3f}, error {r['sse_per_image']:.2f} per image" for r in rows]
-    return ("A stronger L1 penalty switches more hidden units off for each image and costs reconstruction "
-            "error. " + "; ".join(parts) + ".")
+    costlier = [r["model"] for r in rows[1:] if r["sse_per_image"] > base["sse_per_image"]]
+    cost = (f"Error above the standard AE's: {', '.join(costlier)}." if costlier else
+            "Every penalised AE also reconstructs at least as well as the standard one here (the penalty "
+            "regularises as well as it sparsifies).")
+    return "Stronger L1 switches more hidden units off for each image. " + "; ".join(parts) + ". " + cost
