@@ -148,9 +148,10 @@ def build_sparse(run: Run) -> None:
     maps = np.pad(codes, [(0, 0), (0, 0), (0, pad)]).reshape(*codes.shape[:2], side, side)
     rows = [("input", act["original"])]
     for i, n in enumerate(names):
-        rows.append((n, maps[i] / max(float(maps[i].max()), 1e-12)))
-    rows_grid(rows, run.figure("activation_maps"), f"hidden activations as {side}×{side} maps (white = largest "
-              "in the row)")
+        top = max(float(np.percentile(maps[i], 99)), 1e-12)
+        rows.append((n, np.clip(maps[i] / top, 0, 1)))
+    rows_grid(rows, run.figure("activation_maps"), f"hidden activations as {side}×{side} maps (white = the "
+              "row's 99th percentile or more; black = off)")
     for n in names:
         filters = _arrays(run, f"filters_{n}")
         if filters is not None:
