@@ -140,3 +140,10 @@ def fit_and_save(model: nn.Module, ds: Dataset, cfg: AEConfig, run: Run, generat
 def level_key(value: float) -> str:
     """0.5 -> "0.5", 1e-3 -> "0.001": the number as it appears in metric names."""
     return f"{value:g}"
+
+
+def activity(codes: torch.Tensor, threshold: float) -> dict[str, float]:
+    """Fraction of (image, unit) activations above threshold, the mean activation, never-active units."""
+    active = codes > threshold  # (N, H)
+    return {"active_fraction": float(active.double().mean()), "mean_activation": float(codes.double().mean()),
+            "dead_units": int((~active.any(0)).sum())}

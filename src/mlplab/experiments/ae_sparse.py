@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import torch
 
 from mlplab.config import param
-from mlplab.experiments.ae_common import (AEConfig, encode, encoder_filters, error_summary, fit_and_save,
+from mlplab.experiments.ae_common import (AEConfig, activity, encode, encoder_filters, error_summary, fit_and_save,
                                           level_key, load_ae_data, one_per_class, per_image_sse, reconstruct)
 from mlplab.experiments.base import Context, register_experiment
 from mlplab.nn.autoencoders import MLPAutoencoder
@@ -21,13 +21,6 @@ class SparseConfig(AEConfig):
                                    nonempty=True, item_min=0)
     active_threshold: float = param(1e-3, "a hidden unit counts as active on an image above this value", min=0)
     epochs: int = param(10, "passes over the training set, for each model", min=1)
-
-
-def activity(codes: torch.Tensor, threshold: float) -> dict[str, float]:
-    """Fraction of (image, unit) activations above threshold, the mean activation, never-active units."""
-    active = codes > threshold  # (N, H)
-    return {"active_fraction": float(active.double().mean()), "mean_activation": float(codes.double().mean()),
-            "dead_units": int((~active.any(0)).sum())}
 
 
 @register_experiment("ae-sparse", SparseConfig, smoke=("epochs=2", "image_size=28", "hidden=100"))

@@ -7,7 +7,7 @@ from typing import Literal
 import torch
 
 from mlplab.config import param
-from mlplab.experiments.ae_common import (AEConfig, check_sizes, encoder_filters, error_summary, fit_and_save,
+from mlplab.experiments.ae_common import (AEConfig, activity, check_sizes, encode, encoder_filters, error_summary, fit_and_save,
                                           load_ae_data, one_per_class, per_image_sse, reconstruct)
 from mlplab.experiments.base import Context, register_experiment
 from mlplab.nn.autoencoders import MLPAutoencoder
@@ -37,7 +37,9 @@ def run(cfg: UndercompleteConfig, ctx: Context) -> dict:
         recon = reconstruct(model, x_test).cpu()
         summary = error_summary(per_image_sse(recon, x_test.cpu()), ds.num_features)
         metrics[f"mse_h{h}"], metrics[f"sse_per_image_h{h}"] = summary["mse"], summary["sse_per_image"]
-        rows.append({"h": h, **summary, "parameters": sum(p.numel() for p in model.parameters()),
+        dead = activity(encode(model, x_test).cpu(), 0.0)["dead_units"]
+        metrics[f"dead_units_h{h}"] = dead
+        rows.append({"h": h, **summary, "dead_units": dead, "parameters": sum(p.numel() for p in model.parameters()),
                      "train_seconds": fit.train_seconds})
         recons.append(recon[shown])
         ctx.run.save_arrays(f"filters_h{h}", filters=encoder_filters(model, ds.input_shape))
@@ -46,6 +48,8 @@ def run(cfg: UndercompleteConfig, ctx: Context) -> dict:
     ctx.run.save_table("errors_by_h", rows)
     best = min(rows, key=lambda r: r["sse_per_image"])
     ctx.run.add_note("Width of the code", "Summed squared error per test image: " + ", ".join(
-        f"h={r['h']}: {r['sse_per_image']:.2f}" for r in rows) + f". The widest code keeps the most; "
-        f"h={best['h']} has the lowest error. The filters are the encoder's weights, one input-shaped image per unit.")
+        f"h={r['h']}: {r['sse_per_image']:.2f}" for r in rows) + f". "
+        f"h={best['h']} has the lowest error. The filters are the encoder's weights, one input-shaped image per unit; "
+        "the noise-like ones belong to dead units (" + ", ".join(f"h={r['h']}: {r['dead_units']}" for r in rows)
+        + " never active on a test image), which kept their random initial weights.")
     return metrics
