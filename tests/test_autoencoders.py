@@ -109,9 +109,16 @@ def test_undercomplete_sweep_has_a_model_and_filters_per_h(cli, tmp_path):
     assert code == 0, err
     m = metrics(tmp_path / "u")
     assert m["sse_per_image_h32"] < m["sse_per_image_h8"]
+    assert 0 <= m["dead_units_h32"] < 32
     assert np.load(tmp_path / "u" / "arrays" / "filters_h32.npz")["filters"].shape == (32, 1, 8, 8)
     for name in ("filters_h8", "filters_h32", "reconstructions", "train_loss_curves"):
         assert (tmp_path / "u" / "figures" / f"{name}.png").is_file()
+
+
+def test_same_seed_same_numbers(cli, tmp_path):
+    for out in ("a", "b"):
+        assert cli("run", "ae-denoising", "sigmas=[0.5]", "fractions=[0.2]", "epochs=2", "--out", out)[0] == 0
+    assert metrics(tmp_path / "a") == metrics(tmp_path / "b")
 
 
 @pytest.mark.parametrize("args, fragment", [
