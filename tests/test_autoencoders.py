@@ -90,7 +90,8 @@ def test_salt_and_pepper_sets_exactly_the_fraction_to_0_or_1(fraction):
 
 # ---- experiments on the embedded digits ----------------------------------------------------------
 def test_more_l1_switches_off_more_hidden_units(cli, tmp_path):
-    code, _, err = cli("run", "ae-sparse", "hidden=128", "penalties=[0.03,0.3]", "epochs=40", "--out", "s")
+    code, _, err = cli("run", "ae-sparse", "image_size=0", "hidden=128", "penalties=[0.03,0.3]",
+                       "epochs=40", "--out", "s")
     assert code == 0, err
     m = metrics(tmp_path / "s")
     for key in ("active_fraction", "mean_activation"):
@@ -105,7 +106,7 @@ def test_more_l1_switches_off_more_hidden_units(cli, tmp_path):
 
 
 def test_undercomplete_sweep_has_a_model_and_filters_per_h(cli, tmp_path):
-    code, _, err = cli("run", "ae-undercomplete", "hs=[8,32]", "epochs=3", "--out", "u")
+    code, _, err = cli("run", "ae-undercomplete", "image_size=0", "hs=[8,32]", "epochs=3", "--out", "u")
     assert code == 0, err
     m = metrics(tmp_path / "u")
     assert m["sse_per_image_h32"] < m["sse_per_image_h8"]
@@ -117,19 +118,22 @@ def test_undercomplete_sweep_has_a_model_and_filters_per_h(cli, tmp_path):
 
 def test_same_seed_same_numbers(cli, tmp_path):
     for out in ("a", "b"):
-        assert cli("run", "ae-denoising", "sigmas=[0.5]", "fractions=[0.2]", "epochs=2", "--out", out)[0] == 0
+        assert cli("run", "ae-denoising", "sigmas=[0.5]", "fractions=[0.2]", "epochs=2", "code=32",
+                   "--out", out)[0] == 0
     assert metrics(tmp_path / "a") == metrics(tmp_path / "b")
 
 
 @pytest.mark.parametrize("args, fragment", [
     (["ae-pca", "ks=[0,30]"], "'ks': 0 in [0, 30] is out of range"),
-    (["ae-pca", "ks=[65]"], "'ks': 65 is out of range; sizes must be in 1..64"),
+    (["ae-pca", "image_size=0", "ks=[65]"], "'ks': 65 is out of range; sizes must be in 1..64"),
     (["ae-undercomplete", "hs=[-3]"], "'hs'"),
-    (["ae-undercomplete", "hs=[8,100]"], "'hs': 100 is out of range; sizes must be in 1..64"),
+    (["ae-undercomplete", "image_size=0", "hs=[8,100]"], "'hs': 100 is out of range; sizes must be in 1..64"),
     (["ae-denoising", "sigmas=[-0.5]"], "'sigmas'"),
     (["ae-denoising", "fractions=[1.5]"], "'fractions': 1.5 is out of range"),
     (["ae-denoising", "fractions=[-0.1]"], "'fractions'"),
     (["ae-sparse", "penalties=[-0.01]"], "'penalties'"),
+    (["ae-undercomplete", "hs=[785]"], "'hs': 785 is out of range; sizes must be in 1..784"),
+    (["ae-denoising", "code=800"], "'code': 800 is out of range"),
     (["ae-pca", "normalization=standard"], "'normalization'"),
 ])
 def test_bad_input_is_one_line_exit_2(cli, tmp_path, args, fragment):

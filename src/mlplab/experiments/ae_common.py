@@ -26,6 +26,8 @@ class AEConfig(TrainConfig):
     normalization: Literal["unit"] = param("unit", "inputs in [0, 1] (the sigmoid output's range; fixed for AEs)")
     schedule: Literal["none", "cosine", "step"] = param("cosine", "learning-rate schedule, stepped per epoch")
     batch_size: int = param(128, "examples per step", min=1)
+    image_size: int = param(28, "resize images to this side: 28 is MNIST's own size and upsamples the 8×8 "
+                                "digits; 0 = native", min=0)
     loss: Literal["mse", "bce"] = param("mse", "reconstruction loss minimised: mse per pixel or binary "
                                                "cross-entropy (mse is reported either way)")
 

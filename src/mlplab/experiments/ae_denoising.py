@@ -46,7 +46,7 @@ def corrupt(x: torch.Tensor, kind: str, level: float, generator: torch.Generator
 
 
 @register_experiment("ae-denoising", DenoisingConfig,
-                     smoke=("epochs=2", "image_size=28", "sigmas=[0.5]", "fractions=[0.3]"))
+                     smoke=("epochs=2", "sigmas=[0.5]", "fractions=[0.3]"))
 def run(cfg: DenoisingConfig, ctx: Context) -> dict:
     """Denoising AEs for Gaussian and salt-and-pepper noise vs the standard AE: error against the clean image."""
     ds = load_ae_data(cfg, ctx.device)

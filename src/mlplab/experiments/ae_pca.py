@@ -35,7 +35,7 @@ def fit_pca_on_training_set(ds: Dataset, k: int) -> PCA:
     return fit_pca(torch.cat([ds.train.x, ds.val.x]).cpu(), k)
 
 
-@register_experiment("ae-pca", AEPCAConfig, smoke=("epochs=2", "image_size=28", "ks=[4,30]"))
+@register_experiment("ae-pca", AEPCAConfig, smoke=("epochs=2", "ks=[4,30]"))
 def run(cfg: AEPCAConfig, ctx: Context) -> dict:
     """PCA vs a deep AE (784-512-256-128-k-128-256-784) at code sizes k: test error per pixel and per image."""
     ds = load_ae_data(cfg, ctx.device)

@@ -23,7 +23,7 @@ class SparseConfig(AEConfig):
     epochs: int = param(10, "passes over the training set, for each model", min=1)
 
 
-@register_experiment("ae-sparse", SparseConfig, smoke=("epochs=2", "image_size=28", "hidden=100"))
+@register_experiment("ae-sparse", SparseConfig, smoke=("epochs=2", "hidden=100"))
 def run(cfg: SparseConfig, ctx: Context) -> dict:
     """Overcomplete AE (1156 ReLU units) with L1 on the activations: error, active units, activation maps."""
     ds = load_ae_data(cfg, ctx.device)

@@ -21,7 +21,7 @@ class UndercompleteConfig(AEConfig):
     epochs: int = param(15, "passes over the training set, for each h", min=1)
 
 
-@register_experiment("ae-undercomplete", UndercompleteConfig, smoke=("epochs=2", "image_size=28", "hs=[16,32]"))
+@register_experiment("ae-undercomplete", UndercompleteConfig, smoke=("epochs=2", "hs=[16,32]"))
 def run(cfg: UndercompleteConfig, ctx: Context) -> dict:
     """Single-hidden-layer AEs in -> h -> in for h in hs: loss curves, reconstructions, encoder filters."""
     ds = load_ae_data(cfg, ctx.device)
