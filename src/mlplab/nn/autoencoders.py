@@ -1,5 +1,6 @@
-"""MLP autoencoders on pixels in [0, 1]: a sigmoid output that can reach that range, MSE loss,
-optional L1 penalty on the code (sparse AE) and optional input corruption (denoising AE)."""
+"""MLP autoencoders on pixels in [0, 1]: a sigmoid output that can reach that range, an MSE (or binary
+cross-entropy) reconstruction loss, an optional L1 penalty on the code (sparse AE) and optional input
+corruption (denoising AE)."""
 from __future__ import annotations
 
 import torch
@@ -10,6 +11,7 @@ from mlplab.data.noise import gaussian_noise, salt_and_pepper
 from mlplab.nn.mlp import ACTIVATIONS, register_model
 
 NOISES = ("none", "gaussian", "salt_pepper")
+RECON_LOSSES = ("mse", "bce")
 
 
 def _stack(sizes: list[int], activation: str, last_activation: nn.Module | None) -> nn.Sequential:
@@ -26,24 +28,37 @@ def _stack(sizes: list[int], activation: str, last_activation: nn.Module | None)
 
 @register_model("MLPAutoencoder")
 class MLPAutoencoder(nn.Module):
-    """in -> encoder[...] -> code -> decoder[...] -> in; the code layer's activation is `code_activation`."""
+    """in -> encoder[...] -> code -> decoder[...] -> in; the code layer's activation is `code_activation`.
+
+    `recon_loss` is what training minimises ("mse" per pixel, or "bce": binary cross-entropy of the
+    sigmoid output against the pixel values); `mse` per pixel is always reported. `l1` weighs the mean
+    |code| (sparse AE); `noise`/`noise_level` corrupt the input during training only (denoising AE),
+    the loss always compares with the clean image.
+    """
 
     def __init__(self, in_features: int, encoder: list[int], code: int, decoder: list[int],
                  activation: str = "relu", code_activation: str = "none", l1: float = 0.0,
-                 noise: str = "none", noise_level: float = 0.0):
+                 noise: str = "none", noise_level: float = 0.0, recon_loss: str = "mse", clip_noise: bool = True):
         super().__init__()
         if noise not in NOISES:
             raise ValueError(f"noise={noise!r} must be one of {NOISES}")
+        if recon_loss not in RECON_LOSSES:
+            raise ValueError(f"recon_loss={recon_loss!r} must be one of {RECON_LOSSES}")
         self.spec = {"class": "MLPAutoencoder", "in_features": in_features, "encoder": list(encoder),
                      "code": code, "decoder": list(decoder), "activation": activation,
-                     "code_activation": code_activation, "l1": l1, "noise": noise, "noise_level": noise_level}
+                     "code_activation": code_activation, "l1": l1, "noise": noise, "noise_level": noise_level,
+                     "recon_loss": recon_loss, "clip_noise": clip_noise}
         code_act = None if code_activation == "none" else ACTIVATIONS[code_activation]()
         self.encoder = _stack([in_features, *encoder, code], activation, code_act)
         self.decoder = _stack([code, *decoder, in_features], activation, nn.Sigmoid())
         self.l1, self.noise, self.noise_level = l1, noise, noise_level
+        self.recon_loss, self.clip_noise = recon_loss, clip_noise
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
         return self.encoder(x.flatten(1))  # (B, code)
+
+    def decode_logits(self, z: torch.Tensor) -> torch.Tensor:
+        return self.decoder[:-1](z)  # (B, in_features), before the output sigmoid
 
     def decode(self, z: torch.Tensor) -> torch.Tensor:
         return self.decoder(z)  # (B, in_features) in [0, 1]
@@ -51,23 +66,28 @@ class MLPAutoencoder(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.decode(self.encode(x)).view_as(x)
 
-    def corrupt(self, x: torch.Tensor) -> torch.Tensor:
+    def corrupt(self, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
         """The training-time corruption of a denoising AE (identity otherwise)."""
         if self.noise == "gaussian":
-            return gaussian_noise(x, self.noise_level)
+            return gaussian_noise(x, self.noise_level, generator, clip=self.clip_noise)
         if self.noise == "salt_pepper":
-            return salt_and_pepper(x, self.noise_level)
+            return salt_and_pepper(x, self.noise_level, generator)
         return x
 
     def loss(self, batch: tuple[torch.Tensor, torch.Tensor]) -> dict[str, torch.Tensor]:
         x, _ = batch
         source = self.corrupt(x) if self.training else x
-        z = self.encode(source)
-        recon = self.decode(z).view_as(x)
+        z = self.encode(source)  # (B, code)
+        logits = self.decode_logits(z).view_as(x)
+        recon = torch.sigmoid(logits)
         mse = F.mse_loss(recon, x)  # mean squared error per pixel, against the clean image
-        out = {"loss": mse, "mse": mse}
+        if self.recon_loss == "bce":
+            recon_term = F.binary_cross_entropy_with_logits(logits, x)
+            out = {"loss": recon_term, "mse": mse, "bce": recon_term}
+        else:
+            out = {"loss": mse, "mse": mse}
         if self.l1 > 0:
             penalty = z.abs().mean()
-            out["loss"] = mse + self.l1 * penalty
+            out["loss"] = out["loss"] + self.l1 * penalty
             out["code_l1"] = penalty
         return out
