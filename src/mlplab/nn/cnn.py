@@ -4,10 +4,9 @@ from __future__ import annotations
 from collections import OrderedDict
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
-from mlplab.nn.mlp import register_model
+from mlplab.nn.mlp import classification_loss, register_model
 
 
 @register_model("SmallCNN")
@@ -32,5 +31,4 @@ class SmallCNN(nn.Module):
 
     def loss(self, batch: tuple[torch.Tensor, torch.Tensor]) -> dict[str, torch.Tensor]:
         x, y = batch
-        logits = self(x)
-        return {"loss": F.cross_entropy(logits, y), "accuracy": (logits.argmax(1) == y).float().mean()}
+        return classification_loss(self(x), y)

@@ -47,6 +47,11 @@ def mlp_layers(in_features: int, hidden: list[int], out_features: int, *, activa
     return nn.Sequential(OrderedDict(layers))
 
 
+def classification_loss(logits: torch.Tensor, y: torch.Tensor) -> dict[str, torch.Tensor]:
+    """Cross-entropy on logits (B, K) and the batch accuracy: the loss of every classifier here."""
+    return {"loss": F.cross_entropy(logits, y), "accuracy": (logits.argmax(1) == y).float().mean()}
+
+
 class MLPClassifier(nn.Module):
     """An MLP over flattened inputs whose loss is cross-entropy on the logits."""
 
@@ -64,8 +69,7 @@ class MLPClassifier(nn.Module):
 
     def loss(self, batch: tuple[torch.Tensor, torch.Tensor]) -> dict[str, torch.Tensor]:
         x, y = batch
-        logits = self(x)
-        return {"loss": F.cross_entropy(logits, y), "accuracy": (logits.argmax(1) == y).float().mean()}
+        return classification_loss(self(x), y)
 
     def hidden_layer_names(self) -> list[str]:
         """Names of the modules whose outputs are the hidden representations (after activation)."""
