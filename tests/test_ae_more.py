@@ -194,7 +194,7 @@ def test_auroc_and_flagged_match_references():
 @pytest.mark.parametrize("args, fragment", [
     (["ae-manifold", "scales=[0.5,-1]"], "'scales': -1.0 in [0.5, -1.0] is out of range"),
     (["ae-manifold", "code=0"], "'code': 0 is out of range"),
-    (["ae-manifold", "code=100"], "'code': 100 is out of range; it must be 1..64"),
+    (["ae-manifold", "code=100", "image_size=0"], "'code': 100 is out of range; it must be 1..64"),
     (["ae-manifold", "confident=1.5"], "'confident'"),
     (["ae-manifold", "classifier=nowhere"], "'classifier': 'nowhere' is not a run folder"),
     (["ae-manifold", "normalization=standard"], "normalization=unit"),
@@ -204,7 +204,7 @@ def test_auroc_and_flagged_match_references():
     (["ae-ood", "model=nowhere"], "'model': 'nowhere' is not a run folder"),
     (["ae-ood", "ood=[pictures]"], "'ood': 'pictures' is neither noise nor a dataset"),
     (["ae-ood", "ood=[digits]", "epochs=1"], "'ood': 'digits' is the training dataset"),
-    (["ae-ood", "code=65"], "'code': 65 is out of range; it must be 1..64"),
+    (["ae-ood", "code=65", "image_size=0"], "'code': 65 is out of range; it must be 1..64"),
 ])
 def test_bad_input_is_one_line_exit_2(cli, tmp_path, args, fragment):
     code, out, err = cli("run", *args, "--out", "bad")

@@ -23,6 +23,8 @@ class ConvConfig(TrainConfig):
     lr: float = param(2e-3, "learning rate", min=0, min_exclusive=True)
     normalization: Literal["standard", "minus_one_one", "unit"] = param(
         "unit", "input normalisation; autoencoders here need unit ([0, 1] pixels)")
+    image_size: int = param(28, "resize images to this side: 28 is MNIST's own size and upsamples the 8×8 "
+                                "digits; 0 = native", min=0)
     channels: list[int] = param([8, 16, 16], "channels of the encoder's conv layers (one 2x2 max pool after each)",
                                 nonempty=True, item_min=1)
     decoders: list[str] = param(list(DECODERS), "decoders to train: unpool (max-unpooling with the pooling "

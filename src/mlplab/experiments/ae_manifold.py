@@ -30,6 +30,8 @@ class ManifoldConfig(TrainConfig):
     epochs: int = param(20, "passes over the training set for the autoencoder", min=1)
     normalization: Literal["standard", "minus_one_one", "unit"] = param(
         "unit", "input normalisation; autoencoders here need unit ([0, 1] pixels)")
+    image_size: int = param(28, "resize images to this side: 28 is MNIST's own size and upsamples the 8×8 "
+                                "digits; 0 = native", min=0)
     encoder: list[int] = param([64], "encoder hidden sizes", item_min=1)
     code: int = param(8, "code size (1 .. number of pixels)", min=1, max=784)
     decoder: list[int] = param([64], "decoder hidden sizes", item_min=1)

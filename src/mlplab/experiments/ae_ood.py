@@ -30,6 +30,8 @@ FALSE_ALARMS = 0.05  # share of in-distribution images flagged at the reported t
 class OODConfig(TrainConfig):
     normalization: Literal["standard", "minus_one_one", "unit"] = param(
         "unit", "input normalisation; autoencoders here need unit ([0, 1] pixels)")
+    image_size: int = param(28, "resize images to this side: 28 is MNIST's own size and upsamples the 8×8 "
+                                "digits; 0 = native", min=0)
     encoder: list[int] = param([256], "encoder hidden sizes of the AE trained here", item_min=1)
     code: int = param(32, "code size of the AE trained here (1 .. number of pixels)", min=1, max=784)
     decoder: list[int] = param([256], "decoder hidden sizes of the AE trained here", item_min=1)
