@@ -23,3 +23,14 @@ def test_every_experiment_runs_end_to_end(name, cli, tmp_path):
 def test_every_experiment_is_described():
     for name in EXPERIMENTS.names():
         assert EXPERIMENTS.get(name).description, name
+
+
+def test_tour_runs_every_experiment_with_its_defaults(cli, tmp_path, monkeypatch):
+    """Defaults must work on the embedded data, not only the smoke settings (this once caught ae-conv)."""
+    monkeypatch.setenv("MLPLAB_CACHE", str(tmp_path / "cache"))
+    code, out, err = cli("tour", "--root", str(tmp_path / "runs"))
+    assert code == 0, err.splitlines()[-1]
+    reports = [line for line in out.splitlines() if line.endswith("report.html")]
+    assert len(reports) == len(EXPERIMENTS.names())
+    for name in EXPERIMENTS.names():
+        assert list((tmp_path / "runs" / name).glob("*/report.html")), name
