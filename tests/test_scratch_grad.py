@@ -8,21 +8,22 @@ import sys
 import numpy as np
 import pytest
 import torch
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from mlplab.analysis.scratch_check import autograd_gradients, twin_run
 from mlplab.data import load_dataset
 from mlplab.scratch import MLP, SGD, Linear, ReLU, Softmax
-from mlplab.scratch.gradcheck import all_cases, numeric_gradients, relative_error
+from mlplab.scratch.gradcheck import all_cases, numeric_gradients
 
 KINDS = ["Linear", "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "Softmax", "CrossEntropy", "SoftmaxCrossEntropy",
          "MSE", "MLP"]
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=25, deadline=None, derandomize=True)  # the same examples on every CI run
 @given(batch=st.integers(1, 9), d_in=st.integers(1, 8), d_out=st.integers(2, 7),
        hidden=st.lists(st.integers(1, 9), min_size=1, max_size=3), seed=st.integers(0, 2**32 - 1))
+@example(batch=1, d_in=1, d_out=2, hidden=[1, 1, 1], seed=1_073_741_820)  # a gradient of 5e-6: rounding dominates
 def test_every_layer_loss_and_mlp_matches_autograd_and_finite_differences(batch, d_in, d_out, hidden, seed):
     cases = all_cases(np.random.default_rng(seed), batch, d_in, d_out, tuple(hidden))
     assert sorted({c.kind for c in cases}) == sorted(KINDS)
@@ -35,8 +36,9 @@ def test_every_layer_loss_and_mlp_matches_autograd_and_finite_differences(batch,
             assert hand[key].shape == case.arrays[key].shape
             np.testing.assert_allclose(hand[key], auto[key], rtol=1e-10, atol=1e-12, err_msg=f"{case.name} d/d{key}")
         numeric = numeric_gradients(case)
-        for key in hand:
-            assert relative_error(hand[key], numeric[key]) < 1e-5, f"{case.name} d/d{key} vs finite differences"
+        for key in hand:  # central differences carry ~1e-10 of rounding: a floor for gradients near zero
+            error = np.abs(hand[key] - numeric[key]).max()
+            assert error <= 1e-5 * np.abs(numeric[key]).max() + 1e-8, f"{case.name} d/d{key} vs finite differences"
 
 
 def test_layers_forward_like_torch_in_float32_and_float64():
