@@ -90,7 +90,8 @@ def _matches(value: Any, tp: Any) -> bool:
 
 def _check_type(name: str, value: Any, tp: Any) -> None:
     if not _matches(value, tp):
-        raise UserError(f"config key {name!r}: {value!r} is not {describe_type(tp)}")
+        hint = f"; e.g. {name}={typing.get_args(tp)[0]}" if typing.get_origin(tp) is Literal else ""
+        raise UserError(f"config key {name!r}: {value!r} is not {describe_type(tp)}{hint}")
     if isinstance(value, float) and not math.isfinite(value):
         raise UserError(f"config key {name!r}: {value!r} is not a finite number")
 

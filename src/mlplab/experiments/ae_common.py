@@ -20,14 +20,20 @@ from mlplab.train import CHECKPOINT_FORMAT, FitResult, Trainer, make_optimizer, 
 
 
 @dataclass
-class AEConfig(TrainConfig):
-    """Training keys of every AE experiment; inputs are pixels in [0, 1], the range of the sigmoid output."""
+class AEImageConfig(TrainConfig):
+    """Data keys of every AE experiment: pixels in [0, 1], the range of the sigmoid output, at MNIST's size."""
 
     normalization: Literal["unit"] = param("unit", "inputs in [0, 1] (the sigmoid output's range; fixed for AEs)")
-    schedule: Literal["none", "cosine", "step"] = param("cosine", "learning-rate schedule, stepped per epoch")
-    batch_size: int = param(128, "examples per step", min=1)
     image_size: int = param(28, "resize images to this side: 28 is MNIST's own size and upsamples the 8×8 "
                                 "digits; 0 = native", min=0)
+
+
+@dataclass
+class AEConfig(AEImageConfig):
+    """Training keys of the MLP AE experiments."""
+
+    schedule: Literal["none", "cosine", "step"] = param("cosine", "learning-rate schedule, stepped per epoch")
+    batch_size: int = param(128, "examples per step", min=1)
     loss: Literal["mse", "bce"] = param("mse", "reconstruction loss minimised: mse per pixel or binary "
                                                "cross-entropy (mse is reported either way)")
 

@@ -2,29 +2,24 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
 
 import torch
 
 from mlplab.config import param
 from mlplab.data import Dataset
 from mlplab.errors import UserError
-from mlplab.experiments.ae_more_common import fit, load_images, per_image_mse, reconstruct, require_unit, \
+from mlplab.experiments.ae_common import AEImageConfig
+from mlplab.experiments.ae_more_common import fit, load_images, per_image_mse, reconstruct, \
     save_checkpoint
 from mlplab.experiments.base import Context, register_experiment
-from mlplab.experiments.common import TrainConfig
 from mlplab.nn.autoencoders import MLPAutoencoder
 from mlplab.nn.conv_autoencoders import DECODERS, ConvAutoencoder, parameter_count, pooled_sides
 
 
 @dataclass
-class ConvConfig(TrainConfig):
+class ConvConfig(AEImageConfig):
     epochs: int = param(8, "passes over the training set, for every model", min=1)
     lr: float = param(2e-3, "learning rate", min=0, min_exclusive=True)
-    normalization: Literal["standard", "minus_one_one", "unit"] = param(
-        "unit", "input normalisation; autoencoders here need unit ([0, 1] pixels)")
-    image_size: int = param(28, "resize images to this side: 28 is MNIST's own size and upsamples the 8×8 "
-                                "digits; 0 = native", min=0)
     channels: list[int] = param([8, 16, 16], "channels of the encoder's conv layers (one 2x2 max pool after each)",
                                 nonempty=True, item_min=1)
     decoders: list[str] = param(list(DECODERS), "decoders to train: unpool (max-unpooling with the pooling "
@@ -42,7 +37,6 @@ class ConvConfig(TrainConfig):
 @register_experiment("ae-conv", ConvConfig, smoke=("image_size=16", "epochs=1", "mlp_codes=[16]"))
 def run(cfg: ConvConfig, ctx: Context) -> dict:
     """Conv AE with max-unpooling, transposed-conv and combined decoders vs MLP AEs: test error and parameters."""
-    require_unit(cfg)
     ds = load_images(cfg, ctx)
     c, h, w = ds.input_shape
     sides = pooled_sides(h, len(cfg.channels))

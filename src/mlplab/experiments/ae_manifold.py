@@ -10,28 +10,23 @@ digit, and an image is "a confident digit" when the classifier's largest probabi
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
 
 import torch
 
 from mlplab.config import param
 from mlplab.errors import UserError
+from mlplab.experiments.ae_common import AEImageConfig
 from mlplab.experiments.ae_more_common import (Judge, fit, load_images, load_judge, per_image_mse, reconstruct,
-                                               require_unit, train_judge)
+                                               train_judge)
 from mlplab.experiments.base import Context, register_experiment
-from mlplab.experiments.common import TrainConfig
 from mlplab.nn.autoencoders import MLPAutoencoder
 
 SHOW_IMAGES, SHOW_SAMPLES = 3, 8  # steps kept for the figures: start images x samples per scale
 
 
 @dataclass
-class ManifoldConfig(TrainConfig):
+class ManifoldConfig(AEImageConfig):
     epochs: int = param(20, "passes over the training set for the autoencoder", min=1)
-    normalization: Literal["standard", "minus_one_one", "unit"] = param(
-        "unit", "input normalisation; autoencoders here need unit ([0, 1] pixels)")
-    image_size: int = param(28, "resize images to this side: 28 is MNIST's own size and upsamples the 8×8 "
-                                "digits; 0 = native", min=0)
     encoder: list[int] = param([64], "encoder hidden sizes", item_min=1)
     code: int = param(8, "code size (1 .. number of pixels)", min=1, max=784)
     decoder: list[int] = param([64], "decoder hidden sizes", item_min=1)
@@ -108,7 +103,6 @@ def judged(judge: Judge, images: torch.Tensor, digit: torch.Tensor, confident: f
                                                            "images=20", "samples=4", "pairs=3", "scales=[0.5,2]"))
 def run(cfg: ManifoldConfig, ctx: Context) -> dict:
     """AE 784-64-8-64-784: do random steps in code space stay digits, and steps in pixel space?"""
-    require_unit(cfg)
     ds = load_images(cfg, ctx)
     if cfg.code > ds.num_features:
         raise UserError(f"config key 'code': {cfg.code} is out of range; it must be 1..{ds.num_features} "

@@ -22,13 +22,6 @@ from mlplab.train import FitResult, Trainer, make_optimizer, make_scheduler, rea
 AE_CLASSES = ("MLPAutoencoder", "ConvAutoencoder")
 
 
-def require_unit(cfg: TrainConfig) -> None:
-    """Sigmoid outputs reconstruct pixels in [0, 1]: other normalisations would ask for unreachable targets."""
-    if cfg.normalization != "unit":
-        raise UserError(f"config key 'normalization': {cfg.normalization!r} is not allowed here; autoencoders "
-                        "with a sigmoid output reconstruct pixels in [0, 1], so use normalization=unit")
-
-
 def load_images(cfg: TrainConfig, ctx: Context) -> Dataset:
     """The dataset in [0, 1]; UserError for datasets without images."""
     ds = load_data(cfg, ctx.device, normalization="unit")

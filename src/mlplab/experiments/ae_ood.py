@@ -8,7 +8,6 @@ images above in-distribution ones (1 = perfectly, 0.5 = chance).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
 
 import torch
 from sklearn.metrics import roc_auc_score
@@ -16,10 +15,10 @@ from sklearn.metrics import roc_auc_score
 from mlplab.config import param
 from mlplab.data import DATASETS, Dataset, load_dataset
 from mlplab.errors import UserError
+from mlplab.experiments.ae_common import AEImageConfig
 from mlplab.experiments.ae_more_common import (AE_CLASSES, fit, load_images, open_checkpoint, per_image_mse,
-                                               reconstruct, require_unit)
+                                               reconstruct)
 from mlplab.experiments.base import Context, register_experiment
-from mlplab.experiments.common import TrainConfig
 from mlplab.nn.autoencoders import MLPAutoencoder
 
 AUTO_SOURCES = ("fashion-mnist", "kmnist", "mnist")
@@ -27,11 +26,7 @@ FALSE_ALARMS = 0.05  # share of in-distribution images flagged at the reported t
 
 
 @dataclass
-class OODConfig(TrainConfig):
-    normalization: Literal["standard", "minus_one_one", "unit"] = param(
-        "unit", "input normalisation; autoencoders here need unit ([0, 1] pixels)")
-    image_size: int = param(28, "resize images to this side: 28 is MNIST's own size and upsamples the 8×8 "
-                                "digits; 0 = native", min=0)
+class OODConfig(AEImageConfig):
     encoder: list[int] = param([256], "encoder hidden sizes of the AE trained here", item_min=1)
     code: int = param(32, "code size of the AE trained here (1 .. number of pixels)", min=1, max=784)
     decoder: list[int] = param([256], "decoder hidden sizes of the AE trained here", item_min=1)
@@ -63,7 +58,6 @@ def flagged(in_errors: torch.Tensor, out_errors: torch.Tensor, false_alarms: flo
 @register_experiment("ae-ood", OODConfig, smoke=("epochs=2", "max_images=200"))
 def run(cfg: OODConfig, ctx: Context) -> dict:
     """AE reconstruction error as an out-of-distribution score: MNIST vs Fashion-MNIST, KMNIST and noise."""
-    require_unit(cfg)
     if cfg.model:
         model, ds = model_from_run(cfg, ctx)
     else:
