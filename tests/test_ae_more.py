@@ -12,7 +12,8 @@ from sklearn.metrics import roc_auc_score
 
 from mlplab.experiments.ae_manifold import (code_steps, interpolate_codes, interpolate_pixels, match_pixel_sigma,
                                             mean_distance, pick_pairs)
-from mlplab.experiments.ae_more_common import Judge, load_judge, reconstruct
+from mlplab.experiments.ae_common import reconstruct
+from mlplab.experiments.ae_more_common import Judge, load_judge
 from mlplab.experiments.ae_ood import auroc, flagged
 from mlplab.nn import build_model
 from mlplab.nn.autoencoders import MLPAutoencoder

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Literal
 
 import torch
@@ -72,11 +73,13 @@ def train_autoencoder(model: nn.Module, ds: Dataset, cfg: AEConfig, run: Run | N
     return trainer.fit(ds.train, ds.val, epochs=epochs, batch_size=cfg.batch_size)
 
 
-def save_model(run: Run, name: str, model: nn.Module) -> None:
+def save_model(run: Run, name: str, model: nn.Module) -> Path:
     """Weights and spec as checkpoints/NAME.pt (readable by mlplab.train.read_checkpoint)."""
     buf = io.BytesIO()
     torch.save({"format": CHECKPOINT_FORMAT, "spec": model.spec, "model": model.state_dict()}, buf)
-    atomic_write_bytes(run.checkpoint(name), buf.getvalue())
+    path = run.checkpoint(name)
+    atomic_write_bytes(path, buf.getvalue())
+    return path
 
 
 def load_model(path, device: torch.device | str = "cpu") -> nn.Module:
@@ -89,10 +92,10 @@ def load_model(path, device: torch.device | str = "cpu") -> nn.Module:
 
 @torch.no_grad()
 def reconstruct(model: nn.Module, x: torch.Tensor, batch_size: int = 4096) -> torch.Tensor:
-    """model(x) in eval mode, batched; same shape as x."""
+    """model(x) in eval mode, batched; same shape as x (N, C, H, W) whatever shape the model returns."""
     was_training = model.training
     model.eval()
-    out = torch.cat([model(x[i:i + batch_size]) for i in range(0, len(x), batch_size)])
+    out = torch.cat([model(x[i:i + batch_size]).view_as(x[i:i + batch_size]) for i in range(0, len(x), batch_size)])
     model.train(was_training)
     return out
 

@@ -8,9 +8,8 @@ import torch
 from mlplab.config import param
 from mlplab.data import Dataset
 from mlplab.errors import UserError
-from mlplab.experiments.ae_common import AEImageConfig
-from mlplab.experiments.ae_more_common import fit, load_images, per_image_mse, reconstruct, \
-    save_checkpoint
+from mlplab.experiments.ae_common import AEImageConfig, reconstruct, save_model
+from mlplab.experiments.ae_more_common import fit, load_images, per_image_mse
 from mlplab.experiments.base import Context, register_experiment
 from mlplab.nn.autoencoders import MLPAutoencoder
 from mlplab.nn.conv_autoencoders import DECODERS, ConvAutoencoder, parameter_count, pooled_sides
@@ -53,7 +52,7 @@ def run(cfg: ConvConfig, ctx: Context) -> dict:
     for name, model in models.items():
         model = model.to(ctx.device)
         result = fit(model, cfg, ctx, ds, name=name)
-        save_checkpoint(ctx.run, name, model)
+        save_model(ctx.run, name, model)
         err = per_image_mse(model, ds.test.x)  # (N,)
         is_conv = name.startswith("conv_")
         row = {"model": name,

@@ -15,8 +15,8 @@ import torch
 
 from mlplab.config import param
 from mlplab.errors import UserError
-from mlplab.experiments.ae_common import AEImageConfig
-from mlplab.experiments.ae_more_common import (Judge, fit, load_images, load_judge, per_image_mse, reconstruct,
+from mlplab.experiments.ae_common import AEImageConfig, reconstruct
+from mlplab.experiments.ae_more_common import (Judge, fit, load_images, load_judge, per_image_mse,
                                                train_judge)
 from mlplab.experiments.base import Context, register_experiment
 from mlplab.nn.autoencoders import MLPAutoencoder

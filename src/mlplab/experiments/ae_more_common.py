@@ -11,6 +11,7 @@ from torch import nn
 
 from mlplab.data import Dataset, Normalization, load_dataset
 from mlplab.errors import UserError
+from mlplab.experiments.ae_common import reconstruct
 from mlplab.experiments.base import Context
 from mlplab.experiments.common import TrainConfig, load_data
 from mlplab.nn import MLPClassifier, build_model
@@ -54,29 +55,9 @@ def fit(model: nn.Module, cfg: TrainConfig, ctx: Context, ds: Dataset, *, name: 
 
 
 @torch.no_grad()
-def reconstruct(model: nn.Module, x: torch.Tensor, batch_size: int = 2048) -> torch.Tensor:
-    """The model's reconstructions of x (N, C, H, W), in eval mode."""
-    model.eval()
-    return torch.cat([model(x[i:i + batch_size]).view_as(x[i:i + batch_size]) for i in range(0, len(x), batch_size)])
-
-
-@torch.no_grad()
 def per_image_mse(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
     """Mean squared error per pixel of each image's reconstruction (N,)."""
     return (reconstruct(model, x) - x).pow(2).flatten(1).mean(1)
-
-
-def save_checkpoint(run: Run, name: str, model: nn.Module) -> Path:
-    """checkpoints/NAME.pt in the trainer's format (spec + weights), so another run can load the model."""
-    import io
-
-    from mlplab.runs import atomic_write_bytes
-    from mlplab.train import CHECKPOINT_FORMAT
-    buf = io.BytesIO()
-    torch.save({"format": CHECKPOINT_FORMAT, "spec": model.spec, "model": model.state_dict()}, buf)
-    path = run.checkpoint(name)
-    atomic_write_bytes(path, buf.getvalue())
-    return path
 
 
 # ---- models from other runs -------------------------------------------------------------------

@@ -15,9 +15,8 @@ from sklearn.metrics import roc_auc_score
 from mlplab.config import param
 from mlplab.data import DATASETS, Dataset, load_dataset
 from mlplab.errors import UserError
-from mlplab.experiments.ae_common import AEImageConfig
-from mlplab.experiments.ae_more_common import (AE_CLASSES, fit, load_images, open_checkpoint, per_image_mse,
-                                               reconstruct)
+from mlplab.experiments.ae_common import AEImageConfig, reconstruct
+from mlplab.experiments.ae_more_common import (AE_CLASSES, fit, load_images, open_checkpoint, per_image_mse)
 from mlplab.experiments.base import Context, register_experiment
 from mlplab.nn.autoencoders import MLPAutoencoder
 
