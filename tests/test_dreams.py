@@ -13,7 +13,7 @@ from scipy.ndimage import gaussian_filter
 from mlplab.analysis.dreaming import (cross_entropy, dream, freeze, gaussian_blur, gaussian_kernel, kl_to, l2,
                                       pixel_forward, target_reached, total_variation)
 from mlplab.cache import cached_run
-from mlplab.experiments.dream_models import load_weights
+from mlplab.train import load_model
 from mlplab.nn import MLPClassifier
 
 SMALL = ("hidden=[128]", "epochs=3", "lr=0.01")
@@ -96,7 +96,7 @@ def check_run_folder(path) -> dict:
     """Arrays and the saved classifier reproduce the reported confidences; weights were not touched."""
     m = json.loads((path / "metrics.json").read_text())
     assert m["weights_unchanged"] is True and m["trainable_parameters"] == 0
-    model = load_weights(path / "checkpoints" / "classifier.pt").eval()
+    model = load_model(path / "checkpoints" / "classifier.pt").eval()
     a = np.load(path / "arrays" / "dreams.npz")
     images = torch.from_numpy(a["images"])
     assert images.min() >= 0 and images.max() <= 1
@@ -195,7 +195,7 @@ def test_robust_dreams_and_the_judge_verdict_reproduce_from_the_run(cli, tmp_pat
     names = sorted(p.name.split("-")[0] for p in (tmp_path / "cache").iterdir())
     assert names == ["classify", "classify", "dreams"]  # two ensemble members and the judge, each cached
     a = np.load(tmp_path / "r" / "arrays" / "robust.npz")
-    judge = load_weights(tmp_path / m["judge_path"] / "checkpoints" / "best.pt").eval()
+    judge = load_model(tmp_path / m["judge_path"] / "checkpoints" / "best.pt").eval()
     mean, std = m["normalization_mean"][0], m["normalization_std"][0]
     for kind in ("plain", "robust"):
         with torch.no_grad():

@@ -283,3 +283,24 @@ def read_checkpoint(path) -> dict:
     if not isinstance(state, dict) or state.get("format") != CHECKPOINT_FORMAT:
         raise UserError(f"{path} is not an mlplab checkpoint (format {CHECKPOINT_FORMAT})")
     return state
+
+
+def save_weights(model: nn.Module, path) -> None:
+    """The model's spec and weights (no optimizer state), atomically, in the checkpoint format."""
+    buf = io.BytesIO()
+    torch.save({"format": CHECKPOINT_FORMAT, "spec": model.spec, "model": model.state_dict()}, buf)
+    atomic_write_bytes(path, buf.getvalue())
+
+
+def load_model(path) -> nn.Module:
+    """The model of a checkpoint (a Trainer's or `save_weights`'), rebuilt from its spec, on the CPU."""
+    from mlplab.nn import build_model
+
+    state = read_checkpoint(path)
+    try:
+        model = build_model(state["spec"])
+        model.load_state_dict(state["model"])
+    except (KeyError, TypeError, RuntimeError) as exc:
+        raise UserError(f"{path} does not hold a model mlplab can rebuild ({type(exc).__name__}); "
+                        "give a checkpoint made by this version") from None
+    return model

@@ -2,7 +2,6 @@
 several in a run through the one Trainer, saving/loading its weights, and per-image errors."""
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -14,10 +13,10 @@ from mlplab.config import param
 from mlplab.data import Dataset
 from mlplab.errors import UserError
 from mlplab.experiments.common import TrainConfig, load_data
-from mlplab.nn import build_model
 from mlplab.nn.autoencoders import MLPAutoencoder  # noqa: F401  (registers the class for build_model)
-from mlplab.runs import Run, atomic_write_bytes
-from mlplab.train import CHECKPOINT_FORMAT, FitResult, Trainer, make_optimizer, make_scheduler, read_checkpoint
+from mlplab.runs import Run
+from mlplab import train
+from mlplab.train import FitResult, Trainer, make_optimizer, make_scheduler, save_weights
 
 
 @dataclass
@@ -75,19 +74,14 @@ def train_autoencoder(model: nn.Module, ds: Dataset, cfg: AEConfig, run: Run | N
 
 def save_model(run: Run, name: str, model: nn.Module) -> Path:
     """Weights and spec as checkpoints/NAME.pt (readable by mlplab.train.read_checkpoint)."""
-    buf = io.BytesIO()
-    torch.save({"format": CHECKPOINT_FORMAT, "spec": model.spec, "model": model.state_dict()}, buf)
     path = run.checkpoint(name)
-    atomic_write_bytes(path, buf.getvalue())
+    save_weights(model, path)
     return path
 
 
 def load_model(path, device: torch.device | str = "cpu") -> nn.Module:
-    """A model saved by `save_model` (or a Trainer checkpoint), rebuilt from its spec."""
-    state = read_checkpoint(path)
-    model = build_model(state["spec"])
-    model.load_state_dict(state["model"])
-    return model.to(device).eval()
+    """A model saved by `save_model` (or a Trainer checkpoint), rebuilt from its spec, in eval mode."""
+    return train.load_model(path).to(device).eval()
 
 
 @torch.no_grad()

@@ -1,7 +1,6 @@
 """The frozen models of `dreams`: a `classify` run given as model=, or default MLPs and a CNN judge, cached."""
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,10 +14,9 @@ from mlplab.errors import UserError
 from mlplab.experiments.base import Context
 from mlplab.experiments.classify import ClassifyConfig, predict, train_classifier
 from mlplab.experiments.common import load_data
-from mlplab.nn import build_model
 from mlplab.nn.cnn import SmallCNN
-from mlplab.runs import Run, atomic_write_bytes
-from mlplab.train import CHECKPOINT_FORMAT, Trainer, make_optimizer, make_scheduler, read_checkpoint
+from mlplab.runs import Run
+from mlplab.train import Trainer, load_model, make_optimizer, make_scheduler
 
 CACHE_VERSION = 1  # bump when the training recipe changes, so old cache entries are not reused
 NOT_MODEL_KEYS = ("data_dir", "device", "tensorboard", "layers", "knn_k")  # keys that do not change the weights
@@ -56,27 +54,9 @@ def open_classifier_run(path: str) -> tuple[Run, ClassifyConfig]:
     return run, cfg
 
 
-def load_weights(path: Path) -> nn.Module:
-    state = read_checkpoint(path)
-    try:
-        model = build_model(state["spec"])
-        model.load_state_dict(state["model"])
-    except (KeyError, TypeError, RuntimeError) as exc:
-        raise UserError(f"{path} does not hold a model mlplab can rebuild ({type(exc).__name__}); "
-                        "give a classify run made by this version") from None
-    return model
-
-
-def save_weights(model: nn.Module, path: Path) -> None:
-    """Spec and weights only (no optimizer), readable by `read_checkpoint`."""
-    buf = io.BytesIO()
-    torch.save({"format": CHECKPOINT_FORMAT, "spec": model.spec, "model": model.state_dict()}, buf)
-    atomic_write_bytes(path, buf.getvalue())
-
-
 def classifier_from_run(path: str, ds: Dataset, device: torch.device) -> Frozen:
     run, _ = open_classifier_run(path)
-    model = load_weights(run.checkpoint("best")).to(device)
+    model = load_model(run.checkpoint("best")).to(device)
     check_outputs(model, ds, f"model={path!r}")
     return Frozen(model, "run", run.path, accuracy(model, ds))
 
@@ -110,7 +90,7 @@ def default_classifier(cc: ClassifyConfig, ds: Dataset, device: torch.device, ca
                           "train_seconds": result.train_seconds, "dataset": ds.name})
 
     run, hit = cached_run(cache_root(cache_dir), "classify", key, cc.to_dict(), train)
-    model = load_weights(run.checkpoint("best")).to(device)
+    model = load_model(run.checkpoint("best")).to(device)
     return Frozen(model, "cached" if hit else "trained", run.path, accuracy(model, ds))
 
 
@@ -137,7 +117,7 @@ def judge(data: ClassifyConfig, ds: Dataset, epochs: int, device: torch.device, 
         run.save_metrics({"test_accuracy": trainer.evaluate(ds.test)["accuracy"], "dataset": ds.name})
 
     run, hit = cached_run(cache_root(cache_dir), "dreams-judge", jc | {"version": CACHE_VERSION}, jc, train)
-    model = load_weights(run.checkpoint("best")).to(device)
+    model = load_model(run.checkpoint("best")).to(device)
     return Frozen(model, "cached" if hit else "trained", run.path, accuracy(model, ds))
 
 
