@@ -66,6 +66,14 @@ def rows_grid(rows: list[tuple[str, np.ndarray]], path: Path, title: str, cmap: 
     return save(fig, path)
 
 
+def filter_figures(run: Run, labels: dict[str, str]) -> None:
+    """figures/filters_NAME.png from arrays/filters_NAME.npz, for every NAME -> label that has its arrays."""
+    for name, label in labels.items():
+        filters = _arrays(run, f"filters_{name}")
+        if filters is not None:
+            filter_grid(filters["filters"], run.figure(f"filters_{name}"), f"encoder filters, {label} (first 64)")
+
+
 @register_figures("ae-pca")
 def build_pca(run: Run) -> None:
     loss_curves(run)
@@ -118,10 +126,7 @@ def build_undercomplete(run: Run) -> None:
         return
     rows = [("original", rec["original"])] + [(f"h={h}", rec["recon"][i]) for i, h in enumerate(rec["hs"])]
     rows_grid(rows, run.figure("reconstructions"), "reconstructions by hidden size")
-    for h in rec["hs"]:
-        filters = _arrays(run, f"filters_h{h}")
-        if filters is not None:
-            filter_grid(filters["filters"], run.figure(f"filters_h{h}"), f"encoder filters, h={h} (first 64)")
+    filter_figures(run, {f"h{h}": f"h={h}" for h in rec["hs"]})
 
 
 @register_figures("ae-sparse")
@@ -152,10 +157,7 @@ def build_sparse(run: Run) -> None:
         rows.append((n, np.clip(maps[i] / top, 0, 1)))
     rows_grid(rows, run.figure("activation_maps"), f"hidden activations as {side}×{side} maps (white = the "
               "row's 99th percentile or more; black = off)")
-    for n in names:
-        filters = _arrays(run, f"filters_{n}")
-        if filters is not None:
-            filter_grid(filters["filters"], run.figure(f"filters_{n}"), f"encoder filters, {n} (first 64)")
+    filter_figures(run, {n: n for n in names})
 
 
 @register_figures("ae-denoising")
@@ -180,7 +182,4 @@ def build_denoising(run: Run) -> None:
     for i, n in enumerate(names):
         rows_grid([("clean", den["original"]), ("noisy", den["noisy"][i]), ("standard AE", den["standard"][i]),
                    ("denoising AE", den["denoising"][i])], run.figure(f"denoised_{n}"), f"noise {n}")
-    for n in ["standard", *names]:
-        filters = _arrays(run, f"filters_{n}")
-        if filters is not None:
-            filter_grid(filters["filters"], run.figure(f"filters_{n}"), f"encoder filters, {n} AE (first 64)")
+    filter_figures(run, {n: f"{n} AE" for n in ["standard", *names]})
