@@ -13,6 +13,7 @@ from mlplab.config import param
 from mlplab.data import Dataset
 from mlplab.errors import UserError
 from mlplab.experiments.common import TrainConfig, load_data
+from mlplab.nn import MLPClassifier
 from mlplab.nn.autoencoders import MLPAutoencoder  # noqa: F401  (registers the class for build_model)
 from mlplab.runs import Run
 from mlplab import train
@@ -51,13 +52,14 @@ def check_sizes(key: str, sizes: list[int], ds: Dataset) -> None:
                         f"(the number of inputs of {ds.name!r})")
 
 
-def train_autoencoder(model: nn.Module, ds: Dataset, cfg: AEConfig, run: Run | None = None,
+def train_autoencoder(model: nn.Module, ds: Dataset, cfg: TrainConfig, run: Run | None = None,
                       generator: torch.Generator | None = None, *, name: str | None = None,
-                      log_run: Run | None = None, epochs: int | None = None) -> FitResult:
+                      log_run: Run | None = None, epochs: int | None = None, resume: bool = False) -> FitResult:
     """Fit `model` on ds.train (validated on ds.val) through the Trainer.
 
-    `run` gets the Trainer's checkpoints and rows (one model per run). For several models in one run pass
-    run=None, a `name` and `log_run`: every epoch row goes to log_run's metrics.jsonl with "model": name.
+    `run` gets the Trainer's checkpoints and rows (one model per run; `resume` continues them). For several
+    models in one run pass run=None, a `name` and `log_run`: every epoch row goes to log_run's metrics.jsonl
+    with "model": name. A classifier trained beside the AEs (a judge) is kept at its best validation accuracy.
     """
     device = next(model.parameters()).device
     epochs = epochs or cfg.epochs
@@ -66,10 +68,12 @@ def train_autoencoder(model: nn.Module, ds: Dataset, cfg: AEConfig, run: Run | N
     callbacks = []
     if log_run is not None:
         callbacks.append(lambda trainer, row: log_run.log({"model": name, **row}))
+    has_val, by_accuracy = len(ds.val) > 0, isinstance(model, MLPClassifier)
+    monitor = ("val_accuracy" if by_accuracy else "val_loss") if has_val else "train_loss"
     trainer = Trainer(model, optimizer, run=run, generator=generator,
                       scheduler=make_scheduler(optimizer, cfg.schedule, epochs), callbacks=callbacks,
-                      monitor="val_loss" if len(ds.val) else "train_loss")
-    return trainer.fit(ds.train, ds.val, epochs=epochs, batch_size=cfg.batch_size)
+                      monitor=monitor, mode="max" if by_accuracy and has_val else "min")
+    return trainer.fit(ds.train, ds.val, epochs=epochs, batch_size=cfg.batch_size, resume=resume)
 
 
 def save_model(run: Run, name: str, model: nn.Module) -> Path:

@@ -4,21 +4,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import torch
 from torch import nn
 
 from mlplab.data import Dataset, Normalization, load_dataset
 from mlplab.errors import UserError
-from mlplab.experiments.ae_common import reconstruct
+from mlplab.experiments.ae_common import reconstruct, train_autoencoder
 from mlplab.experiments.base import Context
 from mlplab.experiments.common import TrainConfig, load_data
 from mlplab.nn import MLPClassifier, build_model
 from mlplab.nn import autoencoders as _mlp_ae  # noqa: F401  (registers MLPAutoencoder for build_model)
 from mlplab.nn import conv_autoencoders as _conv_ae  # noqa: F401  (registers ConvAutoencoder)
 from mlplab.runs import Run
-from mlplab.train import FitResult, Trainer, make_optimizer, make_scheduler, read_checkpoint
+from mlplab.train import FitResult, read_checkpoint
 
 AE_CLASSES = ("MLPAutoencoder", "ConvAutoencoder")
 
@@ -36,22 +35,9 @@ def fit(model: nn.Module, cfg: TrainConfig, ctx: Context, ds: Dataset, *, name: 
         checkpointed: bool = False, epochs: int | None = None) -> FitResult:
     """Train through the one Trainer. The checkpointed model owns the run's checkpoints (and resume); the
     others train with run=None and log their epochs to metrics.jsonl tagged with `model: name`."""
-    epochs = epochs or cfg.epochs
-    optimizer = make_optimizer(model.parameters(), cfg.optimizer, cfg.lr, weight_decay=cfg.weight_decay,
-                               device=ctx.device)
-    has_val = len(ds.val) > 0
-    is_classifier = isinstance(model, MLPClassifier)
-    monitor = ("val_accuracy" if is_classifier else "val_loss") if has_val else "train_loss"
-
-    def tag(trainer: Trainer, row: dict[str, Any]) -> None:
-        ctx.run.log({"model": name, **row})
-
-    trainer = Trainer(model, optimizer, run=ctx.run if checkpointed else None, generator=ctx.generator,
-                      scheduler=make_scheduler(optimizer, cfg.schedule, epochs), monitor=monitor,
-                      mode="max" if is_classifier and has_val else "min",
-                      callbacks=[] if checkpointed else [tag])
-    return trainer.fit(ds.train, ds.val, epochs=epochs, batch_size=cfg.batch_size,
-                       resume=ctx.resume and checkpointed)
+    return train_autoencoder(model, ds, cfg, ctx.run if checkpointed else None, ctx.generator, name=name,
+                             log_run=None if checkpointed else ctx.run, epochs=epochs,
+                             resume=ctx.resume and checkpointed)
 
 
 @torch.no_grad()
