@@ -20,9 +20,10 @@ def register_figures(experiment: str):
     return FIGURES.register(experiment)
 
 
-def _discover() -> None:
+def discover() -> None:
+    """Import every module of this package so that figure and findings builders register."""
     for info in pkgutil.iter_modules([str(Path(__file__).parent)]):
-        if info.name not in ("plots", "html"):
+        if info.name not in ("plots", "html", "findings"):
             importlib.import_module(f"mlplab.report.{info.name}")
 
 
@@ -30,7 +31,7 @@ def build_report(run: Run) -> Path:
     """(Re)make the run's figures from its files, then report.html; return the report's path."""
     from mlplab.report.html import write_html
 
-    _discover()
+    discover()
     if run.experiment in FIGURES:
         FIGURES.get(run.experiment)(run)
     return write_html(run)

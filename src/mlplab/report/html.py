@@ -66,11 +66,13 @@ def write_html(run: Run) -> Path:
     metrics = run.metrics()
     if metrics:
         parts.append("<h2>Metrics</h2>" + _kv_table(metrics))
-    notes_file = root / "notes.json"
-    if notes_file.is_file():
+    from mlplab.report.findings import findings_for
+
+    findings = findings_for(run)
+    if findings:
         parts.append("<h2>Findings</h2>")
-        for note in json.loads(notes_file.read_text()):
-            parts.append(f"<h3>{html.escape(note['title'])}</h3><div class='note'>{html.escape(note['text'])}</div>")
+        for note in findings:
+            parts.append(f"<h3>{html.escape(note.title)}</h3><div class='note'>{html.escape(note.text)}</div>")
     for table in sorted((root / "tables").glob("*.csv")):
         parts.append(f"<h2>{html.escape(_caption(table))}</h2>" + _csv_table(table))
     figures = sorted((root / "figures").glob("*.png"))
