@@ -1,0 +1,48 @@
+"""Mean, spread and a 95% interval of a number measured over several seeds (one place for every table)."""
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+from typing import Iterable
+
+import numpy as np
+from scipy import stats
+
+
+@dataclass(frozen=True)
+class Spread:
+    """mean ± std (sample, ddof=1) over n seeds, and the 95% Student-t interval of the mean."""
+
+    mean: float
+    std: float
+    ci_low: float
+    ci_high: float
+    n: int
+
+    def as_dict(self, prefix: str = "") -> dict[str, float]:
+        return {f"{prefix}{k}": v for k, v in asdict(self).items()}
+
+    def text(self, digits: int = 4) -> str:
+        return f"{self.mean:.{digits}g} ± {self.std:.{digits}g} (95% CI {self.ci_low:.{digits}g}–{self.ci_high:.{digits}g}, n={self.n})"
+
+
+def spread(values: Iterable[float], confidence: float = 0.95) -> Spread:
+    """Summary of finite values; one value gives std 0 and a degenerate interval, none gives NaNs."""
+    x = np.asarray([float(v) for v in values if v is not None and math.isfinite(float(v))], dtype=np.float64)
+    if len(x) == 0:
+        nan = float("nan")
+        return Spread(nan, nan, nan, nan, 0)
+    mean = float(x.mean())
+    if len(x) == 1:
+        return Spread(mean, 0.0, mean, mean, 1)
+    std = float(x.std(ddof=1))
+    sem = std / math.sqrt(len(x))
+    if sem == 0:
+        return Spread(mean, std, mean, mean, len(x))
+    low, high = stats.t.interval(confidence, df=len(x) - 1, loc=mean, scale=sem)
+    return Spread(mean, std, float(low), float(high), len(x))
+
+
+def beyond_noise(a: Spread, b: Spread) -> bool:
+    """True when the 95% intervals of two means do not overlap (a conservative 'it really differs')."""
+    return a.n > 1 and b.n > 1 and (a.ci_low > b.ci_high or b.ci_low > a.ci_high)
