@@ -10,7 +10,7 @@ from sklearn.metrics import accuracy_score, f1_score, precision_score, recall_sc
 
 from mlplab.analysis.metrics import BinaryCounts
 from mlplab.nn import build_model
-from mlplab.nn.sigmoid import OneVsRestMLP
+from mlplab.nn.one_vs_rest import OneVsRestMLP
 
 KEYS = {"accuracy", "precision", "recall", "f1", "false_positives_by_class", "false_negatives_by_class"}
 

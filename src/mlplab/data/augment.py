@@ -70,3 +70,21 @@ def compose(*augments: Augment) -> Augment:
         return x
 
     return apply
+
+
+def augment_from_names(names: list[str], ds) -> Augment | None:
+    """Batched augmentations of a dataset by name: crop, flip, affine (padding is in normalised units of black)."""
+    from mlplab.errors import UserError
+
+    if not names:
+        return None
+    if not ds.is_image:
+        raise UserError(f"augment={names} needs an image dataset; {ds.name!r} has no images")
+    black = ds.from_pixels(torch.zeros(1, ds.input_shape[0], 1, 1))[0, 0, 0, 0].item()
+    table = {"crop": lambda: random_crop(max(1, ds.input_shape[-1] // 8), fill=black),
+             "flip": lambda: hflip(),
+             "affine": lambda: small_affine(fill=black)}
+    unknown = [n for n in names if n not in table]
+    if unknown:
+        raise UserError(f"unknown augmentation {unknown[0]!r}; choose from: {', '.join(table)}")
+    return compose(*(table[n]() for n in names))

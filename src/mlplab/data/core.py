@@ -177,3 +177,10 @@ def _resize(x: torch.Tensor, side: int) -> torch.Tensor:
     if side < 1:
         raise UserError(f"image_size={side} must be a positive side length")
     return torch.nn.functional.interpolate(x, size=(side, side), mode="bilinear", align_corners=False).clamp(0, 1)
+
+
+def dataset_for(cfg, device: str | torch.device = "cpu", normalization: NormKind | None = None) -> Dataset:
+    """The dataset a training config names (dataset, data_dir, seed, val_size, normalization, image_size)."""
+    return load_dataset(cfg.dataset, data_dir=cfg.data_dir or None, device=device, seed=cfg.seed,
+                        val_size=None if cfg.val_size < 0 else cfg.val_size,
+                        normalization=normalization or cfg.normalization, image_size=cfg.image_size)

@@ -16,8 +16,8 @@ from mlplab.experiments.common import TrainConfig, load_data
 from mlplab.nn import MLPClassifier
 from mlplab.nn.autoencoders import MLPAutoencoder  # noqa: F401  (registers the class for build_model)
 from mlplab.runs import Run
-from mlplab import train
-from mlplab.train import FitResult, Trainer, make_optimizer, make_scheduler, save_weights
+from mlplab.train import FitResult, Trainer, make_optimizer, make_scheduler
+from mlplab.train import checkpoint as ckpt
 
 
 @dataclass
@@ -79,13 +79,13 @@ def train_autoencoder(model: nn.Module, ds: Dataset, cfg: TrainConfig, run: Run 
 def save_model(run: Run, name: str, model: nn.Module) -> Path:
     """Weights and spec as checkpoints/NAME.pt (readable by mlplab.train.read_checkpoint)."""
     path = run.checkpoint(name)
-    save_weights(model, path)
+    ckpt.save_model(model, path)
     return path
 
 
 def load_model(path, device: torch.device | str = "cpu") -> nn.Module:
     """A model saved by `save_model` (or a Trainer checkpoint), rebuilt from its spec, in eval mode."""
-    return train.load_model(path).to(device).eval()
+    return ckpt.load_model(path, device)
 
 
 @torch.no_grad()

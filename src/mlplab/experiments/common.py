@@ -1,32 +1,12 @@
 """Config keys and helpers shared by the experiments that train a classifier."""
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal
-
 import torch
 
-from mlplab.config import BaseConfig, param
 from mlplab.data import Dataset, load_dataset
 from mlplab.data import augment as aug
 from mlplab.errors import UserError
-
-
-@dataclass
-class TrainConfig(BaseConfig):
-    """The common training keys."""
-
-    epochs: int = param(10, "passes over the training set", min=1)
-    batch_size: int = param(128, "examples per step", min=1)
-    lr: float = param(1e-3, "learning rate", min=0, min_exclusive=True)
-    optimizer: Literal["adam", "adamw", "sgd"] = param("adam", "optimizer")
-    weight_decay: float = param(0.0, "L2 weight decay", min=0)
-    schedule: Literal["none", "cosine", "step"] = param("none", "learning-rate schedule, stepped per epoch")
-    val_size: int = param(-1, "validation examples taken from train; -1 = the dataset's default", min=-1)
-    normalization: Literal["standard", "minus_one_one", "unit"] = param(
-        "standard", "input normalisation: per-channel standardisation, [-1, 1], or [0, 1]")
-    image_size: int = param(0, "resize images to this side (e.g. 28 for digits); 0 = native", min=0)
-    tensorboard: bool = param(False, "also write per-epoch scalars for TensorBoard into RUN/tensorboard/")
+from mlplab.train.config import TrainConfig
 
 
 def load_data(cfg: TrainConfig, device: torch.device, *, normalization: str | None = None) -> Dataset:

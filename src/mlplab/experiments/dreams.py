@@ -12,7 +12,7 @@ from mlplab.experiments import dream_tasks as tasks
 from mlplab.experiments.dream_tasks import parse_hybrid
 from mlplab.experiments.base import Context, register_experiment
 from mlplab.experiments.classify import ClassifyConfig
-from mlplab.train import save_weights
+from mlplab.train import save_model
 
 TASKS = ("dreams", "hybrids", "l2", "robust")
 
@@ -100,7 +100,7 @@ def run(cfg: DreamsConfig, ctx: Context) -> dict:
     main = (dm.classifier_from_run(cfg.model, ds, ctx.device) if cfg.model
             else dm.default_classifier(cfg.classifier(), ds, ctx.device, cfg.cache_dir, cfg.seed))
     freeze(main.model)
-    save_weights(main.model, ctx.run.checkpoint("classifier"))
+    save_model(main.model, ctx.run.checkpoint("classifier"))
     wanted = TASKS if cfg.task == "all" else (cfg.task,)
     members, judge = [main.model], None
     if "robust" in wanted:

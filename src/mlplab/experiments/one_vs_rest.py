@@ -12,7 +12,7 @@ from mlplab.data import Dataset
 from mlplab.errors import UserError
 from mlplab.experiments.base import Context, register_experiment
 from mlplab.experiments.common import TrainConfig, load_data
-from mlplab.nn.sigmoid import OneVsRestMLP
+from mlplab.nn.one_vs_rest import OneVsRestMLP
 from mlplab.runs import Run
 from mlplab.train import Trainer, make_optimizer, make_scheduler
 
@@ -42,8 +42,8 @@ def run(cfg: OneVsRestConfig, ctx: Context) -> dict:
     every = fit(OneVsRestMLP(ds.num_features, cfg.hidden, list(range(ds.num_classes)), cfg.activation,
                              cfg.dropout), cfg, ctx, ds, checkpointed=False)
     y = ds.test.y.cpu()
-    p_digit = binary.probabilities(ds.test.x)[:, 0].cpu()  # (N,)
-    p_every = every.probabilities(ds.test.x).cpu()  # (N, K)
+    p_digit = binary.predict(ds.test.x)[:, 0].cpu()  # (N,)
+    p_every = every.predict(ds.test.x).cpu()  # (N, K)
     ctx.run.save_arrays("predictions", y_true=y, p_digit=p_digit, p_every=p_every, classes=ds.classes,
                         digit=cfg.digit)
     return error_analysis(ctx.run, ds, cfg.digit, y, p_digit, p_every)

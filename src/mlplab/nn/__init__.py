@@ -1,5 +1,11 @@
-"""Models: MLPs (and, later, autoencoders and GAN parts); each model owns its loss."""
-from mlplab.nn.mlp import ACTIVATIONS, MODEL_CLASSES, MLPClassifier, build_model, mlp_layers, register_model
-from mlplab.nn.cnn import SmallCNN  # registers the judge's class for build_model
+"""Every model; each owns its loss and its batched inference. Importing this package registers every model
+class, so `build_model(spec)` (and so `train.load_model`) can rebuild any checkpoint."""
+from mlplab.nn.registry import MODEL_CLASSES, build_model, register_model
+from mlplab.nn.mlp import ACTIVATIONS, MLPClassifier, mlp_layers
+from mlplab.nn.cnn import SmallCNN
+from mlplab.nn.one_vs_rest import OneVsRestMLP
+from mlplab.nn.autoencoders import MLPAutoencoder
+from mlplab.nn.conv_autoencoders import ConvAutoencoder
 
-__all__ = ["ACTIVATIONS", "MODEL_CLASSES", "MLPClassifier", "SmallCNN", "build_model", "mlp_layers", "register_model"]
+__all__ = ["ACTIVATIONS", "MODEL_CLASSES", "ConvAutoencoder", "MLPAutoencoder", "MLPClassifier", "OneVsRestMLP",
+           "SmallCNN", "build_model", "mlp_layers", "register_model"]

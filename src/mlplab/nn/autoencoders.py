@@ -8,7 +8,9 @@ import torch.nn.functional as F
 from torch import nn
 
 from mlplab.data.noise import gaussian_noise, salt_and_pepper
-from mlplab.nn.mlp import ACTIVATIONS, register_model
+from mlplab.nn.inference import batched, evaluating
+from mlplab.nn.mlp import ACTIVATIONS
+from mlplab.nn.registry import register_model
 
 NOISES = ("none", "gaussian", "salt_pepper")
 RECON_LOSSES = ("mse", "bce")
@@ -54,8 +56,8 @@ class MLPAutoencoder(nn.Module):
         self.l1, self.noise, self.noise_level = l1, noise, noise_level
         self.recon_loss, self.clip_noise = recon_loss, clip_noise
 
-    def encode(self, x: torch.Tensor) -> torch.Tensor:
-        return self.encoder(x.flatten(1))  # (B, code)
+    def code(self, x: torch.Tensor) -> torch.Tensor:
+        return self.encoder(x.flatten(1))  # (B, code), with gradients: what training uses
 
     def decode_logits(self, z: torch.Tensor) -> torch.Tensor:
         return self.decoder[:-1](z)  # (B, in_features), before the output sigmoid
@@ -64,7 +66,17 @@ class MLPAutoencoder(nn.Module):
         return self.decoder(z)  # (B, in_features) in [0, 1]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.decode(self.encode(x)).view_as(x)
+        return self.decode(self.code(x)).view_as(x)
+
+    def encode(self, x: torch.Tensor, batch_size: int = 4096) -> torch.Tensor:
+        """Codes (N, code) in eval mode, in batches."""
+        with evaluating(self):
+            return batched(self.code, x, batch_size)
+
+    def reconstruct(self, x: torch.Tensor, batch_size: int = 4096) -> torch.Tensor:
+        """self(x) in eval mode, in batches: the shape of x."""
+        with evaluating(self):
+            return batched(self, x, batch_size)
 
     def corrupt(self, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
         """The training-time corruption of a denoising AE (identity otherwise)."""
@@ -77,7 +89,7 @@ class MLPAutoencoder(nn.Module):
     def loss(self, batch: tuple[torch.Tensor, torch.Tensor]) -> dict[str, torch.Tensor]:
         x, _ = batch
         source = self.corrupt(x) if self.training else x
-        z = self.encode(source)  # (B, code)
+        z = self.code(source)  # (B, code)
         logits = self.decode_logits(z).view_as(x)
         recon = torch.sigmoid(logits)
         mse = F.mse_loss(recon, x)  # mean squared error per pixel, against the clean image

@@ -6,12 +6,16 @@ from collections import OrderedDict
 import torch
 from torch import nn
 
-from mlplab.nn.mlp import classification_loss, register_model
+from mlplab.nn.inference import batched, evaluating
+from mlplab.nn.mlp import classification_loss
+from mlplab.nn.registry import register_model
 
 
 @register_model("SmallCNN")
 class SmallCNN(nn.Module):
     """[conv3x3 -> ReLU -> maxpool2] x 2 -> linear -> ReLU -> dropout -> linear, on (B, C, H, W) images."""
+
+    monitor = ("accuracy", "max")
 
     def __init__(self, in_channels: int, side: int, num_classes: int, channels: tuple[int, int] | list[int] = (16, 32),
                  hidden: int = 64, dropout: float = 0.25):
@@ -32,3 +36,8 @@ class SmallCNN(nn.Module):
     def loss(self, batch: tuple[torch.Tensor, torch.Tensor]) -> dict[str, torch.Tensor]:
         x, y = batch
         return classification_loss(self(x), y)
+
+    def predict(self, x: torch.Tensor, batch_size: int = 4096) -> torch.Tensor:
+        """Class probabilities (N, K), in eval mode, in batches."""
+        with evaluating(self):
+            return batched(lambda b: self(b).softmax(1), x, batch_size)

@@ -14,7 +14,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from mlplab.nn.mlp import register_model
+from mlplab.nn.inference import batched, evaluating
+from mlplab.nn.registry import register_model
 
 DECODERS = ("unpool", "transpose", "both")
 OUTPUT_BIAS = -2.0
@@ -117,6 +118,11 @@ class ConvAutoencoder(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         code, indices, sizes = self.encoder(x)
         return self.decoder(code, indices, sizes)
+
+    def reconstruct(self, x: torch.Tensor, batch_size: int = 4096) -> torch.Tensor:
+        """self(x) in eval mode, in batches: (N, C, H, W)."""
+        with evaluating(self):
+            return batched(self, x, batch_size)
 
     def loss(self, batch: tuple[torch.Tensor, torch.Tensor]) -> dict[str, torch.Tensor]:
         x, _ = batch

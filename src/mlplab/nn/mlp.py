@@ -2,14 +2,14 @@
 from __future__ import annotations
 
 from collections import OrderedDict
-from typing import Any
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from mlplab.errors import UserError
-from mlplab.registry import Registry
+from mlplab.nn.inference import batched, evaluating
+from mlplab.nn.registry import register_model
 
 ACTIVATIONS = {
     "relu": nn.ReLU,
@@ -52,8 +52,11 @@ def classification_loss(logits: torch.Tensor, y: torch.Tensor) -> dict[str, torc
     return {"loss": F.cross_entropy(logits, y), "accuracy": (logits.argmax(1) == y).float().mean()}
 
 
+@register_model("MLPClassifier")
 class MLPClassifier(nn.Module):
     """An MLP over flattened inputs whose loss is cross-entropy on the logits."""
+
+    monitor = ("accuracy", "max")
 
     def __init__(self, in_features: int, hidden: list[int], num_classes: int, activation: str = "relu",
                  dropout: float = 0.0, norm: str = "none", input_dropout: float = 0.0):
@@ -75,17 +78,7 @@ class MLPClassifier(nn.Module):
         """Names of the modules whose outputs are the hidden representations (after activation)."""
         return [name for name, _ in self.net.named_children() if name.startswith("act")]
 
-
-MODEL_CLASSES: Registry[type[nn.Module]] = Registry("model class")
-MODEL_CLASSES.register("MLPClassifier")(MLPClassifier)
-
-
-def register_model(name: str):
-    """Decorator for model classes that set `self.spec = {"class": name, **constructor kwargs}`."""
-    return MODEL_CLASSES.register(name)
-
-
-def build_model(spec: dict[str, Any]) -> nn.Module:
-    """Rebuild a model from the `spec` stored in its checkpoint."""
-    kwargs = {k: v for k, v in spec.items() if k != "class"}
-    return MODEL_CLASSES.get(str(spec.get("class", "")))(**kwargs)
+    def predict(self, x: torch.Tensor, batch_size: int = 4096) -> torch.Tensor:
+        """Class probabilities (N, K), in eval mode, in batches."""
+        with evaluating(self):
+            return batched(lambda b: self(b).softmax(1), x, batch_size)

@@ -5,7 +5,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from mlplab.nn.mlp import mlp_layers, register_model
+from mlplab.nn.inference import batched, evaluating
+from mlplab.nn.mlp import mlp_layers
+from mlplab.nn.registry import register_model
 
 
 @register_model("OneVsRestMLP")
@@ -36,8 +38,7 @@ class OneVsRestMLP(nn.Module):
     def hidden_layer_names(self) -> list[str]:
         return [name for name, _ in self.net.named_children() if name.startswith("act")]
 
-    @torch.no_grad()
-    def probabilities(self, x: torch.Tensor, batch_size: int = 4096) -> torch.Tensor:
-        """sigmoid outputs (N, P) in eval mode."""
-        self.eval()
-        return torch.cat([self(x[i:i + batch_size]).sigmoid() for i in range(0, len(x), batch_size)])
+    def predict(self, x: torch.Tensor, batch_size: int = 4096) -> torch.Tensor:
+        """Sigmoid outputs (N, P): P(class == positives[j]), in eval mode, in batches."""
+        with evaluating(self):
+            return batched(lambda b: self(b).sigmoid(), x, batch_size)

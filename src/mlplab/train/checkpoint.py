@@ -1,0 +1,91 @@
+"""The checkpoint format: what a Trainer writes each epoch, what `save_model` writes, and how to read both.
+
+A checkpoint is a dict saved with torch.save and read with `weights_only=True` (no code runs on load):
+`format`, `spec` (the model's class and constructor arguments, for `nn.build_model`) and `model` (its
+state dict); a Trainer's also holds the optimizer state(s), scheduler(s), epoch, history and RNG states.
+"""
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from mlplab.errors import UserError
+from mlplab.runs import Run, atomic_write_bytes
+
+CHECKPOINT_FORMAT = 1
+
+
+def write_checkpoint(path, state: dict) -> None:
+    """torch.save to a temporary file, renamed over `path`."""
+    buf = io.BytesIO()
+    torch.save(state, buf)
+    atomic_write_bytes(path, buf.getvalue())
+
+
+def read_checkpoint(path) -> dict:
+    """torch.load with weights_only=True; a missing or broken file is a UserError."""
+    path = Path(path)
+    if not path.is_file():
+        raise UserError(f"no checkpoint at {path}; resume needs a run folder with checkpoints/last.pt")
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:
+        raise UserError(f"cannot read checkpoint {path} ({type(exc).__name__}); it is damaged or not an "
+                        "mlplab checkpoint") from None
+    if not isinstance(state, dict) or state.get("format") != CHECKPOINT_FORMAT:
+        raise UserError(f"{path} is not an mlplab checkpoint (format {CHECKPOINT_FORMAT})")
+    return state
+
+
+def model_spec(model: nn.Module) -> dict[str, Any]:
+    return getattr(model, "spec", {"class": type(model).__name__})
+
+
+def spec_text(spec: Any) -> str:
+    if not isinstance(spec, dict):
+        return str(spec)
+    return ", ".join(f"{k}={v}" for k, v in spec.items())
+
+
+def save_model(model: nn.Module, path) -> None:
+    """The model's spec and weights (no optimizer state), atomically, in the checkpoint format."""
+    write_checkpoint(path, {"format": CHECKPOINT_FORMAT, "spec": model.spec, "model": model.state_dict()})
+
+
+def load_model(path, device: torch.device | str = "cpu") -> nn.Module:
+    """The model of a checkpoint (a Trainer's or `save_model`'s), rebuilt from its spec, in eval mode."""
+    import mlplab.nn as mnn  # every model class registers on import
+
+    state = read_checkpoint(path)
+    try:
+        model = mnn.build_model(state["spec"])
+        model.load_state_dict(state["model"])
+    except (KeyError, TypeError, RuntimeError) as exc:
+        raise UserError(f"{path} does not hold a model mlplab can rebuild ({type(exc).__name__}); "
+                        "give a checkpoint made by this version") from None
+    return model.to(device).eval()
+
+
+def model_from_run(run_dir, which: str = "best", *, data_dir: str | None = None, device: torch.device | str = "cpu",
+                   download: bool = True):
+    """(model, dataset) of a run folder: checkpoints/WHICH.pt and the dataset rebuilt from its config.yaml
+    (same split seed, validation size, normalisation and image size). `data_dir`, when given, is where the
+    data lives now (it wins over the run's own data_dir)."""
+    from mlplab.data import load_dataset
+
+    run = Run.open(run_dir)
+    model = load_model(run.checkpoint(which), device)
+    ds = load_dataset(**dataset_args(run.config, data_dir), device=device, download=download)
+    return model, ds
+
+
+def dataset_args(conf: dict[str, Any], data_dir: str | None = None) -> dict[str, Any]:
+    """The load_dataset arguments that reproduce a run's dataset from its config."""
+    val = int(conf.get("val_size", -1))
+    return {"name": conf["dataset"], "data_dir": data_dir or conf.get("data_dir") or None,
+            "seed": int(conf.get("seed", 0)), "val_size": None if val < 0 else val,
+            "normalization": conf.get("normalization", "standard"), "image_size": int(conf.get("image_size", 0))}

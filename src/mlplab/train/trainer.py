@@ -1,0 +1,315 @@
+"""One trainer for every model: `model.loss(batch) -> {"loss": ...}`, or a model-defined training step.
+
+fit / evaluate, an optional LR schedule, evaluation each epoch, best and last checkpoints written
+atomically with the RNG states, resume, and a NaN/Inf guard that stops and keeps the last good
+checkpoint. Same seed on CPU, same numbers. A model with several optimizers (a GAN) defines
+`configure_optimizers(cfg)` and `training_step(batch, optimizers, step, generator)` and trains through the
+same loop, checkpoints and resume. A named model (one of several trained in one run) writes
+checkpoints/NAME-last.pt and rows tagged "model": NAME.
+"""
+from __future__ import annotations
+
+import math
+import sys
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable, Protocol
+
+import torch
+from torch import nn
+
+from mlplab.data.augment import Augment
+from mlplab.data.batches import iterate_batches, num_batches
+from mlplab.data.core import Split
+from mlplab.errors import RunFailed, UserError
+from mlplab.runs import Run
+from mlplab.train.checkpoint import CHECKPOINT_FORMAT, model_spec, read_checkpoint, spec_text, write_checkpoint
+from mlplab.train.config import TrainConfig
+from mlplab.train.factories import make_optimizer, make_scheduler
+
+
+class Callback(Protocol):
+    def __call__(self, trainer: "Trainer", row: dict[str, Any]) -> None: ...
+
+
+@dataclass
+class FitResult:
+    history: list[dict[str, Any]]
+    best_epoch: int
+    best_value: float
+    train_seconds: float
+    stopped_early: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _is_better(value: float, best: float, mode: str) -> bool:
+    return value < best if mode == "min" else value > best
+
+
+def defines_step(model: nn.Module) -> bool:
+    """True for a model that brings its own optimizers and training step (the GAN)."""
+    return callable(getattr(model, "training_step", None)) and callable(getattr(model, "configure_optimizers", None))
+
+
+class Trainer:
+    """Train `model` with `optimizer` (or the model's own optimizers); checkpoints and rows go to `run`."""
+
+    def __init__(self, model: nn.Module, optimizer: torch.optim.Optimizer | None = None, *, run: Run | None = None,
+                 generator: torch.Generator | None = None, scheduler=None, augment: Augment | None = None,
+                 callbacks: list[Callable] = (), monitor: str | None = None, mode: str | None = None,
+                 restore_best: bool | None = None, progress: bool | None = None, eval_batch_size: int = 4096,
+                 nan_check_every: int | None = None, name: str | None = None,
+                 optimizers: dict[str, torch.optim.Optimizer] | None = None, schedulers: dict[str, Any] | None = None,
+                 epochs: int | None = None, batch_size: int | None = None):
+        if (optimizer is None) == (optimizers is None):
+            raise ValueError("give either one optimizer or the model's optimizers")
+        self.model = model
+        self.optimizer = optimizer
+        self.optimizers = optimizers
+        self.schedulers = schedulers or {}
+        self.run = run
+        self.generator = generator or torch.Generator().manual_seed(0)
+        self.scheduler = scheduler
+        self.augment = augment
+        self.callbacks = list(callbacks)
+        watched, watched_mode = getattr(model, "monitor", ("loss", "min"))
+        self.monitor, self.mode = monitor or f"val_{watched}", mode or watched_mode
+        self.name = name
+        # a named model keeps its last epoch: its final weights are what the run reports and saves
+        self.restore_best = (name is None) if restore_best is None else restore_best
+        self.progress = sys.stderr.isatty() if progress is None else progress
+        self.eval_batch_size = eval_batch_size
+        self.device = next(model.parameters()).device
+        self.nan_check_every = nan_check_every or 25  # the epoch-end check below still guards every checkpoint
+        self.epochs, self.batch_size = epochs, batch_size
+        self.step = 0  # optimisation steps so far (passed to a model-defined training step)
+        self.stop_requested = False
+        self._writer = None
+
+    @classmethod
+    def from_config(cls, model: nn.Module, cfg: TrainConfig, *, run: Run | None = None,
+                    generator: torch.Generator | None = None, augment: Augment | None = None,
+                    callbacks: list[Callable] = (), name: str | None = None, epochs: int | None = None,
+                    **kwargs) -> "Trainer":
+        """A Trainer with the optimizer and schedule of `cfg` (or the model's own optimizers), monitoring what
+        the model's `monitor` names."""
+        device = next(model.parameters()).device
+        epochs = epochs or cfg.epochs
+        common = dict(run=run, generator=generator, augment=augment, callbacks=callbacks, name=name, epochs=epochs,
+                      batch_size=cfg.batch_size, **kwargs)
+        if defines_step(model):
+            optimizers = model.configure_optimizers(cfg)
+            schedulers = {k: s for k, opt in optimizers.items()
+                          if (s := make_scheduler(opt, cfg.schedule, epochs)) is not None}
+            return cls(model, optimizers=optimizers, schedulers=schedulers, **common)
+        optimizer = make_optimizer(model.parameters(), cfg.optimizer, cfg.lr, weight_decay=cfg.weight_decay,
+                                   device=device)
+        return cls(model, optimizer, scheduler=make_scheduler(optimizer, cfg.schedule, epochs), **common)
+
+    # ---- evaluation -------------------------------------------------------------------------
+    @torch.no_grad()
+    def evaluate(self, split: Split, batch_size: int | None = None) -> dict[str, float]:
+        """Mean of every scalar the model's loss returns, over `split`, in eval mode."""
+        was_training = self.model.training
+        self.model.eval()
+        sums: dict[str, torch.Tensor] = {}
+        for xb, yb in iterate_batches(split.x, split.y, batch_size or self.eval_batch_size, shuffle=False):
+            out = self.model.loss((xb, yb))
+            for k, v in out.items():
+                if v.dim() == 0:
+                    sums[k] = sums.get(k, 0) + v.detach().double() * len(xb)
+        self.model.train(was_training)
+        return {k: float(v) / len(split) for k, v in sums.items()}
+
+    # ---- training ---------------------------------------------------------------------------
+    def _step(self, batch: tuple[torch.Tensor, torch.Tensor], epoch: int, step: int) -> dict[str, torch.Tensor]:
+        """One optimisation step: the model's own (several optimizers) or backward on its "loss"."""
+        if self.optimizers is not None:
+            out = self.model.training_step(batch, self.optimizers, self.step, self.generator)
+            bad = step % self.nan_check_every == 0 and any(
+                v.dim() == 0 and not torch.isfinite(v) for v in out.values())
+            if bad:
+                raise RunFailed(f"training values became {({k: float(v) for k, v in out.items()})} at epoch {epoch}, "
+                                f"step {step}; training stopped and the last good checkpoint was kept; lower lr "
+                                "or check the inputs")
+        else:
+            out = self.model.loss(batch)
+            loss = out["loss"]
+            if step % self.nan_check_every == 0 and not torch.isfinite(loss):
+                raise RunFailed(f"loss became {loss.item()} at epoch {epoch}, step {step}; training stopped "
+                                f"and the last good checkpoint was kept; lower lr or check the inputs")
+            self.optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            self.optimizer.step()
+        self.step += 1
+        return out
+
+    def train_epoch(self, split: Split, batch_size: int, epoch: int) -> dict[str, float]:
+        self.model.train()
+        batches = iterate_batches(split.x, split.y, batch_size, shuffle=True, generator=self.generator)
+        if self.progress:
+            from tqdm import tqdm
+            batches = tqdm(batches, total=num_batches(len(split), batch_size), desc=f"epoch {epoch}",
+                           leave=False, file=sys.stderr)
+        values: dict[str, list[torch.Tensor]] = {}
+        sizes: dict[str, list[int]] = {}  # per key: a model-defined step may return a value on some steps only
+        for step, (xb, yb) in enumerate(batches):
+            if self.augment is not None:
+                xb = self.augment(xb, self.generator)
+            out = self._step((xb, yb), epoch, step)
+            # keep the per-step scalars and weigh them once at the end: no extra kernels per step
+            for k, v in out.items():
+                if v.dim() == 0:
+                    values.setdefault(k, []).append(v.detach())
+                    sizes.setdefault(k, []).append(len(xb))
+        means = {}
+        for k, vs in values.items():
+            weights = torch.tensor(sizes[k], dtype=torch.float64)
+            means[k] = float((torch.stack(vs).double().cpu() * weights).sum()) / sum(sizes[k])
+        if not all(math.isfinite(v) for v in means.values()):
+            raise RunFailed(f"training metrics became {means} in epoch {epoch}; training stopped and the "
+                            "last good checkpoint was kept; lower lr or check the inputs")
+        return means
+
+    def _learning_rates(self) -> dict[str, float]:
+        if self.optimizers is not None:
+            return {f"lr_{k}": opt.param_groups[0]["lr"] for k, opt in self.optimizers.items()}
+        return {"lr": self.optimizer.param_groups[0]["lr"]}
+
+    def _step_schedules(self) -> None:
+        if self.scheduler is not None:
+            self.scheduler.step()
+        for s in self.schedulers.values():
+            s.step()
+
+    def checkpoint_path(self, which: str):
+        """checkpoints/WHICH.pt, or checkpoints/NAME-WHICH.pt for a named model."""
+        return self.run.checkpoint(f"{self.name}-{which}" if self.name else which)
+
+    def fit(self, train: Split, val: Split | None, *, epochs: int | None = None, batch_size: int | None = None,
+            resume: bool = False) -> FitResult:
+        """Train for `epochs` (resuming from the run's last checkpoint when `resume`)."""
+        epochs, batch_size = epochs or self.epochs, batch_size or self.batch_size
+        history: list[dict[str, Any]] = []
+        has_val = val is not None and len(val) > 0
+        worst = math.inf if (self.mode == "min" or not has_val) else -math.inf
+        start, best_value, best_epoch, train_seconds = 1, worst, 0, 0.0
+        if resume and self.checkpoint_path("last").is_file():
+            state = self.load_checkpoint(self.checkpoint_path("last"))
+            history = state["history"]
+            start = state["epoch"] + 1
+            best_value, best_epoch = state["best_value"], state["best_epoch"]
+            train_seconds = state["train_seconds"]
+            self.step = state.get("step", 0)
+        if resume:  # rows after the checkpoint (or of a model that never reached one) are dropped
+            others = [r for r in self.run.history() if r.get("model") != self.name]
+            self.run.rewrite_history(others + [self._tagged(r) for r in history])
+        for epoch in range(start, epochs + 1):
+            t0 = time.perf_counter()
+            row: dict[str, Any] = {"epoch": epoch, **self._learning_rates()}
+            row.update({f"train_{k}": v for k, v in self.train_epoch(train, batch_size, epoch).items()})
+            seconds = time.perf_counter() - t0
+            train_seconds += seconds
+            if has_val:
+                row.update({f"val_{k}": v for k, v in self.evaluate(val).items()})
+            self._step_schedules()
+            row["epoch_seconds"] = seconds
+            if self.monitor in row:
+                value, mode = row[self.monitor], self.mode
+            else:  # no validation split: the training loss decides
+                value, mode = row.get("train_loss", 0.0), "min"
+            improved = _is_better(value, best_value, mode)
+            if improved:
+                best_value, best_epoch = value, epoch
+            history.append(row)
+            if self.run is not None:
+                self.run.log(self._tagged(row))
+                state = self._state(epoch, history, best_value, best_epoch, train_seconds)
+                if improved and self.restore_best:
+                    write_checkpoint(self.checkpoint_path("best"), state)
+                write_checkpoint(self.checkpoint_path("last"), state)
+            self._print(row, epochs)
+            self._tensorboard(row)
+            for cb in self.callbacks:
+                cb(self, row)
+            if self.stop_requested:
+                break
+        if self.restore_best and self.run is not None and self.checkpoint_path("best").is_file():
+            self.model.load_state_dict(read_checkpoint(self.checkpoint_path("best"))["model"])
+        return FitResult(history, best_epoch, best_value, train_seconds, stopped_early=self.stop_requested)
+
+    def _tagged(self, row: dict[str, Any]) -> dict[str, Any]:
+        return {"model": self.name, **row} if self.name else row
+
+    def _tensorboard(self, row: dict[str, Any]) -> None:
+        """Per-epoch scalars for TensorBoard when the run's config asks for them."""
+        if self.run is None or not self.run.config.get("tensorboard"):
+            return
+        if self._writer is None:
+            from mlplab.train.tensorboard import ScalarWriter
+            folder = self.run.path / "tensorboard"
+            self._writer = ScalarWriter(folder / self.name if self.name else folder)
+        self._writer.write(row, row["epoch"])
+
+    def _print(self, row: dict[str, Any], epochs: int) -> None:
+        parts = ([self.name] if self.name else []) + [f"epoch {row['epoch']}/{epochs}"]
+        parts += [f"{k} {v:.4f}" for k, v in row.items()
+                  if k != "epoch" and not k.startswith("lr") and isinstance(v, float)]
+        print("  ".join(parts), file=sys.stderr, flush=True)
+
+    # ---- checkpoints ------------------------------------------------------------------------
+    def _state(self, epoch: int, history: list, best_value: float, best_epoch: int, train_seconds: float) -> dict:
+        state = {
+            "format": CHECKPOINT_FORMAT,
+            "spec": model_spec(self.model),
+            "model": self.model.state_dict(),
+            "epoch": epoch,
+            "step": self.step,
+            "history": history,
+            "best_value": best_value,
+            "best_epoch": best_epoch,
+            "train_seconds": train_seconds,
+            "rng": rng_state(self.generator),
+        }
+        if self.optimizers is not None:
+            state["optimizers"] = {k: opt.state_dict() for k, opt in self.optimizers.items()}
+            state["schedulers"] = {k: s.state_dict() for k, s in self.schedulers.items()}
+        else:
+            state["optimizer"] = self.optimizer.state_dict()
+            state["scheduler"] = self.scheduler.state_dict() if self.scheduler is not None else None
+        return state
+
+    def load_checkpoint(self, path) -> dict:
+        """Restore model, optimizer(s), scheduler(s) and RNG states; UserError if the model differs."""
+        state = read_checkpoint(path)
+        mine = model_spec(self.model)
+        if state.get("spec") != mine:
+            raise UserError(f"checkpoint {path} was written for a different model ({spec_text(state.get('spec'))}) "
+                            f"than this run builds ({spec_text(mine)}); resume with the run's own settings "
+                            "or start a new run")
+        self.model.load_state_dict(state["model"])
+        if self.optimizers is not None:
+            for k, opt in self.optimizers.items():
+                opt.load_state_dict(state["optimizers"][k])
+            for k, s in self.schedulers.items():
+                if k in state.get("schedulers", {}):
+                    s.load_state_dict(state["schedulers"][k])
+        else:
+            self.optimizer.load_state_dict(state["optimizer"])
+            if self.scheduler is not None and state.get("scheduler") is not None:
+                self.scheduler.load_state_dict(state["scheduler"])
+        restore_rng(state["rng"], self.generator)
+        return state
+
+
+def rng_state(generator: torch.Generator) -> dict[str, Any]:
+    """The global torch RNG, the batch-order generator and the CUDA RNGs, for a checkpoint."""
+    return {"torch": torch.get_rng_state(), "generator": generator.get_state(),
+            "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else []}
+
+
+def restore_rng(rng: dict[str, Any], generator: torch.Generator) -> None:
+    torch.set_rng_state(rng["torch"])
+    generator.set_state(rng["generator"])
+    if rng.get("cuda") and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(rng["cuda"])
