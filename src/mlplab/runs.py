@@ -141,6 +141,15 @@ class Run:
                     continue
         return rows
 
+    def load_table(self, name: str) -> list[dict[str, str]]:
+        """Rows of tables/NAME.csv as text (empty when the table is absent)."""
+        import csv
+        f = self.path / "tables" / f"{name}.csv"
+        if not f.is_file():
+            return []
+        with open(f, newline="") as fh:
+            return list(csv.DictReader(fh))
+
     def load_arrays(self, name: str) -> dict[str, np.ndarray]:
         f = self.path / "arrays" / f"{name}.npz"
         if not f.is_file():
@@ -192,13 +201,6 @@ class Run:
         target = self.path / "tables" / f"{name}.csv"
         atomic_write_text(target, buf.getvalue())
         return target
-
-    def add_note(self, title: str, text: str) -> None:
-        """A paragraph for the report (findings the numbers support)."""
-        notes_file = self.path / "notes.json"
-        notes = json.loads(notes_file.read_text()) if notes_file.is_file() else []
-        notes = [n for n in notes if n["title"] != title] + [{"title": title, "text": text}]
-        self.write_json("notes.json", notes)
 
     def write_env(self, device: str, seed: int) -> None:
         import torch

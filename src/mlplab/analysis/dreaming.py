@@ -195,3 +195,13 @@ def mixture_reached(target: torch.Tensor, tolerance: float) -> Callable[[torch.T
 def probabilities(forward: Callable[[torch.Tensor], torch.Tensor], pixels: torch.Tensor) -> torch.Tensor:
     """Class probabilities (B, K) of clean pixels."""
     return forward(pixels).softmax(1)
+
+
+def fingerprint(models: list[nn.Module]) -> list[torch.Tensor]:
+    """Copies of every weight, to prove later that dreaming left the models unchanged."""
+    return [t.detach().clone() for m in models for t in m.state_dict().values()]
+
+
+def unchanged(models: list[nn.Module], before: list[torch.Tensor]) -> bool:
+    after = [t for m in models for t in m.state_dict().values()]
+    return len(after) == len(before) and all(torch.equal(a, b) for a, b in zip(after, before))

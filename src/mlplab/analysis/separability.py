@@ -8,8 +8,6 @@ import torch
 
 from mlplab.errors import UserError
 
-WELL_SEPARATED, POORLY_SEPARATED = 0.8, 0.5
-
 
 @dataclass
 class Separability:
@@ -44,20 +42,3 @@ def knn_separability(z: torch.Tensor, y: torch.Tensor, num_classes: int, k: int 
     sizes = torch.bincount(y, minlength=num_classes).double()
     per_class = torch.where(sizes > 0, hits / sizes.clamp_min(1), torch.full_like(hits, float("nan")))
     return Separability(per_class, float(correct.mean()), k)
-
-
-def describe(sep: Separability, classes: Sequence[str], where: str) -> str:
-    """One sentence naming the classes a projection separates well, partly and poorly."""
-    pairs = [(c, float(v)) for c, v in zip(classes, sep.per_class) if v == v]
-    pairs.sort(key=lambda p: -p[1])
-
-    def names(group):
-        return ", ".join(f"{c} ({v:.1%})" for c, v in group) or "none"
-
-    good = [p for p in pairs if p[1] >= WELL_SEPARATED]
-    poor = [p for p in pairs if p[1] < POORLY_SEPARATED]
-    middle = [p for p in pairs if POORLY_SEPARATED <= p[1] < WELL_SEPARATED]
-    return (f"In {where}, {sep.k}-nearest-neighbour accuracy is {sep.accuracy:.1%} overall; "
-            f"well separated (>= {WELL_SEPARATED:.0%}): {names(good)}; "
-            f"partly: {names(middle)}; "
-            f"not separated (< {POORLY_SEPARATED:.0%}): {names(poor)}.")

@@ -184,3 +184,8 @@ def dataset_for(cfg, device: str | torch.device = "cpu", normalization: NormKind
     return load_dataset(cfg.dataset, data_dir=cfg.data_dir or None, device=device, seed=cfg.seed,
                         val_size=None if cfg.val_size < 0 else cfg.val_size,
                         normalization=normalization or cfg.normalization, image_size=cfg.image_size)
+
+
+def one_per_class(y: torch.Tensor, num_classes: int) -> torch.Tensor:
+    """The index of the first example of each class that occurs, (<= num_classes,)."""
+    return torch.tensor([int((y == c).nonzero()[0]) for c in range(num_classes) if bool((y == c).any())])

@@ -58,7 +58,7 @@ def execute(name: str, overrides: list[str], *, out: str | None = None, resume: 
         if old.experiment != name:
             raise UserError(f"{resume!r} is a run of {old.experiment!r}, not {name!r}; "
                             f"resume it with `mlplab run {old.experiment} --resume {resume}`")
-        if not old.checkpoint("last").is_file():
+        if not any(old.path.joinpath("checkpoints").glob("*last.pt")):
             raise UserError(f"{resume!r} has no checkpoints/last.pt to resume from; start a new run instead")
         base = old.config
     cfg = parse_overrides(exp.config, overrides, base=base)
@@ -92,11 +92,10 @@ def execute(name: str, overrides: list[str], *, out: str | None = None, resume: 
 
 
 def discover() -> None:
-    """Import every module of this package so that their decorators fill the registry."""
+    """Import every module of this package and its subpackages so that their decorators fill the registry."""
     import importlib
     import pkgutil
 
-    package = Path(__file__).parent
-    for info in pkgutil.iter_modules([str(package)]):
-        if info.name not in ("base",):
-            importlib.import_module(f"mlplab.experiments.{info.name}")
+    for info in pkgutil.walk_packages([str(Path(__file__).parent)], prefix="mlplab.experiments."):
+        if info.name != "mlplab.experiments.base":
+            importlib.import_module(info.name)

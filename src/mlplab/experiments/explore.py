@@ -8,7 +8,6 @@ import torch
 
 from mlplab.analysis.pca import PCA, fit_pca
 from mlplab.analysis.projection import project_2d
-from mlplab.analysis.separability import describe
 from mlplab.analysis.stats import histogram, summary
 from mlplab.config import BaseConfig, param
 from mlplab.data import Dataset, Split, load_dataset
@@ -125,7 +124,5 @@ def separability(run: Run, ds: Dataset, pca: PCA, k: int) -> dict:
                     explained_ratio=proj.explained_ratio)
     run.save_table("separability", [{"class": ds.classes[c], "knn_accuracy": float(sep.per_class[c]),
                                      "test_images": int((ds.test.y == c).sum())} for c in present])
-    run.add_note("Which classes PCA separates",
-                 describe(sep, ds.classes, "the test set's projection on the first two principal components"))
     return {"knn_k": k, "knn_accuracy_2d": sep.accuracy,
             "knn_accuracy_2d_per_class": {ds.classes[c]: float(sep.per_class[c]) for c in present}}

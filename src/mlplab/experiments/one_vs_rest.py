@@ -8,13 +8,12 @@ import torch
 
 from mlplab.analysis.metrics import BinaryCounts
 from mlplab.config import param
-from mlplab.data import Dataset
+from mlplab.data import Dataset, dataset_for
 from mlplab.errors import UserError
 from mlplab.experiments.base import Context, register_experiment
-from mlplab.experiments.common import TrainConfig, load_data
-from mlplab.nn.one_vs_rest import OneVsRestMLP
+from mlplab.nn import OneVsRestMLP
 from mlplab.runs import Run
-from mlplab.train import Trainer, make_optimizer, make_scheduler
+from mlplab.train import Trainer, TrainConfig
 
 
 @dataclass
@@ -32,7 +31,7 @@ class OneVsRestConfig(TrainConfig):
 @register_experiment("one-vs-rest", OneVsRestConfig, smoke=("epochs=2",))
 def run(cfg: OneVsRestConfig, ctx: Context) -> dict:
     """Binary sigmoid classifier for `digit` vs the rest; its false positives and misses by class."""
-    ds = load_data(cfg, ctx.device)
+    ds = dataset_for(cfg, ctx.device)
     if cfg.digit >= ds.num_classes:
         raise UserError(f"config key 'digit': {cfg.digit} is not a class of {ds.name!r}; "
                         f"choose 0..{ds.num_classes - 1}")
@@ -52,13 +51,8 @@ def run(cfg: OneVsRestConfig, ctx: Context) -> dict:
 def fit(model: OneVsRestMLP, cfg: OneVsRestConfig, ctx: Context, ds: Dataset, checkpointed: bool) -> OneVsRestMLP:
     """Train through the one Trainer; only the main (binary) network writes checkpoints and curves."""
     model = model.to(ctx.device)
-    optimizer = make_optimizer(model.parameters(), cfg.optimizer, cfg.lr, weight_decay=cfg.weight_decay,
-                               device=ctx.device)
-    trainer = Trainer(model, optimizer, run=ctx.run if checkpointed else None, generator=ctx.generator,
-                      scheduler=make_scheduler(optimizer, cfg.schedule, cfg.epochs),
-                      monitor="val_loss" if len(ds.val) else "train_loss")
-    trainer.fit(ds.train, ds.val, epochs=cfg.epochs, batch_size=cfg.batch_size,
-                resume=ctx.resume and checkpointed)
+    trainer = Trainer.from_config(model, cfg, run=ctx.run if checkpointed else None, generator=ctx.generator)
+    trainer.fit(ds.train, ds.val, resume=ctx.resume and checkpointed)
     return model
 
 
@@ -85,16 +79,6 @@ def error_analysis(run: Run, ds: Dataset, digit: int, y: torch.Tensor, p_digit: 
     run.save_table("errors_by_class", [{"class": ds.classes[c], "test_images": int((y == c).sum()),
                                         "taken_for_" + name: false_pos[ds.classes[c]],
                                         f"missed_{name}_taken_for_it": false_neg[ds.classes[c]]} for c in others])
-    run.add_note(f"What {name} is confused with", explain(name, counts, false_pos, false_neg))
     return {"accuracy": counts.accuracy, "precision": counts.precision, "recall": counts.recall, "f1": counts.f1,
             "false_positives_by_class": false_pos, "false_negatives_by_class": false_neg}
 
-
-def explain(name: str, counts: BinaryCounts, false_pos: dict[str, int], false_neg: dict[str, int]) -> str:
-    def top(d: dict[str, int]) -> str:
-        worst = sorted(((n, c) for c, n in d.items() if n), reverse=True)[:3]
-        return ", ".join(f"{c} ({n})" for n, c in worst) or "none"
-
-    return (f"{counts.fp} of {counts.fp + counts.tn} other test images were taken for {name}, most often: "
-            f"{top(false_pos)}. {counts.fn} of {counts.tp + counts.fn} test images of {name} were missed; "
-            f"the every-class network took them most often for: {top(false_neg)}.")

@@ -5,11 +5,11 @@ import csv
 
 import numpy as np
 
+from mlplab.analysis.scratch_vs_torch import AUTOGRAD_PASS, TWIN_PASS
 from mlplab.report import register_figures
 from mlplab.report.plots import confusion_figure, confusion_matrix, curves, new_figure, save
 from mlplab.runs import Run
 
-AUTOGRAD_PASS, TWIN_PASS = 1e-7, 1e-6
 
 
 @register_figures("gradcheck")

@@ -89,3 +89,29 @@ def dataset_args(conf: dict[str, Any], data_dir: str | None = None) -> dict[str,
     return {"name": conf["dataset"], "data_dir": data_dir or conf.get("data_dir") or None,
             "seed": int(conf.get("seed", 0)), "val_size": None if val < 0 else val,
             "normalization": conf.get("normalization", "standard"), "image_size": int(conf.get("image_size", 0))}
+
+
+def open_run_model(path_text: str, key: str, classes: tuple[str, ...], what: str) -> tuple[nn.Module, dict]:
+    """The model behind config key `key`: a run folder (its checkpoints/best.pt) or a .pt file in a run's
+    checkpoints/, of one of `classes`; returns (model, that run's config). UserError naming the key otherwise."""
+    from mlplab.nn import build_model
+
+    path = Path(path_text).expanduser()
+    if path.is_file() and path.suffix == ".pt":
+        ckpt, folder = path, path.parent.parent
+    else:
+        ckpt, folder = path / "checkpoints" / "best.pt", path
+    if not (folder / "config.yaml").is_file():
+        raise UserError(f"config key {key!r}: {path_text!r} is not a run folder (no config.yaml); give the folder "
+                        f"of {what}")
+    if not ckpt.is_file():
+        raise UserError(f"config key {key!r}: {path_text!r} has no {ckpt.relative_to(folder)}; give the folder "
+                        f"of a finished run of {what}")
+    state = read_checkpoint(ckpt)
+    spec = state.get("spec") or {}
+    if spec.get("class") not in classes:
+        raise UserError(f"config key {key!r}: {path_text!r} holds a {spec.get('class')!r} model, not "
+                        f"{' or '.join(classes)}; give the folder of {what}")
+    model = build_model(spec)
+    model.load_state_dict(state["model"])
+    return model, Run(folder).config

@@ -246,7 +246,7 @@ class Trainer:
         if self.run is None or not self.run.config.get("tensorboard"):
             return
         if self._writer is None:
-            from mlplab.train.tensorboard import ScalarWriter
+            from mlplab.tensorboard import ScalarWriter
             folder = self.run.path / "tensorboard"
             self._writer = ScalarWriter(folder / self.name if self.name else folder)
         self._writer.write(row, row["epoch"])

@@ -1,0 +1,77 @@
+"""`ae-pca`: PCA and a deep autoencoder at matched code sizes k, reconstruction error on the test set."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import torch
+
+from mlplab.analysis.pca import PCA, fit_pca
+from mlplab.analysis.reconstruction import error_summary, per_image_sse
+from mlplab.config import param
+from mlplab.data import Dataset, one_per_class
+from mlplab.experiments.base import Context, register_experiment
+from mlplab.nn import MLPAutoencoder
+from mlplab.train import fit_named
+from mlplab.train.autoencoders import AEConfig, check_sizes, unit_data
+
+
+@dataclass
+class AEPCAConfig(AEConfig):
+    ks: list[int] = param([8, 16, 30, 64], "code sizes k (PCA components = AE code units)", nonempty=True,
+                          item_min=1)
+    encoder: list[int] = param([512, 256, 128], "encoder hidden sizes, input -> ... -> code", item_min=1)
+    decoder: list[int] = param([128, 256], "decoder hidden sizes, code -> ... -> output", item_min=1)
+    activation: Literal["relu", "leaky_relu", "tanh", "sigmoid", "gelu", "elu"] = param(
+        "elu", "hidden activation (ELU trains this deep AE much faster than ReLU)")
+    epochs: int = param(50, "passes over the training set, for each k", min=1)
+    lr: float = param(3e-3, "learning rate", min=0, min_exclusive=True)
+    batch_size: int = param(128, "examples per step", min=1)
+    loss: Literal["mse", "bce"] = param("bce", "reconstruction loss minimised: mse per pixel or binary "
+                                               "cross-entropy (mse is reported either way)")
+
+
+def fit_pca_on_training_set(ds: Dataset, k: int) -> PCA:
+    """Mean-centred PCA of every training image: the validation images only steer the AE's training."""
+    return fit_pca(torch.cat([ds.train.x, ds.val.x]).cpu(), k)
+
+
+@register_experiment("ae-pca", AEPCAConfig, smoke=("epochs=2", "ks=[4,30]"))
+def run(cfg: AEPCAConfig, ctx: Context) -> dict:
+    """PCA vs a deep AE (784-512-256-128-k-128-256-784) at code sizes k: test error per pixel and per image."""
+    ds = unit_data(cfg, ctx.device)
+    check_sizes("ks", cfg.ks, ds)
+    pca = fit_pca_on_training_set(ds, max(cfg.ks))
+    x_test = ds.test.x
+    shown = one_per_class(ds.test.y.cpu(), ds.num_classes)
+    metrics: dict[str, float] = {}
+    rows, pca_sse, ae_sse, pca_shown, ae_shown = [], [], [], [], []
+    for k in cfg.ks:
+        pca_recon = pca.truncate(k).reconstruct(x_test.cpu()).reshape(x_test.shape)  # (N, C, H, W) float64
+        model = MLPAutoencoder(ds.num_features, cfg.encoder, k, cfg.decoder, activation=cfg.activation,
+                               recon_loss=cfg.loss).to(ctx.device)
+        fit = fit_named(model, ds, cfg, ctx.run, ctx.generator, f"ae_k{k}", resume=ctx.resume)
+        ae_recon = model.reconstruct(x_test).cpu()
+        errors = {"pca": per_image_sse(pca_recon, x_test.cpu()), "ae": per_image_sse(ae_recon, x_test.cpu())}
+        pca_sse.append(errors["pca"])
+        ae_sse.append(errors["ae"])
+        pca_shown.append(pca_recon[shown].float())
+        ae_shown.append(ae_recon[shown])
+        row = {"k": k}
+        for kind, sse in errors.items():
+            summary = error_summary(sse, ds.num_features)
+            metrics[f"{kind}_mse_k{k}"] = summary["mse"]
+            metrics[f"{kind}_sse_per_image_k{k}"] = summary["sse_per_image"]
+            row.update({f"{kind}_mse": summary["mse"], f"{kind}_sse_per_image": summary["sse_per_image"]})
+        metrics[f"pca_explained_variance_k{k}"] = float(pca.truncate(k).explained_variance_ratio.sum())
+        metrics[f"ae_train_seconds_k{k}"] = fit.train_seconds
+        row.update({"ae_over_pca": row["ae_sse_per_image"] / row["pca_sse_per_image"],
+                    "ae_train_seconds": fit.train_seconds, "ae_epochs": len(fit.history)})
+        rows.append(row)
+    ctx.run.save_arrays("errors", ks=cfg.ks, pca_sse=torch.stack(pca_sse), ae_sse=torch.stack(ae_sse),
+                        y=ds.test.y.cpu())
+    ctx.run.save_arrays("reconstructions", ks=cfg.ks, index=shown, labels=ds.test.y.cpu()[shown],
+                        original=x_test.cpu()[shown], pca=torch.stack(pca_shown), ae=torch.stack(ae_shown))
+    ctx.run.save_table("errors_by_k", rows)
+    metrics.update({"pca_fit_images": len(ds.train) + len(ds.val), "test_images": len(ds.test)})
+    return metrics

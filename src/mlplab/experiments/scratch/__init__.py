@@ -1,0 +1,1 @@
+"""Experiments with the from-scratch NumPy engine: gradcheck, moons, scratch-mnist."""
