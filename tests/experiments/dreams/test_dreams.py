@@ -92,26 +92,7 @@ def test_dream_stops_at_the_target_confidence():
     assert trace.steps > 0 and not (trace.probs[-6].gather(1, targets[:, None]) >= 0.9).all()  # nor earlier
 
 
-def check_run_folder(path) -> dict:
-    """Arrays and the saved classifier reproduce the reported confidences; weights were not touched."""
-    m = json.loads((path / "metrics.json").read_text())
-    assert m["weights_unchanged"] is True and m["trainable_parameters"] == 0
-    model = load_model(path / "checkpoints" / "classifier.pt").eval()
-    a = np.load(path / "arrays" / "dreams.npz")
-    images = torch.from_numpy(a["images"])
-    assert images.min() >= 0 and images.max() <= 1
-    mean, std = torch.from_numpy(a["norm_mean"]).float(), torch.from_numpy(a["norm_std"]).float()
-    with torch.no_grad():
-        probs = model((images - mean.view(1, -1, 1, 1)) / std.view(1, -1, 1, 1)).softmax(1)
-    targets = a["targets"]
-    reported = [m["dreams_confidence"][str(a["classes"][t])] for t in targets]
-    np.testing.assert_allclose(probs[np.arange(len(targets)), targets].numpy(), reported, atol=1e-5)
-    np.testing.assert_allclose(a["confidences"][-1], reported, atol=1e-5)  # the last step is the final image
-    assert a["confidences"].shape == (m["dreams_steps"] + 1, len(targets))
-    return m
-
-
-def test_dreams_on_digits_run_folder_and_cache(cli, tmp_path):
+def test_dreams_on_digits_run_folder_and_cache(cli, tmp_path, check_run_folder):
     args = ("run", "dreams", "task=dreams", *SMALL, "steps=300", "confidence=0.9", "cache_dir=cache")
     code, out, err = cli(*args, "--out", "a")
     assert code == 0, err

@@ -6,13 +6,11 @@ import json
 import numpy as np
 import pytest
 
-from test_dreams import check_run_folder
-
 QUICK = ("hidden=[256]", "epochs=1", "cache_dir=cache")
 
 
 @pytest.mark.slow
-def test_mnist_dreams_reach_the_target_and_hybrids_the_mixture(cli, tmp_path, mnist_dir):
+def test_mnist_dreams_reach_the_target_and_hybrids_the_mixture(cli, tmp_path, mnist_dir, check_run_folder):
     data = ("dataset=mnist", f"data_dir={mnist_dir}", *QUICK)
     code, _, err = cli("run", "dreams", *data, "task=dreams", "--out", "d")
     assert code == 0, err
@@ -32,7 +30,7 @@ def test_mnist_dreams_reach_the_target_and_hybrids_the_mixture(cli, tmp_path, mn
 
 
 @pytest.mark.slow
-def test_fashion_mnist_dreams(cli, tmp_path, fashion_dir):
+def test_fashion_mnist_dreams(cli, tmp_path, fashion_dir, check_run_folder):
     code, _, err = cli("run", "dreams", "dataset=fashion-mnist", f"data_dir={fashion_dir}", *QUICK, "task=dreams",
                        "--out", "f")
     assert code == 0, err
@@ -41,7 +39,7 @@ def test_fashion_mnist_dreams(cli, tmp_path, fashion_dir):
 
 
 @pytest.mark.slow
-def test_mnist_robust_dreams_are_recognised_by_the_judge(cli, tmp_path, mnist_dir):
+def test_mnist_robust_dreams_are_recognised_by_the_judge(cli, tmp_path, mnist_dir, check_run_folder):
     """The going-further target on a quick MLP: the CNN judge recognises ≥ 8 of 10 robust dreams."""
     code, _, err = cli("run", "dreams", "dataset=mnist", f"data_dir={mnist_dir}", *QUICK, "task=robust",
                        "ensemble=1", "judge_epochs=1", "--out", "r")
