@@ -129,8 +129,10 @@ class Trainer:
             out = self.model.loss((xb, yb))
             loss = out["loss"]
             if step % self.nan_check_every == 0 and not torch.isfinite(loss):
+                kept = ("the last good checkpoint was kept" if self.run is not None and self.run.checkpoint("last").is_file()
+                        else "there is no checkpoint (no epoch finished)")
                 raise RunFailed(f"loss became {loss.item()} at epoch {epoch}, step {step}; training stopped "
-                                f"and the last good checkpoint was kept; lower lr or check the inputs")
+                                f"and {kept}; lower lr or check the inputs")
             self.optimizer.zero_grad(set_to_none=True)
             loss.backward()
             self.optimizer.step()
@@ -144,8 +146,10 @@ class Trainer:
             sums[k] = (torch.stack(vs).double().cpu() * weights).sum()
         means = {k: float(v) / len(split) for k, v in sums.items()}
         if not all(math.isfinite(v) for v in means.values()):
-            raise RunFailed(f"training metrics became {means} in epoch {epoch}; training stopped and the "
-                            "last good checkpoint was kept; lower lr or check the inputs")
+            kept = ("the last good checkpoint was kept" if self.run is not None and self.run.checkpoint("last").is_file()
+                    else "there is no checkpoint (no epoch finished)")
+            raise RunFailed(f"training metrics became {means} in epoch {epoch}; training stopped and {kept}; "
+                            "lower lr or check the inputs")
         return means
 
     def fit(self, train: Split, val: Split | None, *, epochs: int, batch_size: int,

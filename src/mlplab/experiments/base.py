@@ -65,7 +65,7 @@ def execute(name: str, overrides: list[str], *, out: str | None = None, resume: 
     device = resolve_device(cfg.device)
     generator = seed_everything(cfg.seed)
     fresh = resume is None
-    run = Run.create(name, cfg.to_dict(), out=out, root=root) if fresh else Run.open(resume)
+    run = Run.create(name, cfg.to_dict(), out=out, root=root) if fresh else Run.open(resume).lock()
     old_config = None if fresh else (run.path / "config.yaml").read_bytes()
     if not fresh:
         run.write_yaml("config.yaml", {"experiment": name, **cfg.to_dict()})
