@@ -57,7 +57,15 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
 
 
 def _umask() -> int:
-    mask = os.umask(0)
+    """The process umask, read without changing it where Linux allows (os.umask alone must set it to read it)."""
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o022)
     os.umask(mask)
     return mask
 
@@ -342,6 +350,7 @@ class Run:
     def save_table(self, name: str, rows: list[dict[str, Any]]) -> Path:
         """Save rows as tables/NAME.csv; the report shows every table."""
         import csv
+        self._announce()
         buf = io.StringIO()
         if rows:
             writer = csv.DictWriter(buf, fieldnames=list(rows[0].keys()))
