@@ -2,9 +2,12 @@
 from __future__ import annotations
 
 import argparse
+import errno
+import logging
 import os
 import sys
 import traceback
+from pathlib import Path
 
 from mlplab.errors import RunFailed, UserError
 
@@ -52,6 +55,9 @@ def cmd_list(name: str | None) -> None:
 def cmd_run(args) -> None:
     from mlplab.experiments import execute
 
+    if args.out and args.resume:
+        raise UserError(f"--resume continues {args.resume!r} in place, so --out {args.out!r} cannot apply; "
+                        "drop --out to resume, or drop --resume to start a new run there")
     if args.out and os.path.isfile(args.out):
         raise UserError(f"--out {args.out!r} is a file, not a folder; give a folder path")
     run = execute(args.experiment, args.overrides, out=args.out, resume=args.resume)
@@ -89,7 +95,48 @@ def cmd_tour(root: str) -> int:
     return 1 if failed else 0
 
 
+class _OneLine(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        prefix = "mlplab: warning: " if record.levelno >= logging.WARNING else "mlplab: "
+        return prefix + record.getMessage()
+
+
+def _run_state(before: set[Path]) -> tuple[Path | None, str, bool]:
+    """The run this command was writing (or None), its experiment and whether it has a checkpoint to resume."""
+    from mlplab.runs import Run, held_runs
+
+    mine = [p for p in held_runs() if p not in before]
+    if not mine:
+        return None, "", False
+    run = Run(mine[-1])
+    try:
+        experiment = run.experiment or "EXPERIMENT"
+    except UserError:
+        experiment = "EXPERIMENT"
+    return run.path, experiment, run.checkpoint("last").is_file()
+
+
+def _stopped(what: str, before: set[Path]) -> str:
+    """What the user has after a run stopped by `what` (Ctrl-C, a full disk) and how to go on."""
+    path, experiment, resumable = _run_state(before)
+    if path is None:
+        return f"{what} before a run folder was made; nothing was written"
+    if resumable:
+        return (f"{what}; every file in {path} is whole and its last checkpoint is kept: resume with "
+                f"`mlplab run {experiment} --resume {path}`")
+    return f"{what}; {path} has no checkpoint yet, so it cannot be resumed: start the run again"
+
+
 def main(argv: list[str] | None = None) -> int:
+    from mlplab.runs import held_runs
+
+    before = set(held_runs())
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_OneLine())
+    logger = logging.getLogger("mlplab")
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
     try:
         args, extra = _parser().parse_known_args(argv)
         if extra and args.command == "run" and not any(e.startswith("-") for e in extra):
@@ -112,15 +159,28 @@ def main(argv: list[str] | None = None) -> int:
         print(f"mlplab: run failed: {exc}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
-        print("mlplab: interrupted; the last checkpoint is kept (resume with --resume RUN_DIR)", file=sys.stderr)
+        print(f"mlplab: {_stopped('interrupted', before)}", file=sys.stderr)
         return 130
-    except Exception as exc:  # a bug, not bad input: say so in one line unless debugging
-        if os.environ.get("MLPLAB_DEBUG"):
-            traceback.print_exc()
-        else:
-            print(f"mlplab: internal error: {type(exc).__name__}: {exc} (set MLPLAB_DEBUG=1 for the traceback)",
-                  file=sys.stderr)
+    except OSError as exc:
+        if exc.errno not in (errno.ENOSPC, errno.EDQUOT):
+            return _internal(exc)
+        where = f" while writing {exc.filename}" if exc.filename else ""
+        what = f"the disk is full ({exc.strerror or os.strerror(exc.errno)}{where})"
+        print(f"mlplab: run failed: {_stopped(what, before)}", file=sys.stderr)
         return 1
+    except Exception as exc:  # a bug, not bad input: say so in one line unless debugging
+        return _internal(exc)
+    finally:
+        logger.removeHandler(handler)
+
+
+def _internal(exc: BaseException) -> int:
+    if os.environ.get("MLPLAB_DEBUG"):
+        traceback.print_exception(exc)
+    else:
+        print(f"mlplab: internal error: {type(exc).__name__}: {exc} (set MLPLAB_DEBUG=1 for the traceback)",
+              file=sys.stderr)
+    return 1
 
 
 if __name__ == "__main__":

@@ -19,13 +19,17 @@ from mlplab.errors import UserError
 
 
 def param(default: Any, help: str = "", *, min: float | None = None, max: float | None = None,
-          min_exclusive: bool = False, item_min: float | None = None, nonempty: bool = False):
+          min_exclusive: bool = False, item_min: float | None = None, item_max: float | None = None,
+          nonempty: bool = False):
     """A config field with a default, a help text and bounds that `validate` enforces."""
     meta = {"help": help, "min": min, "max": max, "min_exclusive": min_exclusive,
-            "item_min": item_min, "nonempty": nonempty}
+            "item_min": item_min, "item_max": item_max, "nonempty": nonempty}
     if isinstance(default, (list, dict)):
         return field(default_factory=lambda d=default: type(d)(d), metadata=meta)
     return field(default=default, metadata=meta)
+
+
+MAX_SEED = 2**32 - 1  # the largest seed NumPy's legacy seeding (and so every library here) accepts
 
 
 @dataclass
@@ -34,7 +38,7 @@ class BaseConfig:
 
     dataset: str = param("digits", "registered dataset name (see `mlplab list`)")
     data_dir: str = param("", "dataset folder; empty = $MLPLAB_DATA, then the per-user cache")
-    seed: int = param(0, "seed for every random choice (same seed, same numbers on CPU)", min=0)
+    seed: int = param(0, "seed for every random choice (same seed, same numbers on CPU)", min=0, max=MAX_SEED)
     device: Literal["auto", "cpu", "cuda"] = param("auto", "where tensors live")
     tensorboard: bool = param(False, "also write per-epoch scalars for TensorBoard into RUN/tensorboard/")
 
@@ -95,6 +99,11 @@ def _check_type(name: str, value: Any, tp: Any) -> None:
         raise UserError(f"config key {name!r}: {value!r} is not {describe_type(tp)}{hint}")
     if isinstance(value, float) and not math.isfinite(value):
         raise UserError(f"config key {name!r}: {value!r} is not a finite number")
+    if isinstance(value, (list, tuple)):
+        for item in value:
+            if isinstance(item, float) and not math.isfinite(item):
+                raise UserError(f"config key {name!r}: {item!r} in {list(value)!r} is not a finite number; "
+                                "every value must be finite")
 
 
 def _check_bounds(name: str, value: Any, meta: typing.Mapping[str, Any]) -> None:
@@ -105,17 +114,20 @@ def _check_bounds(name: str, value: Any, meta: typing.Mapping[str, Any]) -> None
             raise UserError(f"config key {name!r}: {value!r} is out of range; it must be {op} {lo}"
                             + (f" and <= {hi}" if hi is not None else ""))
         if hi is not None and value > hi:
-            raise UserError(f"config key {name!r}: {value!r} is out of range; it must be <= {hi}")
+            low = "" if lo is None else (f"> {lo} and " if meta.get("min_exclusive") else f">= {lo} and ")
+            raise UserError(f"config key {name!r}: {value!r} is out of range; it must be {low}<= {hi}")
     if isinstance(value, (list, tuple)):
         if meta.get("nonempty") and not value:
             raise UserError(f"config key {name!r}: the list is empty; give at least one value, "
                             f"e.g. {name}=[128,64]")
-        item_min = meta.get("item_min")
-        if item_min is not None:
-            bad = [v for v in value if isinstance(v, (int, float)) and v < item_min]
-            if bad:
-                raise UserError(f"config key {name!r}: {bad[0]!r} in {list(value)!r} is out of range; "
-                                f"every value must be >= {item_min}")
+        item_min, item_max = meta.get("item_min"), meta.get("item_max")
+        numbers = [v for v in value if isinstance(v, (int, float)) and not isinstance(v, bool)]
+        bad = [v for v in numbers if (item_min is not None and v < item_min) or (item_max is not None and v > item_max)]
+        if bad:
+            rule = " and ".join(r for r in (f">= {item_min}" if item_min is not None else "",
+                                            f"<= {item_max}" if item_max is not None else "") if r)
+            raise UserError(f"config key {name!r}: {bad[0]!r} in {list(value)!r} is out of range; "
+                            f"every value must be {rule}")
 
 
 def parse_value(name: str, text: str, tp: Any) -> Any:

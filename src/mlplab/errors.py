@@ -11,3 +11,16 @@ class RunFailed(Exception):
     """A run that started correctly but could not finish (NaN loss, diverged): exit code 1."""
 
     exit_code = 1
+
+
+class DamagedFile(UserError):
+    """A file in a run folder that exists but cannot be read (torn, truncated, not UTF-8, wrong format)."""
+
+    def __init__(self, path, problem: str):
+        self.path, self.problem = path, problem
+        super().__init__(f"{path} is damaged ({problem}); restore it from a copy, or delete it and rebuild "
+                         "what you can with `mlplab report`")
+
+
+class RunLocked(UserError):
+    """Another live process is writing the same run folder."""

@@ -174,8 +174,8 @@ def load_dataset(name: str, *, data_dir: str | os.PathLike | None = None, device
 
 
 def _resize(x: torch.Tensor, side: int) -> torch.Tensor:
-    if side < 1:
-        raise UserError(f"image_size={side} must be a positive side length")
+    if side < 2:  # a 1x1 image is one number: no picture, and too few features for a 2-D projection
+        raise UserError(f"image_size={side} leaves a single pixel; give 0 (native size) or a side of at least 2")
     return torch.nn.functional.interpolate(x, size=(side, side), mode="bilinear", align_corners=False).clamp(0, 1)
 
 

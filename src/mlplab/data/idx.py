@@ -1,13 +1,15 @@
-"""Our own check of IDX files (MNIST family): size, magic number, counts, and MD5 where known.
+"""Our own check and reader of IDX files (MNIST family): size, magic number, counts, MD5 where known, label range.
 
-torchvision checks nothing when `download=False`, so a truncated or corrupted file would otherwise
-load as garbage or crash deep inside torch.
+The files are read here, after the check, and never through torchvision (which would prefer an
+unchecked processed/*.pt cache it finds beside them).
 """
 from __future__ import annotations
 
 import hashlib
 import struct
 from pathlib import Path
+
+import numpy as np
 
 from mlplab.errors import UserError
 
@@ -49,3 +51,16 @@ def check_idx(path: Path, *, magic: int, count: int, item_shape: tuple[int, ...]
         raise UserError(f"{path} is {state}: {size} bytes, expected {expected_size}; {fix}")
     if expected_md5 is not None and md5(path) != expected_md5:
         raise UserError(f"{path} is corrupted (MD5 does not match {expected_md5}); {fix}")
+
+
+def read_idx(path: Path, *, magic: int, count: int, item_shape: tuple[int, ...], expected_md5: str | None = None,
+             num_classes: int | None = None, fix: str = "") -> np.ndarray:
+    """Check `path` (see check_idx), then read it as uint8 (count, *item_shape); labels must lie in 0..num_classes-1."""
+    check_idx(path, magic=magic, count=count, item_shape=item_shape, expected_md5=expected_md5, fix=fix)
+    header = 4 + 4 * (1 + len(item_shape))
+    data = np.fromfile(path, dtype=np.uint8, offset=header).reshape((count, *item_shape))
+    if num_classes is not None and data.size and int(data.max()) >= num_classes:
+        bad = int(np.count_nonzero(data >= num_classes))
+        raise UserError(f"{path} holds {bad} labels outside 0..{num_classes - 1} (largest {int(data.max())}); "
+                        f"it is corrupted or not this dataset's label file; {fix}")
+    return data

@@ -9,7 +9,7 @@ from typing import Any, Callable
 import torch
 
 from mlplab.config import BaseConfig, parse_overrides
-from mlplab.device import resolve_device, seed_everything
+from mlplab.device import memory_errors_as_user_errors, resolve_device, seed_everything
 from mlplab.errors import UserError
 from mlplab.registry import Registry
 from mlplab.runs import Run, atomic_write_bytes
@@ -65,13 +65,14 @@ def execute(name: str, overrides: list[str], *, out: str | None = None, resume: 
     device = resolve_device(cfg.device)
     generator = seed_everything(cfg.seed)
     fresh = resume is None
-    run = Run.create(name, cfg.to_dict(), out=out, root=root) if fresh else Run.open(resume)
+    run = Run.create(name, cfg.to_dict(), out=out, root=root) if fresh else Run.open(resume).lock()
     old_config = None if fresh else (run.path / "config.yaml").read_bytes()
     if not fresh:
         run.write_yaml("config.yaml", {"experiment": name, **cfg.to_dict()})
     try:
         run.write_env(str(device), cfg.seed)
-        metrics = exp.fn(cfg, Context(run, device, generator, resume=not fresh))
+        with memory_errors_as_user_errors():
+            metrics = exp.fn(cfg, Context(run, device, generator, resume=not fresh))
         run.save_metrics(metrics)
     except UserError:
         if old_config is not None:  # a refused resume leaves the run as it was

@@ -22,7 +22,7 @@ SHOWN_COMPONENTS = 10
 class ExploreConfig(BaseConfig):
     normalization: Literal["standard", "minus_one_one", "unit"] = param(
         "standard", "input normalisation whose statistics are shown: standardised, [-1, 1], or [0, 1]")
-    image_size: int = param(0, "resize images to this side (e.g. 28 for digits); 0 = native", min=0)
+    image_size: int = param(0, "resize images to this side (e.g. 28 for digits); 0 = native", min=0, max=256)
     classes: list[int] = param([], "explore only these class indices, e.g. classes=[3,5,8]; empty = all",
                                item_min=0)
     per_class: int = param(8, "example images per class in the grid", min=1, max=30)

@@ -19,7 +19,7 @@ from mlplab.train import Trainer, TrainConfig
 @dataclass
 class OneVsRestConfig(TrainConfig):
     digit: int = param(2, "the class told apart from all others (its index, e.g. digit=2)", min=0)
-    hidden: list[int] = param([256], "hidden layer sizes", nonempty=True, item_min=1)
+    hidden: list[int] = param([256], "hidden layer sizes", nonempty=True, item_min=1, item_max=16384)
     activation: Literal["relu", "leaky_relu", "tanh", "sigmoid", "gelu", "elu"] = param("leaky_relu",
                                                                                        "hidden activation")
     dropout: float = param(0.0, "dropout after every hidden activation", min=0, max=0.95)

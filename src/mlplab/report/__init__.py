@@ -28,10 +28,15 @@ def discover() -> None:
 
 
 def build_report(run: Run) -> Path:
-    """(Re)make the run's figures from its files, then report.html; return the report's path."""
-    from mlplab.report.html import write_html
+    """(Re)make the run's figures from its files, then report.html; return the report's path.
+
+    A damaged file (see runs.DamagedFile) costs only what is made from it: one warning line names it.
+    """
+    from mlplab.report.html import salvage, write_html
 
     discover()
-    if run.experiment in FIGURES:
-        FIGURES.get(run.experiment)(run)
+    experiment = salvage(lambda: run.experiment, "", "no figures are made")
+    if experiment in FIGURES:
+        salvage(lambda: FIGURES.get(experiment)(run), None,
+                "the figures made from it (and after it) are left out; the rest of the report is built")
     return write_html(run)

@@ -6,7 +6,6 @@ training. `findings_for(run)` is what the run page renders.
 """
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Callable
 
@@ -37,7 +36,4 @@ def findings_for(run: Run) -> list[Finding]:
     discover()
     if run.experiment in FINDINGS:
         return list(FINDINGS.get(run.experiment)(run))
-    notes_file = run.path / "notes.json"
-    if notes_file.is_file():
-        return [Finding(n["title"], n["text"]) for n in json.loads(notes_file.read_text())]
-    return []
+    return [Finding(n["title"], n["text"]) for n in run.notes()]

@@ -4,10 +4,24 @@ from __future__ import annotations
 import csv
 import html
 import json
+import logging
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, TypeVar
 
+from mlplab.errors import DamagedFile
 from mlplab.runs import Run, atomic_write_text
+
+log = logging.getLogger("mlplab.report")
+T = TypeVar("T")
+
+
+def salvage(read: Callable[[], T], default: T, consequence: str) -> T:
+    """`read()`, or `default` with one warning line naming the damaged file and what the report leaves out."""
+    try:
+        return read()
+    except DamagedFile as exc:
+        log.warning("%s is damaged (%s); %s", exc.path, exc.problem, consequence)
+        return default
 
 STYLE = """
 body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 1100px; color: #222; }
@@ -36,8 +50,11 @@ def _kv_table(data: dict[str, Any]) -> str:
 
 
 def _csv_table(path: Path) -> str:
-    with open(path, newline="") as fh:
-        rows = list(csv.reader(fh))
+    try:
+        with open(path, newline="", encoding="utf-8") as fh:
+            rows = list(csv.reader(fh))
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise DamagedFile(path, f"not a CSV table: {type(exc).__name__}") from None
     if not rows:
         return ""
     head = "".join(f"<th>{html.escape(c)}</th>" for c in rows[0])
@@ -59,22 +76,25 @@ def _caption(path: Path) -> str:
 def write_html(run: Run) -> Path:
     """Rebuild report.html from the files in the run folder."""
     root = run.path
-    config = run.config
-    parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>mlplab {html.escape(run.experiment)}</title>"
+    config = salvage(lambda: run.config, {}, "the report leaves out the configuration")
+    experiment = str(config.get("experiment", ""))
+    parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>mlplab {html.escape(experiment)}</title>"
              f"<style>{STYLE}</style></head><body>",
-             f"<h1>mlplab · {html.escape(run.experiment)}</h1><p><code>{html.escape(str(root))}</code></p>"]
-    metrics = run.metrics()
+             f"<h1>mlplab · {html.escape(experiment)}</h1><p><code>{html.escape(str(root))}</code></p>"]
+    metrics = salvage(run.metrics, {}, "the report leaves out the final metrics")
     if metrics:
         parts.append("<h2>Metrics</h2>" + _kv_table(metrics))
     from mlplab.report.findings import findings_for
 
-    findings = findings_for(run)
+    findings = salvage(lambda: findings_for(run), [], "the report leaves out the findings")
     if findings:
         parts.append("<h2>Findings</h2>")
         for note in findings:
             parts.append(f"<h3>{html.escape(note.title)}</h3><div class='note'>{html.escape(note.text)}</div>")
     for table in sorted((root / "tables").glob("*.csv")):
-        parts.append(f"<h2>{html.escape(_caption(table))}</h2>" + _csv_table(table))
+        body = salvage(lambda t=table: _csv_table(t), None, "the report leaves out this table")
+        if body is not None:
+            parts.append(f"<h2>{html.escape(_caption(table))}</h2>" + body)
     figures = sorted((root / "figures").glob("*.png"))
     if figures:
         parts.append("<h2>Figures</h2>")
@@ -88,9 +108,9 @@ def write_html(run: Run) -> Path:
                    else f"<img src='animations/{html.escape(a.name)}' alt='{html.escape(_caption(a))}'>")
             parts.append(f"<figure>{tag}<figcaption>{html.escape(_caption(a))}</figcaption></figure>")
     parts.append("<h2>Configuration</h2>" + _kv_table(config))
-    env_file = root / "env.json"
-    if env_file.is_file():
-        parts.append("<h2>Environment</h2>" + _kv_table(json.loads(env_file.read_text())))
+    env = salvage(lambda: run._json("env.json", dict), None, "the report leaves out the environment")
+    if env:
+        parts.append("<h2>Environment</h2>" + _kv_table(env))
     parts.append("</body></html>")
     target = root / "report.html"
     atomic_write_text(target, "\n".join(parts))

@@ -24,14 +24,14 @@ class ScratchConfig(BaseConfig):
     lr: float = param(0.05, "SGD learning rate", min=0, min_exclusive=True)
     momentum: float = param(0.9, "SGD momentum (torch.optim.SGD semantics, dampening 0)", min=0, max=0.999)
     weight_decay: float = param(0.0, "L2 weight decay added to the gradient", min=0)
-    hidden: list[int] = param([30, 30], "hidden layer sizes, e.g. hidden=[30,30]", nonempty=True, item_min=1)
+    hidden: list[int] = param([30, 30], "hidden layer sizes, e.g. hidden=[30,30]", nonempty=True, item_min=1, item_max=16384)
     activation: Literal["relu", "leaky_relu", "tanh", "sigmoid"] = param("relu", "hidden activation")
     init: Literal["he", "xavier", "normal"] = param("he", "weight init: He, Xavier, or plain standard normal")
     dtype: Literal["float64", "float32"] = param("float64", "floating-point type of every array")
     val_size: int = param(-1, "validation examples taken from train; -1 = the dataset's default", min=-1)
     normalization: Literal["standard", "minus_one_one", "unit"] = param(
         "standard", "input normalisation: per-channel standardisation, [-1, 1], or [0, 1]")
-    image_size: int = param(0, "resize images to this side (e.g. 28 for digits); 0 = native", min=0)
+    image_size: int = param(0, "resize images to this side (e.g. 28 for digits); 0 = native", min=0, max=256)
 
 
 @dataclass

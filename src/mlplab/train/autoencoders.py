@@ -18,7 +18,7 @@ class AEImageConfig(TrainConfig):
 
     normalization: Literal["unit"] = param("unit", "inputs in [0, 1] (the sigmoid output's range; fixed for AEs)")
     image_size: int = param(28, "resize images to this side: 28 is MNIST's own size and upsamples the 8×8 "
-                                "digits; 0 = native", min=0)
+                                "digits; 0 = native", min=0, max=256)
 
 
 @dataclass

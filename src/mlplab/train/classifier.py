@@ -29,7 +29,7 @@ class ClassifierConfig(TrainConfig):
     lr: float = param(1e-3, "learning rate", min=0, min_exclusive=True)
     schedule: Literal["none", "cosine", "step"] = param("cosine", "learning-rate schedule, stepped per epoch")
     hidden: list[int] = param([1024, 1024], "hidden layer sizes, e.g. hidden=[1024,2048,256]",
-                              nonempty=True, item_min=1)
+                              nonempty=True, item_min=1, item_max=16384)
     activation: Literal["relu", "leaky_relu", "tanh", "sigmoid", "gelu", "elu"] = param("relu", "hidden activation")
     dropout: float = param(0.2, "dropout after every hidden activation", min=0, max=0.95)
     input_dropout: float = param(0.0, "dropout on the input pixels", min=0, max=0.95)

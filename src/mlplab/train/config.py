@@ -20,4 +20,4 @@ class TrainConfig(BaseConfig):
     val_size: int = param(-1, "validation examples taken from train; -1 = the dataset's default", min=-1)
     normalization: Literal["standard", "minus_one_one", "unit"] = param(
         "standard", "input normalisation: per-channel standardisation, [-1, 1], or [0, 1]")
-    image_size: int = param(0, "resize images to this side (e.g. 28 for digits); 0 = native", min=0)
+    image_size: int = param(0, "resize images to this side (e.g. 28 for digits); 0 = native", min=0, max=256)

@@ -130,14 +130,13 @@ class Trainer:
                 v.dim() == 0 and not torch.isfinite(v) for v in out.values())
             if bad:
                 raise RunFailed(f"training values became {({k: float(v) for k, v in out.items()})} at epoch {epoch}, "
-                                f"step {step}; training stopped and the last good checkpoint was kept; lower lr "
-                                "or check the inputs")
+                                f"step {step}; training stopped and {self._kept()}; lower lr or check the inputs")
         else:
             out = self.model.loss(batch)
             loss = out["loss"]
             if step % self.nan_check_every == 0 and not torch.isfinite(loss):
                 raise RunFailed(f"loss became {loss.item()} at epoch {epoch}, step {step}; training stopped "
-                                f"and the last good checkpoint was kept; lower lr or check the inputs")
+                                f"and {self._kept()}; lower lr or check the inputs")
             self.optimizer.zero_grad(set_to_none=True)
             loss.backward()
             self.optimizer.step()
@@ -167,9 +166,15 @@ class Trainer:
             weights = torch.tensor(sizes[k], dtype=torch.float64)
             means[k] = float((torch.stack(vs).double().cpu() * weights).sum()) / sum(sizes[k])
         if not all(math.isfinite(v) for v in means.values()):
-            raise RunFailed(f"training metrics became {means} in epoch {epoch}; training stopped and the "
-                            "last good checkpoint was kept; lower lr or check the inputs")
+            raise RunFailed(f"training metrics became {means} in epoch {epoch}; training stopped and "
+                            f"{self._kept()}; lower lr or check the inputs")
         return means
+
+    def _kept(self) -> str:
+        """What a failed run leaves: the truth about the checkpoint, for the one-line message."""
+        if self.run is not None and self.checkpoint_path("last").is_file():
+            return "the last good checkpoint was kept"
+        return "there is no checkpoint (no epoch finished)"
 
     def _learning_rates(self) -> dict[str, float]:
         if self.optimizers is not None:

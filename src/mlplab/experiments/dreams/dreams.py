@@ -27,13 +27,13 @@ class DreamsConfig(BaseConfig):
     cache_dir: str = param("", "cache of trained default models; empty = $MLPLAB_CACHE, else models/ beside "
                                "the default data folder")
     # the default classifier (ignored with model=)
-    hidden: list[int] = param([1024, 2048, 256], "hidden sizes of the default MLP", nonempty=True, item_min=1)
+    hidden: list[int] = param([1024, 2048, 256], "hidden sizes of the default MLP", nonempty=True, item_min=1, item_max=16384)
     dropout: float = param(0.0, "dropout after each hidden layer of the default MLP (none after the logits)",
                            min=0, max=0.95)
     epochs: int = param(5, "training epochs of the default MLP (and of each ensemble member)", min=1)
     lr: float = param(1e-3, "learning rate of the default MLP", min=0, min_exclusive=True)
     batch_size: int = param(128, "batch size of the default MLP", min=1)
-    image_size: int = param(0, "resize images to this side (e.g. 28 for digits); 0 = native", min=0)
+    image_size: int = param(0, "resize images to this side (e.g. 28 for digits); 0 = native", min=0, max=256)
     # task 1: dreams
     targets: list[int] = param([], "classes to dream of, e.g. targets=[3,8]; empty = every class", item_min=0)
     steps: int = param(500, "most optimisation steps of a dream", min=1)

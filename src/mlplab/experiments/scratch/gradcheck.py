@@ -18,11 +18,11 @@ from mlplab.scratch.finite_differences import all_cases
 class GradcheckConfig(BaseConfig):
     """Sizes of the checked inputs and the settings of the twin run (everything in float64)."""
 
-    batch: int = param(4, "examples in each checked input", min=1)
-    in_features: int = param(5, "input width of the checked layers and MLPs", min=1)
-    out_features: int = param(3, "output width (classes of the checked losses and MLPs)", min=2)
-    check_hidden: list[int] = param([7, 6], "hidden sizes of the checked MLPs", nonempty=True, item_min=1)
-    step: float = param(1e-6, "finite-difference step h of the central differences", min=0, min_exclusive=True)
+    batch: int = param(4, "examples in each checked input", min=1, max=256)
+    in_features: int = param(5, "input width of the checked layers and MLPs", min=1, max=512)
+    out_features: int = param(3, "output width (classes of the checked losses and MLPs)", min=2, max=64)
+    check_hidden: list[int] = param([7, 6], "hidden sizes of the checked MLPs", nonempty=True, item_min=1, item_max=128)
+    step: float = param(1e-6, "finite-difference step h of the central differences", min=0, min_exclusive=True, max=1e-2)
     twin_steps: int = param(200, "SGD steps of the twin run (scratch vs torch.nn, same weights and batches)",
                             min=1)
     hidden: list[int] = param([30, 30], "hidden sizes of the twin run's MLP", nonempty=True, item_min=1)

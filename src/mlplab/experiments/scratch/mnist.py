@@ -16,7 +16,7 @@ class ScratchMnistConfig(ScratchConfig):
     epochs: int = param(3, "passes over the training set", min=1)
     batch_size: int = param(64, "examples per SGD step", min=1)
     lr: float = param(0.01, "SGD learning rate", min=0, min_exclusive=True)
-    hidden: list[int] = param([256], "hidden layer sizes, e.g. hidden=[100]", nonempty=True, item_min=1)
+    hidden: list[int] = param([256], "hidden layer sizes, e.g. hidden=[100]", nonempty=True, item_min=1, item_max=16384)
     dtype: Literal["float64", "float32"] = param("float32", "floating-point type (float32: faster matmuls)")
 
 
