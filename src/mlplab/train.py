@@ -20,6 +20,7 @@ from mlplab.data.augment import Augment
 from mlplab.data.batches import iterate_batches, num_batches
 from mlplab.data.core import Split
 from mlplab.errors import RunFailed, UserError
+from mlplab.progress import bar, enabled as progress_enabled
 from mlplab.runs import Run, atomic_write_bytes
 
 CHECKPOINT_FORMAT = 1
@@ -90,7 +91,7 @@ class Trainer:
         self.callbacks = list(callbacks)
         self.monitor, self.mode = monitor, mode
         self.restore_best = restore_best
-        self.progress = sys.stderr.isatty() if progress is None else progress
+        self.progress = progress_enabled() if progress is None else progress
         self.eval_batch_size = eval_batch_size
         self.device = next(model.parameters()).device
         self.nan_check_every = nan_check_every or 25  # the epoch-end check below still guards every checkpoint
@@ -118,8 +119,7 @@ class Trainer:
         sums: dict[str, torch.Tensor] = {}
         batches = iterate_batches(split.x, split.y, batch_size, shuffle=True, generator=self.generator)
         if self.progress:
-            from tqdm import tqdm
-            batches = tqdm(batches, total=num_batches(len(split), batch_size), desc=f"epoch {epoch}",
+            batches = bar(batches, total=num_batches(len(split), batch_size), desc=f"epoch {epoch}",
                            leave=False, file=sys.stderr)
         values: dict[str, list[torch.Tensor]] = {}
         sizes: list[int] = []
