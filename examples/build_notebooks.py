@@ -41,7 +41,7 @@ QUICKSTART = [
                       "`mlplab.run` is `mlplab run` from a notebook: the same validation, run folder and report. "
                       "It returns a `Run` that shows itself as a summary and gives the numbers behind it."),
     new_code_cell(SETUP + "\n\nmlplab.list_experiments()"),
-    *dataset_cell('SETTINGS = dict(hidden=[64], epochs=8)',
+    *dataset_cell('SETTINGS = dict(hidden=[64], epochs=15, batch_size=64)',
                   'SETTINGS = dict(hidden=[256], epochs=5, batch_size=64)'),
     new_markdown_cell("Every key of an experiment, with its default and meaning:"),
     new_code_cell('cfg = mlplab.config_of("classify", dataset=DATASET)\nprint(cfg.help())'),
@@ -97,7 +97,7 @@ ONE_VS_REST = [
                       "A binary sigmoid classifier tells `digit` apart from the nine others; the run shows where it "
                       "goes wrong: its false positives and its misses, by class."),
     new_code_cell(SETUP),
-    *dataset_cell('SETTINGS = dict(hidden=[64], epochs=8)',
+    *dataset_cell('SETTINGS = dict(hidden=[64], epochs=15, batch_size=64)',
                   'SETTINGS = dict(hidden=[256], epochs=10)'),
     new_code_cell('print(mlplab.config_of("one-vs-rest").help())'),
     new_code_cell('run = mlplab.run("one-vs-rest", dataset=DATASET, data_dir=DATA_DIR, digit=2, **SETTINGS)\nrun'),
