@@ -35,37 +35,28 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def cmd_list(name: str | None) -> None:
-    from mlplab.config import config_help
+    from mlplab import api
     from mlplab.data import DATASETS
-    from mlplab.experiments import EXPERIMENTS
 
     if name:
-        exp = EXPERIMENTS.get(name)
-        print(f"{exp.name}: {exp.description}\n")
-        for key, kind, default, text in config_help(exp.config):
-            print(f"  {key:<16} {str(default):<22} {kind}. {text}")
+        cfg = api.config_of(name)
+        print(f"{name}: {api.list_experiments()[name]}\n")
+        print(cfg.help())
         return
     print("experiments:")
-    for n in EXPERIMENTS.names():
-        print(f"  {n:<18} {EXPERIMENTS.get(n).description}")
+    for n, description in api.list_experiments().items():
+        print(f"  {n:<18} {description}")
     print("\ndatasets: " + ", ".join(DATASETS.names()))
     print("\n`mlplab list NAME` shows an experiment's keys; `mlplab run NAME key=value ...` runs it.")
 
 
 def cmd_run(args) -> None:
-    from mlplab.experiments import execute
+    from mlplab import api
 
-    if args.out and args.resume:
-        raise UserError(f"--resume continues {args.resume!r} in place, so --out {args.out!r} cannot apply; "
-                        "drop --out to resume, or drop --resume to start a new run there")
-    if args.out and os.path.isfile(args.out):
-        raise UserError(f"--out {args.out!r} is a file, not a folder; give a folder path")
-    run = execute(args.experiment, args.overrides, out=args.out, resume=args.resume)
-    metrics = run.metrics()
-    shown = {k: v for k, v in metrics.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
-    for k, v in list(shown.items())[:8]:
+    run = api.run(args.experiment, *args.overrides, out=args.out, resume=args.resume)
+    for k, v in run.main_numbers().items():
         print(f"{k}: {v:.6g}" if isinstance(v, float) else f"{k}: {v}")
-    print(f"report: {run.path / 'report.html'}")
+    print(f"report: {run.report}")
     print(run.path)
 
 

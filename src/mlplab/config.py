@@ -57,6 +57,12 @@ class BaseConfig:
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
+    @classmethod
+    def help(cls) -> str:
+        """Every key with its default, type and help, as `mlplab list EXPERIMENT` prints them."""
+        return "\n".join(f"  {key:<16} {str(default):<22} {kind}. {text}"
+                         for key, kind, default, text in config_help(cls))
+
 
 def describe_type(tp: Any) -> str:
     origin = typing.get_origin(tp)
@@ -145,6 +151,17 @@ def parse_value(name: str, text: str, tp: Any) -> Any:
             value = float(value)  # YAML reads "1e-3" as text
         except ValueError:
             pass
+    return normalize_value(value, tp)
+
+
+def normalize_value(value: Any, tp: Any) -> Any:
+    """A value read from text or given from Python, in the form the config stores: ints where a float
+    is wanted become floats, a number where a list is wanted becomes a one-item list, tuples become lists."""
+    origin = typing.get_origin(tp)
+    if hasattr(value, "tolist") and not isinstance(value, (str, bytes)):
+        value = value.tolist()  # numpy / torch scalars and arrays
+    if isinstance(value, (list, tuple)):
+        value = [v.item() if hasattr(v, "item") and getattr(v, "ndim", None) == 0 else v for v in value]
     if _accepts_float(tp) and isinstance(value, int) and not isinstance(value, bool) and not _accepts_int(tp):
         value = float(value)
     if origin in (list, tuple) and isinstance(value, (int, float)) and not isinstance(value, bool):
@@ -168,8 +185,10 @@ def _accepts_int(tp: Any) -> bool:
     return typing.get_origin(tp) in (typing.Union, types.UnionType) and int in typing.get_args(tp)
 
 
-def parse_overrides(cls: type[BaseConfig], items: list[str], base: dict[str, Any] | None = None) -> BaseConfig:
-    """Build `cls` from `base` values and `key=value` strings, then validate it."""
+def parse_overrides(cls: type[BaseConfig], items: list[str], base: dict[str, Any] | None = None,
+                    typed: dict[str, Any] | None = None) -> BaseConfig:
+    """Build `cls` from `base` values, `key=value` strings and then `typed` Python values (the API's
+    keywords), and validate it: the same checks and messages whichever way a value came in."""
     hints = typing.get_type_hints(cls)
     names = [f.name for f in dataclasses.fields(cls)]
     values: dict[str, Any] = {}
@@ -180,16 +199,24 @@ def parse_overrides(cls: type[BaseConfig], items: list[str], base: dict[str, Any
         if "=" not in item:
             raise UserError(f"expected key=value, got {item!r}; for example epochs=5")
         key, text = item.split("=", 1)
-        key = key.strip().replace("-", "_")
-        if key not in names:
-            from difflib import get_close_matches
-            hint = get_close_matches(key, names, n=1)
-            did = f" (did you mean {hint[0]!r}?)" if hint else ""
-            raise UserError(f"unknown config key {key!r}{did}; this experiment takes: {', '.join(names)}")
+        key = _known_key(key, names)
         values[key] = parse_value(key, text, hints[key])
+    for key, value in (typed or {}).items():
+        key = _known_key(key, names)
+        values[key] = normalize_value(value, hints[key])
     cfg = cls(**values)
     cfg.validate()
     return cfg
+
+
+def _known_key(key: str, names: list[str]) -> str:
+    key = key.strip().replace("-", "_")
+    if key not in names:
+        from difflib import get_close_matches
+        hint = get_close_matches(key, names, n=1)
+        did = f" (did you mean {hint[0]!r}?)" if hint else ""
+        raise UserError(f"unknown config key {key!r}{did}; this experiment takes: {', '.join(names)}")
+    return key
 
 
 def config_help(cls: type[BaseConfig]) -> list[tuple[str, str, Any, str]]:

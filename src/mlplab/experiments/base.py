@@ -49,8 +49,10 @@ def register_experiment(name: str, config: type[BaseConfig], smoke: tuple[str, .
 
 
 def execute(name: str, overrides: list[str], *, out: str | None = None, resume: str | None = None,
-            report: bool = True, root: str = "runs") -> Run:
-    """Validate, create (or reopen) the run folder, run the experiment, save metrics, build the report."""
+            report: bool = True, root: str = "runs", typed: dict[str, Any] | None = None) -> Run:
+    """Validate, create (or reopen) the run folder, run the experiment, save metrics, build the report.
+
+    `overrides` are `key=value` strings (the command line); `typed` are Python values (`mlplab.run`)."""
     exp = EXPERIMENTS.get(name)
     base = None
     if resume is not None:
@@ -61,7 +63,7 @@ def execute(name: str, overrides: list[str], *, out: str | None = None, resume: 
         if not any(old.path.joinpath("checkpoints").glob("*last.pt")):
             raise UserError(f"{resume!r} has no checkpoints/last.pt to resume from; start a new run instead")
         base = old.config
-    cfg = parse_overrides(exp.config, overrides, base=base)
+    cfg = parse_overrides(exp.config, overrides, base=base, typed=typed)
     device = resolve_device(cfg.device)
     generator = seed_everything(cfg.seed)
     fresh = resume is None

@@ -22,6 +22,7 @@ from mlplab.data.augment import Augment
 from mlplab.data.batches import iterate_batches, num_batches
 from mlplab.data.core import Split
 from mlplab.errors import RunFailed, UserError
+from mlplab.progress import bar, enabled as progress_enabled
 from mlplab.runs import Run
 from mlplab.train.checkpoint import CHECKPOINT_FORMAT, model_spec, read_checkpoint, spec_text, write_checkpoint
 from mlplab.train.config import TrainConfig
@@ -77,7 +78,7 @@ class Trainer:
         self.name = name
         # a named model keeps its last epoch: its final weights are what the run reports and saves
         self.restore_best = (name is None) if restore_best is None else restore_best
-        self.progress = sys.stderr.isatty() if progress is None else progress
+        self.progress = progress_enabled() if progress is None else progress
         self.eval_batch_size = eval_batch_size
         self.device = next(model.parameters()).device
         self.nan_check_every = nan_check_every or 25  # the epoch-end check below still guards every checkpoint
@@ -147,8 +148,7 @@ class Trainer:
         self.model.train()
         batches = iterate_batches(split.x, split.y, batch_size, shuffle=True, generator=self.generator)
         if self.progress:
-            from tqdm import tqdm
-            batches = tqdm(batches, total=num_batches(len(split), batch_size), desc=f"epoch {epoch}",
+            batches = bar(batches, total=num_batches(len(split), batch_size), desc=f"epoch {epoch}",
                            leave=False, file=sys.stderr)
         values: dict[str, list[torch.Tensor]] = {}
         sizes: dict[str, list[int]] = {}  # per key: a model-defined step may return a value on some steps only

@@ -1,0 +1,196 @@
+"""The Python entry points: `mlplab.run`, `mlplab.open`, `mlplab.list_experiments`, `mlplab.config_of`.
+
+The same validation, run folders and reports as the `mlplab` command, which calls these functions too.
+Bad input raises `ConfigError` (the command's `UserError`) with the line the command prints; nothing here
+prints or exits.
+"""
+from __future__ import annotations
+
+import base64
+import html
+import io
+import os
+from pathlib import Path
+from typing import Any
+
+from mlplab import runs
+from mlplab.config import BaseConfig
+from mlplab.errors import RunFailed, UserError
+
+ConfigError = UserError  # one name for Python users; the very class the command catches
+
+__all__ = ["ConfigError", "Run", "RunFailed", "config_of", "list_experiments", "open", "run"]
+
+
+def run(experiment: str, /, *overrides: str, out: str | os.PathLike | None = None,
+        resume: str | os.PathLike | None = None, root: str | os.PathLike = "runs",
+        progress: bool | None = None, **values: Any) -> "Run":
+    """Run an experiment as `mlplab run` does and return its run folder as a `Run`.
+
+    Keys come as Python values (`hidden=[64, 32]`, `lr=1e-3`) or as the command's `"key=value"` texts.
+    `out` names a new run folder (default ROOT/EXPERIMENT/TIMESTAMP); `resume` continues a stopped run.
+    `progress`: bars on/off; by default on in a notebook or a terminal.
+    """
+    from mlplab.experiments import execute
+    from mlplab.progress import showing
+
+    _check_name(experiment)
+    for item in overrides:
+        if not isinstance(item, str):
+            raise ConfigError(f"expected key=value, got {item!r}; for example epochs=5")
+    out = None if out is None else os.fspath(out)
+    resume = None if resume is None else os.fspath(resume)
+    if out and resume:
+        raise ConfigError(f"--resume continues {resume!r} in place, so --out {out!r} cannot apply; "
+                          "drop --out to resume, or drop --resume to start a new run there")
+    if out and os.path.isfile(out):
+        raise ConfigError(f"--out {out!r} is a file, not a folder; give a folder path")
+    with showing(progress):
+        folder = execute(experiment, list(overrides), out=out, resume=resume, root=os.fspath(root), typed=values)
+    return Run(folder.path)
+
+
+def open(path: str | os.PathLike) -> "Run":  # noqa: A001 - `mlplab.open(RUN_DIR)` reads as intended
+    """An existing run folder (made by `mlplab run` or `mlplab.run`) as a `Run`."""
+    return Run(path)
+
+
+def list_experiments() -> dict[str, str]:
+    """Every registered experiment's name and one-line description, by name."""
+    from mlplab.experiments import EXPERIMENTS
+
+    return {name: EXPERIMENTS.get(name).description for name in EXPERIMENTS.names()}
+
+
+def config_of(experiment: str, /, **values: Any) -> BaseConfig:
+    """The experiment's config dataclass with its defaults (and `values`), validated.
+
+    `.help()` on it (or on its class) lists every key with its type, default and meaning.
+    """
+    from mlplab.config import parse_overrides
+    from mlplab.experiments import EXPERIMENTS
+
+    _check_name(experiment)
+    return parse_overrides(EXPERIMENTS.get(experiment).config, [], typed=values)
+
+
+def _check_name(experiment: Any) -> None:
+    if not isinstance(experiment, str):
+        raise ConfigError(f"expected an experiment name such as 'classify', got {experiment!r}; "
+                          "see mlplab.list_experiments()")
+
+
+class Run:
+    """One run folder: its config, final metrics, per-epoch history, arrays, figures and report."""
+
+    def __init__(self, path: str | os.PathLike):
+        self._folder = runs.Run.open(path)  # ConfigError when it is not a run folder
+
+    @property
+    def path(self) -> Path:
+        return self._folder.path
+
+    def __fspath__(self) -> str:
+        return os.fspath(self.path)
+
+    def __repr__(self) -> str:
+        return f"Run({str(self.path)!r}, experiment={self.experiment!r})"
+
+    @property
+    def experiment(self) -> str:
+        return self._folder.experiment
+
+    @property
+    def config(self) -> dict[str, Any]:
+        """The resolved config (every key, defaults included) from config.yaml."""
+        return {k: v for k, v in self._folder.config.items() if k != "experiment"}
+
+    @property
+    def metrics(self) -> dict[str, Any]:
+        """The final numbers from metrics.json."""
+        return self._folder.metrics()
+
+    @property
+    def history(self) -> list[dict[str, Any]]:
+        """Per-epoch (or per-step) rows from metrics.jsonl."""
+        return self._folder.history()
+
+    def history_frame(self):
+        """`history` as a pandas DataFrame."""
+        try:
+            import pandas as pd
+        except ImportError:
+            raise ImportError("Run.history_frame() needs pandas (pip install pandas); "
+                              "Run.history gives the same rows as a list of dicts") from None
+        return pd.DataFrame(self.history)
+
+    @property
+    def array_names(self) -> list[str]:
+        """Names accepted by `arrays(name)`."""
+        return sorted(p.stem for p in (self.path / "arrays").glob("*.npz"))
+
+    def arrays(self, name: str) -> dict[str, Any]:
+        """The numpy arrays of arrays/NAME.npz (the data behind a figure)."""
+        return self._folder.load_arrays(name)
+
+    @property
+    def figures(self) -> list[Path]:
+        return sorted((self.path / "figures").glob("*.png"))
+
+    @property
+    def animations(self) -> list[Path]:
+        folder = self.path / "animations"
+        return sorted(folder.glob("*.gif")) + sorted(folder.glob("*.mp4"))
+
+    @property
+    def tables(self) -> list[Path]:
+        return sorted((self.path / "tables").glob("*.csv"))
+
+    @property
+    def report(self) -> Path:
+        return self.path / "report.html"
+
+    def main_numbers(self, limit: int = 8) -> dict[str, int | float]:
+        """The first `limit` numeric metrics: what `mlplab run` prints and a notebook shows."""
+        numbers = {k: v for k, v in self.metrics.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
+        return dict(list(numbers.items())[:limit])
+
+    def _repr_html_(self) -> str:
+        esc = lambda value: html.escape(str(value), quote=True)  # noqa: E731
+        rows = "".join(f"<tr><th style='text-align:left'>{esc(k)}</th><td>{esc(_fmt(v))}</td></tr>"
+                       for k, v in self.main_numbers().items())
+        thumbs = "".join(
+            f"<figure style='display:inline-block;margin:4px'><img src='{uri}' alt='{esc(f.stem)}'>"
+            f"<figcaption style='font-size:0.8em'>{esc(f.stem)}</figcaption></figure>"
+            for f in self.figures[:3] if (uri := _thumbnail(f)))
+        more = f"{len(self.figures)} figures, {len(self.animations)} animations"
+        link = (f"<a href='{esc(_href(self.report))}' target='_blank'>report.html</a>" if self.report.is_file()
+                else "no report.html yet (mlplab report RUN_DIR builds it)")
+        return (f"<div class='mlplab-run'><b>mlplab · {esc(self.experiment)}</b> <code>{esc(self.path)}</code>"
+                f"<table>{rows}</table><div>{thumbs}</div><div>{link} · {esc(more)}</div></div>")
+
+
+def _fmt(value: Any) -> str:
+    return f"{value:.6g}" if isinstance(value, float) else str(value)
+
+
+def _thumbnail(path: Path, size: int = 240) -> str | None:
+    """A small PNG of the figure as a data URI, so it shows wherever the notebook is opened."""
+    try:
+        from PIL import Image
+
+        with Image.open(path) as image:
+            image.thumbnail((size, size))
+            buf = io.BytesIO()
+            image.save(buf, format="PNG")
+    except (OSError, ValueError, ImportError):
+        return None  # an unreadable figure is left out of the summary, not an error
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def _href(path: Path) -> str:
+    """A link the notebook server can follow: relative to the working folder when below it."""
+    try:
+        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return path.resolve().as_uri()
