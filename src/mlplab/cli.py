@@ -5,6 +5,7 @@ import argparse
 import os
 import sys
 import traceback
+from pathlib import Path
 
 from mlplab.errors import RunFailed, UserError
 
@@ -24,8 +25,9 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("overrides", nargs="*", metavar="key=value")
     r.add_argument("--out", help="run folder to create (default runs/NAME/TIMESTAMP)")
     r.add_argument("--resume", metavar="RUN_DIR", help="continue a stopped run from its last checkpoint")
-    rep = sub.add_parser("report", help="(re)build the figures and report.html of a run folder")
-    rep.add_argument("run_dir")
+    rep = sub.add_parser("report", help="(re)build a run folder's figures and report.html, "
+                         "or a folder of runs' gallery (index.html)")
+    rep.add_argument("run_dir", metavar="RUN_DIR|RUNS_DIR")
     t = sub.add_parser("tour", help="run every experiment with its defaults on the embedded datasets")
     t.add_argument("--root", default="runs", help="folder for the tour's runs")
     return p
@@ -54,21 +56,37 @@ def cmd_run(args) -> None:
 
     if args.out and os.path.isfile(args.out):
         raise UserError(f"--out {args.out!r} is a file, not a folder; give a folder path")
+    gallery_root = "runs" if args.out is None and args.resume is None else None
+    if gallery_root and os.path.isfile(os.path.join(gallery_root, "index.html")):
+        _gallery(gallery_root)  # before the run too, so that its page links back to the gallery
     run = execute(args.experiment, args.overrides, out=args.out, resume=args.resume)
     metrics = run.metrics()
     shown = {k: v for k, v in metrics.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
     for k, v in list(shown.items())[:8]:
         print(f"{k}: {v:.6g}" if isinstance(v, float) else f"{k}: {v}")
     print(f"report: {run.path / 'report.html'}")
+    if gallery_root:
+        print(f"gallery: {_gallery(gallery_root)}")
     print(run.path)
+
+
+def _gallery(root: str):
+    from mlplab.report.gallery import write_gallery
+
+    return write_gallery(root)
 
 
 def cmd_report(run_dir: str) -> None:
     from mlplab.report import build_report
     from mlplab.runs import Run
 
+    from mlplab.report.gallery import is_runs_folder, write_gallery
+
     if not os.path.isdir(run_dir):
         raise UserError(f"{run_dir!r} is not a folder; give a run folder made by `mlplab run`")
+    if is_runs_folder(Path(run_dir)):
+        print(write_gallery(run_dir))
+        return
     print(build_report(Run.open(run_dir)))
 
 
@@ -76,6 +94,8 @@ def cmd_tour(root: str) -> int:
     from mlplab.experiments import EXPERIMENTS, execute
 
     failed = []
+    os.makedirs(root, exist_ok=True)
+    _gallery(root)  # first, so that every run page links back to it
     for name in EXPERIMENTS.names():
         print(f"== {name}", file=sys.stderr, flush=True)
         try:
@@ -86,6 +106,7 @@ def cmd_tour(root: str) -> int:
             print(f"{name}: failed: {exc}", file=sys.stderr)
     if failed:
         print(f"tour: {len(failed)} of {len(EXPERIMENTS.names())} experiments failed: {', '.join(failed)}", file=sys.stderr)
+    print(f"gallery of every run: {_gallery(root).resolve()}")
     return 1 if failed else 0
 
 

@@ -7,6 +7,7 @@ the value and what is allowed.
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
 import types
 import typing
@@ -36,6 +37,7 @@ class BaseConfig:
     data_dir: str = param("", "dataset folder; empty = $MLPLAB_DATA, then the per-user cache")
     seed: int = param(0, "seed for every random choice (same seed, same numbers on CPU)", min=0)
     device: Literal["auto", "cpu", "cuda"] = param("auto", "where tensors live")
+    tensorboard: bool = param(False, "also write scalars, sample images and hyper-parameters for TensorBoard into RUN/tensorboard/")
 
     def validate(self) -> None:
         """Check every field against its type and bounds; raise UserError naming the key."""
@@ -187,3 +189,17 @@ def config_help(cls: type[BaseConfig]) -> list[tuple[str, str, Any, str]]:
         default = f.default if f.default is not dataclasses.MISSING else f.default_factory()
         rows.append((f.name, describe_type(hints[f.name]), default, f.metadata.get("help", "")))
     return rows
+
+
+def format_overrides(config: dict[str, Any]) -> list[str]:
+    """The `key=value` strings that `parse_overrides` reads back as `config` (the inverse, for commands)."""
+    def text(value: Any) -> str:
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        if value is None:
+            return "null"
+        if isinstance(value, (list, tuple, dict)):
+            return json.dumps(value, separators=(",", ":"))
+        return str(value) if not isinstance(value, float) else repr(value)
+
+    return [f"{k}={text(v)}" for k, v in config.items() if k != "experiment"]

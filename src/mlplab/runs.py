@@ -141,6 +141,11 @@ class Run:
                     continue
         return rows
 
+    def status(self) -> dict[str, Any]:
+        """status.json: running / finished / failed / interrupted, times, the command that reproduces the run."""
+        f = self.path / "status.json"
+        return json.loads(f.read_text()) if f.is_file() else {}
+
     def load_arrays(self, name: str) -> dict[str, np.ndarray]:
         f = self.path / "arrays" / f"{name}.npz"
         if not f.is_file():

@@ -1,0 +1,142 @@
+"""What the run page and the gallery say about a run: status, times, command, main numbers, main figure.
+
+Main numbers: the keys listed for the experiment in MAIN_METRICS (those present in metrics.json), else the
+rule: up to four numeric metrics, those whose name says test/accuracy/error first, in the order the
+experiment returned them; parameter counts and timings never lead.
+Numbers carry units from their names: accuracy, precision, recall, F1, AUC and rates in [0, 1] are shown as
+percentages; `*seconds` as seconds.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import re
+import shlex
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mlplab.runs import Run
+
+MAIN_METRICS: dict[str, tuple[str, ...]] = {
+    "classify": ("test_accuracy", "test_loss", "best_val_accuracy", "train_seconds"),
+    "one-vs-rest": ("test_accuracy", "test_precision", "test_recall"),
+    "ae-conv": ("conv_both_test_mse", "conv_unpool_test_mse", "mlp_h64_test_mse"),
+    "ae-denoising": ("standard_sse_per_image_sigma0.5", "denoising_sse_per_image_sigma0.5",
+                     "improvement_sigma0.5"),
+}
+MAX_MAIN = 4
+_PERCENT = re.compile(r"(accuracy|precision|recall|(^|_)f1|(^|_)auc|_rate$|^rate_|fraction|share)")
+_SECONDS = re.compile(r"(seconds|_s)$")
+_LEADING = re.compile(r"(test|accuracy|error|mse|loss|auc|recall)")
+_NEVER_LEAD = re.compile(r"(parameters|params|seconds|epoch|^n_|_count$|seed)")
+
+
+@dataclass
+class Summary:
+    """The facts a page header and a gallery card show for one run folder."""
+
+    path: Path
+    experiment: str
+    dataset: str
+    status: str            # finished, resumed, failed, interrupted, running, unknown
+    started: str           # "2026-12-01 14:03" or ""
+    seconds: float | None
+    command: str
+    main: list[tuple[str, Any]] = field(default_factory=list)
+    main_figure: Path | None = None
+    error: str = ""
+
+
+def is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def fmt_number(key: str, value: Any) -> str:
+    """A number rounded for reading, with its unit (%, s) when its name says which."""
+    if value is None:
+        return "–"
+    if isinstance(value, bool) or not is_number(value):
+        return str(value)
+    name = key.lower()
+    if _PERCENT.search(name) and 0 <= value <= 1:
+        return f"{100 * value:.2f} %"
+    if _SECONDS.search(name):
+        return fmt_duration(float(value))
+    if isinstance(value, int):
+        return f"{value:,}"
+    if value != value:
+        return "NaN"
+    if abs(value) >= 1000:
+        return f"{value:,.0f}"
+    if value == 0 or abs(value) >= 1e-3:
+        return f"{value:.4g}"
+    return f"{value:.3e}"
+
+
+def fmt_duration(seconds: float) -> str:
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    minutes, sec = divmod(round(seconds), 60)
+    return f"{minutes} min {sec:02d} s" if minutes < 60 else f"{minutes // 60} h {minutes % 60:02d} min"
+
+
+def main_metrics(experiment: str, metrics: dict[str, Any]) -> list[tuple[str, Any]]:
+    """The numbers a reader looks for first (see the module docstring for the rule)."""
+    listed = [(k, metrics[k]) for k in MAIN_METRICS.get(experiment, ()) if is_number(metrics.get(k))]
+    if listed:
+        return listed[:MAX_MAIN]
+    numeric = [(k, v) for k, v in metrics.items() if is_number(v) and not _NEVER_LEAD.search(k.lower())]
+    leading = [kv for kv in numeric if _LEADING.search(kv[0].lower())]
+    rest = [kv for kv in numeric if kv not in leading]
+    return (leading + rest)[:MAX_MAIN]
+
+
+def reproduce_command(run: Run, config: dict[str, Any]) -> str:
+    """The command recorded at run time, else one rebuilt from config.yaml (every resolved key)."""
+    from mlplab.config import format_overrides
+
+    recorded = run.status().get("command")
+    if recorded:
+        return str(recorded)
+    return shlex.join(["mlplab", "run", str(config.get("experiment", "")), *format_overrides(config)])
+
+
+def main_figure(run: Run) -> Path | None:
+    """The figure a card shows: the first PNG whose name says samples/reconstructions/…, else the first one."""
+    figures = sorted((run.path / "figures").glob("*.png"))
+    for word in ("dream", "reconstruction", "samples", "grid", "confusion", "pca", "decision", "curves"):
+        for f in figures:
+            if word in f.stem:
+                return f
+    return figures[0] if figures else None
+
+
+def summarize(run: Run) -> Summary:
+    config = run.config
+    metrics = run.metrics()
+    status = run.status()
+    state = status.get("status") or ("finished" if metrics else "unknown")
+    if state == "finished" and status.get("resumes"):
+        state = "resumed"
+    started = status.get("started") or _env(run).get("started") or ""
+    return Summary(path=run.path, experiment=str(config.get("experiment", "")),
+                   dataset=str(config.get("dataset", "")), status=state, started=_short_date(started),
+                   seconds=status.get("seconds"), command=reproduce_command(run, config),
+                   main=main_metrics(str(config.get("experiment", "")), metrics), main_figure=main_figure(run),
+                   error=str(status.get("error") or ""))
+
+
+def _env(run: Run) -> dict[str, Any]:
+    f = run.path / "env.json"
+    try:
+        return json.loads(f.read_text()) if f.is_file() else {}
+    except (OSError, json.JSONDecodeError):
+        return {}
+
+
+def _short_date(iso: str) -> str:
+    try:
+        return _dt.datetime.fromisoformat(iso).strftime("%Y-%m-%d %H:%M")
+    except (TypeError, ValueError):
+        return str(iso)
