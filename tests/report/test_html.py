@@ -97,7 +97,8 @@ def test_numbers_are_rounded_with_units():
     assert fmt_number("test_accuracy", 0.98765) == "98.77 %"
     assert fmt_number("accuracy", 3.5) == "3.5"  # not a fraction: no percent
     assert fmt_number("train_seconds", 75.2) == "1 min 15 s"
-    assert fmt_number("epoch_seconds", 0.123) == "0.1 s"
+    assert fmt_number("epoch_seconds", 0.123) == "0.12 s"
+    assert fmt_number("passed", True) == "true"
     assert fmt_number("parameters", 1234567) == "1,234,567"
     assert fmt_number("mse", 0.000012345) == "1.234e-05"
     assert fmt_number("sse", 23.50690269) == "23.51"
@@ -106,7 +107,10 @@ def test_numbers_are_rounded_with_units():
 
 def test_main_metrics_rule_and_list():
     metrics = {"parameters": 100, "train_seconds": 3.0, "foo": 1.0, "test_mse": 0.1, "bar": {"a": 1}}
-    assert [k for k, _ in main_metrics("unlisted", metrics)] == ["test_mse", "foo"]
+    assert [k for k, _ in main_metrics("unlisted", metrics)] == ["test_mse"]
+    assert [k for k, _ in main_metrics("unlisted", {"parameters": 1, "a": 2.0, "b": 3, "c": 4})] == ["a", "b"]
+    conv = {"conv_a_parameters": 5, "conv_a_test_mse": 1.0, "x": 2.0, "mlp_h4_test_mse": 3.0, "conv_b_test_mse": 4.0}
+    assert [k for k, _ in main_metrics("ae-conv", conv)] == ["conv_a_test_mse", "conv_b_test_mse", "mlp_h4_test_mse"]
     assert [k for k, _ in main_metrics("classify", {"test_accuracy": 0.9, "x": 1.0})] == ["test_accuracy"]
 
 

@@ -25,7 +25,7 @@ code, pre { font-family: ui-monospace, "SFMono-Regular", Menlo, Consolas, monosp
 .badge.running { background: #fff1cc; color: #7a5600; }
 .cmd { display: flex; align-items: stretch; gap: 0.5em; margin: 0.3em 0 0.5em; }
 .cmd pre { flex: 1; margin: 0; padding: 0.55em 0.8em; background: var(--soft); border: 1px solid var(--line);
-           border-radius: 6px; white-space: pre-wrap; word-break: break-all; }
+           border-radius: 6px; white-space: pre-wrap; overflow-wrap: anywhere; }
 button { font: inherit; font-size: 0.85em; padding: 0.3em 0.9em; border: 1px solid var(--line); border-radius: 6px;
          background: #fff; cursor: pointer; }
 button:hover { background: var(--soft); }
@@ -37,13 +37,21 @@ button:hover { background: var(--soft); }
 .finding { background: #f5f7fc; border-left: 4px solid #7d93c6; padding: 0.5em 1em; margin: 0.7em 0;
            white-space: pre-wrap; }
 .finding b { display: block; margin-bottom: 0.2em; white-space: normal; }
-.scroll { overflow-x: auto; max-width: 100%; }
+.scroll { overflow: auto; max-width: 100%; max-height: 520px; margin-bottom: 1em; }
+.scroll table { margin: 0; }
+.scroll th { position: sticky; top: 0; }
+table.kv td.num { text-align: left; }
 table { border-collapse: collapse; margin: 0.4em 0 1em; font-size: 0.9em; font-variant-numeric: tabular-nums; }
 td, th { border-bottom: 1px solid var(--line); padding: 0.3em 0.8em; text-align: left; vertical-align: top; }
 th { background: var(--soft); font-weight: 600; }
 td.num { text-align: right; white-space: nowrap; }
+td.nowrap { white-space: nowrap; }
 .files { font-size: 0.85em; color: var(--muted); }
-.figs { display: grid; grid-template-columns: repeat(auto-fill, minmax(340px, 1fr)); gap: 1.2em; }
+.figs { display: grid; grid-template-columns: repeat(auto-fill, minmax(460px, 1fr)); gap: 1.2em;
+        grid-auto-flow: dense; }
+figure.wide { grid-column: 1 / -1; }
+figure.anim video, figure.anim img { width: 100%; max-height: 70vh; object-fit: contain; image-rendering: pixelated;
+                                     cursor: pointer; background: #000; }
 figure { margin: 0; padding: 0.6em; border: 1px solid var(--line); border-radius: 8px; background: #fff; }
 figure img, figure video { display: block; max-width: 100%; height: auto; margin: 0 auto; }
 figcaption { font-size: 0.88em; color: var(--muted); margin-top: 0.4em; }
@@ -60,7 +68,7 @@ summary { cursor: pointer; font-weight: 600; }
 .card .metric { font-size: 1.25em; font-weight: 650; margin-top: 0.2em; font-variant-numeric: tabular-nums; }
 .controls { margin: 0.6em 0; display: flex; gap: 0.6em; align-items: center; }
 .controls input { font: inherit; padding: 0.3em 0.6em; border: 1px solid var(--line); border-radius: 6px;
-                  min-width: 18em; }
+                  min-width: 26em; }
 th.sortable { cursor: pointer; user-select: none; white-space: nowrap; }
 th.sortable::after { content: " \\2195"; color: #9aa3b2; }
 th.asc::after { content: " \\25B2"; color: var(--fg); } th.desc::after { content: " \\25BC"; color: var(--fg); }
@@ -68,6 +76,9 @@ th.asc::after { content: " \\25B2"; color: var(--fg); } th.desc::after { content
 
 COPY_SCRIPT = """
 <script>
+document.querySelectorAll('figure.anim video').forEach(function (v) {
+  v.addEventListener('click', function () { if (v.paused) { v.play().catch(function () {}); } else { v.pause(); } });
+});
 document.querySelectorAll('button[data-copy]').forEach(function (btn) {
   btn.addEventListener('click', function () {
     var text = document.getElementById(btn.dataset.copy).textContent;

@@ -64,10 +64,10 @@ def _card(s: Summary, root: Path) -> str:
 
 def _row(s: Summary, root: Path) -> str:
     page = _rel(s.path / "report.html", root)
-    main = " · ".join(f"{k} {fmt_number(k, v)}" for k, v in s.main[1:])
+    others = [f"{k} {fmt_number(k, v)}" for k, v in s.main[1:]]
     first = s.main[0] if s.main else ("", None)
     cells = [
-        (s.experiment, f"<a href='{esc(page)}'>{esc(s.experiment)}</a>"),
+        (s.experiment, f"<a href='{esc(page)}' title='{esc(_rel(s.path, root))}'>{esc(s.experiment)}</a>"),
         (s.dataset, esc(s.dataset)),
         (s.status, f"<span class='badge {esc(s.status)}'>{esc(s.status)}</span>"),
         (s.started, esc(s.started)),
@@ -75,10 +75,11 @@ def _row(s: Summary, root: Path) -> str:
          "" if s.seconds is None else esc(fmt_duration(float(s.seconds)))),
         ("" if first[1] is None else repr(float(first[1])),
          "" if first[1] is None else f"{esc(fmt_number(*first))} <span class='files'>{esc(first[0])}</span>"),
-        (main, esc(main)),
-        (_rel(s.path, root), f"<code>{esc(_rel(s.path, root))}</code>"),
+        (" ".join(others), "<br>".join(esc(o) for o in others)),
     ]
-    return "<tr>" + "".join(f"<td data-sort='{esc(key)}'>{html}</td>" for key, html in cells) + "</tr>"
+    nowrap = (3, 4, 5)
+    return "<tr>" + "".join(f"<td data-sort='{esc(key)}'{' class=nowrap' if i in nowrap else ''}>{html}</td>"
+                            for i, (key, html) in enumerate(cells)) + "</tr>"
 
 
 def write_gallery(root: str | os.PathLike) -> Path:
@@ -106,7 +107,7 @@ def write_gallery(root: str | os.PathLike) -> Path:
                  f"status …' aria-label='filter runs'><span class='files'><span id='shown'>{len(summaries)}"
                  "</span> shown</span></div>")
     parts.append("<h2>Runs</h2><div class='cards'>" + "".join(_card(s, root) for s in summaries) + "</div>")
-    heads = ["experiment", "dataset", "status", "started", "run time", "main number", "other main numbers", "folder"]
+    heads = ["experiment", "dataset", "status", "started", "run time", "main number", "other main numbers"]
     parts.append("<h2>All runs</h2><div class='scroll'><table id='runs'><thead><tr>"
                  + "".join(f"<th class='sortable'>{h}</th>" for h in heads) + "</tr></thead><tbody>"
                  + "".join(_row(s, root) for s in summaries) + "</tbody></table></div>")

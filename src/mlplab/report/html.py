@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import json
+import struct
 from html import escape
 from pathlib import Path
 from typing import Any, Iterable
@@ -46,6 +47,8 @@ def _cell(key: str, value: Any) -> str:
         return f"<td class='num' title='{esc(value)}'>{esc(fmt_number(key, value))}</td>"
     if isinstance(value, (dict, list)):
         return f"<td>{value_table(key, value)}</td>"
+    if isinstance(value, bool):
+        return f"<td>{'true' if value else 'false'}</td>"
     return f"<td>{esc('–' if value is None else value)}</td>"
 
 
@@ -156,21 +159,66 @@ def main_numbers(s: Summary, findings: Findings) -> str:
 
 
 def other_numbers(s: Summary, metrics: dict[str, Any], findings: Findings) -> str:
-    parts = []
+    """Scalars and short lists in one key/value table; flat dicts sharing their keys in one matrix each."""
     shown = {k for k, _ in s.main}
-    scalars = {k: v for k, v in metrics.items() if k not in shown and not isinstance(v, (dict, list))}
-    if scalars:
-        rows = "".join(f"<tr><th>{esc(k)}</th>{_cell(k, v)}</tr>" for k, v in scalars.items())
-        parts.append(f"<div class='scroll'><table>{rows}</table></div>" + findings.take(scalars))
+    inline: dict[str, Any] = {}
+    flat: dict[str, dict] = {}
+    blocks = []
     for k, v in metrics.items():
-        if isinstance(v, (dict, list)):
-            parts.append(f"<h3>{esc(caption_for(k, {}))}</h3>{value_table(k, v)}{findings.take([k])}")
-    return "<h2>All numbers</h2>" + "".join(parts) if parts else ""
+        if k in shown:
+            continue
+        if isinstance(v, list) and len(v) <= 12 and not any(isinstance(x, (dict, list)) for x in v):
+            inline[k] = ", ".join(fmt_number(k, x) for x in v) or "(none)"
+        elif isinstance(v, dict) and v and not any(isinstance(x, (dict, list)) for x in v.values()):
+            flat[k] = v
+        elif isinstance(v, (dict, list)):
+            blocks.append(f"<h3>{esc(caption_for(k, {}))}</h3>{value_table(k, v)}{findings.take([k])}")
+        else:
+            inline[k] = v
+    groups: dict[tuple, list[str]] = {}
+    for k, d in flat.items():
+        groups.setdefault(tuple(d), []).append(k)
+    for keys, names in groups.items():
+        title = " · ".join(caption_for(n, {}) for n in names)
+        blocks.append(f"<h3>{esc(title)}</h3>{dict_matrix(keys, names, flat)}{findings.take(names)}")
+    parts = []
+    if inline:
+        rows = "".join(f"<tr><th>{esc(k)}</th>{_cell(k, v)}</tr>" for k, v in inline.items())
+        parts.append(f"<table class='kv'>{rows}</table>" + findings.take(inline))
+    return "<h2>All numbers</h2>" + "".join(parts + blocks) if parts or blocks else ""
+
+
+def dict_matrix(keys: tuple, names: list[str], flat: dict[str, dict]) -> str:
+    """Dicts with the same keys (per class, per layer) as one table: a row per metric, a column per key
+    (transposed when there are many keys)."""
+    if len(keys) <= 16:
+        head = "<tr><th></th>" + "".join(f"<th>{esc(c)}</th>" for c in keys) + "</tr>"
+        body = "".join(f"<tr><th>{esc(n)}</th>" + "".join(_cell(n, flat[n][c]) for c in keys) + "</tr>" for n in names)
+    else:
+        head = "<tr><th></th>" + "".join(f"<th>{esc(n)}</th>" for n in names) + "</tr>"
+        body = "".join(f"<tr><th>{esc(c)}</th>" + "".join(_cell(n, flat[n][c]) for n in names) + "</tr>" for c in keys)
+    return f"<div class='scroll'><table>{head}{body}</table></div>"
 
 
 def _linked(stem: str, files: list[Path]) -> list[Path]:
     """Arrays/tables behind a figure: same name, or one name a `_`-prefix of the other."""
     return [f for f in files if f.stem == stem or stem.startswith(f.stem + "_") or f.stem.startswith(stem + "_")]
+
+
+def image_size(path: Path) -> tuple[int, int]:
+    """(width, height) from a PNG or GIF header, (0, 0) when unknown."""
+    with open(path, "rb") as fh:
+        head = fh.read(24)
+    if head[:8] == b"\x89PNG\r\n\x1a\n":
+        return struct.unpack(">II", head[16:24])
+    if head[:3] == b"GIF":
+        return struct.unpack("<HH", head[6:10])
+    return 0, 0
+
+
+def _wide(path: Path) -> str:
+    w, h = image_size(path)
+    return " class='wide'" if h and w >= 2 * h else ""
 
 
 def tables(run: Run, findings: Findings) -> str:
@@ -189,7 +237,7 @@ def figures(run: Run, findings: Findings) -> str:
     for f in sorted((root / "figures").glob("*.png")):
         behind = _linked(f.stem, data)
         links = " · ".join(f"<a href='{esc(d.parent.name)}/{esc(d.name)}'>{esc(d.name)}</a>" for d in behind)
-        items.append(f"<figure><a href='figures/{esc(f.name)}'><img src='figures/{esc(f.name)}' loading='lazy' "
+        items.append(f"<figure{_wide(f)}><a href='figures/{esc(f.name)}'><img src='figures/{esc(f.name)}' loading='lazy' "
                      f"alt='{esc(caption_for(f.stem, captions))}'></a><figcaption>{esc(caption_for(f.stem, captions))}"
                      + (f"<br><span class='files'>data: {links}</span>" if links else "")
                      + f"</figcaption>{findings.take([f.stem])}</figure>")
@@ -209,11 +257,13 @@ def animations(run: Run) -> str:
     items = []
     for stem in stems:
         gif, mp4 = folder / f"{stem}.gif", folder / f"{stem}.mp4"
-        media = (f"<video src='animations/{esc(mp4.name)}' controls loop muted autoplay playsinline></video>"
-                 if mp4.is_file() else f"<img src='animations/{esc(gif.name)}' alt='{esc(caption_for(stem, captions))}'>")
+        label = esc(caption_for(stem, captions))
+        media = (f"<video src='animations/{esc(mp4.name)}' autoplay loop muted playsinline "
+                 f"title='click to pause or play' aria-label='{label}'></video>"
+                 if mp4.is_file() else f"<img src='animations/{esc(gif.name)}' alt='{label}'>")
         files = " · ".join(f"<a href='animations/{esc(p.name)}'>{esc(p.suffix[1:].upper())}</a>"
                            for p in (gif, mp4) if p.is_file())
-        items.append(f"<figure>{media}<figcaption>{esc(caption_for(stem, captions))} "
+        items.append(f"<figure class='wide anim'>{media}<figcaption>{label} "
                      f"<span class='files'>({files})</span></figcaption></figure>")
     return "<h2>Animations</h2><div class='figs'>" + "".join(items) + "</div>" if items else ""
 

@@ -1,14 +1,16 @@
 """What the run page and the gallery say about a run: status, times, command, main numbers, main figure.
 
-Main numbers: the keys listed for the experiment in MAIN_METRICS (those present in metrics.json), else the
-rule: up to four numeric metrics, those whose name says test/accuracy/error first, in the order the
-experiment returned them; parameter counts and timings never lead.
+Main numbers: the metrics that the experiment's entry in MAIN_METRICS names (names or glob patterns, at most
+four), else the rule: up to four numeric metrics whose names say test/accuracy/error/mse/loss/auc/recall, in
+the order the experiment returned them, else its first two numbers; parameter counts, timings, epochs and
+seeds never lead by the rule. A new experiment adds its line to MAIN_METRICS when the rule picks badly.
 Numbers carry units from their names: accuracy, precision, recall, F1, AUC and rates in [0, 1] are shown as
 percentages; `*seconds` as seconds.
 """
 from __future__ import annotations
 
 import datetime as _dt
+import fnmatch
 import json
 import re
 import shlex
@@ -18,15 +20,24 @@ from typing import Any
 
 from mlplab.runs import Run
 
-MAIN_METRICS: dict[str, tuple[str, ...]] = {
+MAIN_METRICS: dict[str, tuple[str, ...]] = {  # per experiment: names or glob patterns, in the order shown
     "classify": ("test_accuracy", "test_loss", "best_val_accuracy", "train_seconds"),
-    "one-vs-rest": ("test_accuracy", "test_precision", "test_recall"),
-    "ae-conv": ("conv_both_test_mse", "conv_unpool_test_mse", "mlp_h64_test_mse"),
-    "ae-denoising": ("standard_sse_per_image_sigma0.5", "denoising_sse_per_image_sigma0.5",
-                     "improvement_sigma0.5"),
+    "one-vs-rest": ("accuracy", "precision", "recall", "f1"),
+    "moons": ("test_accuracy", "deep_normal_test_accuracy", "deep_he_test_accuracy"),
+    "scratch-mnist": ("test_accuracy", "test_loss", "train_seconds"),
+    "dreams": ("classifier_test_accuracy", "dreams_min_confidence", "hybrid_max_deviation", "judge_test_accuracy"),
+    "explore": ("knn_accuracy_2d", "pca_components_for_90pct", "pca_components_for_99pct"),
+    "gradcheck": ("max_rel_error_autograd", "max_rel_error_finite_diff", "twin_max_rel_diff"),
+    "ae-manifold": ("test_mse", "classifier_accuracy_on_reconstructions", "classifier_test_accuracy"),
+    "ae-ood": ("auroc_noise", "mean_error_in_distribution", "mean_error_noise"),
+    "ae-conv": ("conv_*_test_mse", "mlp_*_test_mse"),
+    "ae-denoising": ("denoising_sse_per_image_*", "improvement_*"),
+    "ae-pca": ("ae_mse_k*", "pca_mse_k*"),
+    "ae-sparse": ("mse_*",),
+    "ae-undercomplete": ("mse_h*",),
 }
 MAX_MAIN = 4
-_PERCENT = re.compile(r"(accuracy|precision|recall|(^|_)f1|(^|_)auc|_rate$|^rate_|fraction|share)")
+_PERCENT = re.compile(r"(accuracy|precision|recall|(^|_)f1|(^|_)auc|auroc|_rate$|^rate_|fraction|share)")
 _SECONDS = re.compile(r"(seconds|_s)$")
 _LEADING = re.compile(r"(test|accuracy|error|mse|loss|auc|recall)")
 _NEVER_LEAD = re.compile(r"(parameters|params|seconds|epoch|^n_|_count$|seed)")
@@ -56,7 +67,9 @@ def fmt_number(key: str, value: Any) -> str:
     """A number rounded for reading, with its unit (%, s) when its name says which."""
     if value is None:
         return "–"
-    if isinstance(value, bool) or not is_number(value):
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if not is_number(value):
         return str(value)
     name = key.lower()
     if _PERCENT.search(name) and 0 <= value <= 1:
@@ -75,6 +88,8 @@ def fmt_number(key: str, value: Any) -> str:
 
 
 def fmt_duration(seconds: float) -> str:
+    if seconds < 1:
+        return f"{seconds:.2f} s"
     if seconds < 60:
         return f"{seconds:.1f} s"
     minutes, sec = divmod(round(seconds), 60)
@@ -83,13 +98,14 @@ def fmt_duration(seconds: float) -> str:
 
 def main_metrics(experiment: str, metrics: dict[str, Any]) -> list[tuple[str, Any]]:
     """The numbers a reader looks for first (see the module docstring for the rule)."""
-    listed = [(k, metrics[k]) for k in MAIN_METRICS.get(experiment, ()) if is_number(metrics.get(k))]
+    listed: list[str] = []
+    for pattern in MAIN_METRICS.get(experiment, ()):
+        listed += [k for k in metrics if fnmatch.fnmatchcase(k, pattern) and is_number(metrics[k]) and k not in listed]
     if listed:
-        return listed[:MAX_MAIN]
+        return [(k, metrics[k]) for k in listed[:MAX_MAIN]]
     numeric = [(k, v) for k, v in metrics.items() if is_number(v) and not _NEVER_LEAD.search(k.lower())]
     leading = [kv for kv in numeric if _LEADING.search(kv[0].lower())]
-    rest = [kv for kv in numeric if kv not in leading]
-    return (leading + rest)[:MAX_MAIN]
+    return leading[:MAX_MAIN] or numeric[:2]
 
 
 def reproduce_command(run: Run, config: dict[str, Any]) -> str:
