@@ -82,3 +82,18 @@ def test_mlplab_run_refreshes_the_gallery_and_the_page_links_back(demo_experimen
     page = next(p for p in (tmp_path / "runs").rglob("report.html") if "seed=1" in p.read_text())
     assert "href='../../index.html'" in page.read_text()
     assert (tmp_path / "runs" / "index.html").read_text().count("class='card'") == 2
+
+
+def test_tour_prints_the_gallery_last(demo_experiment, cli, tmp_path, monkeypatch):
+    from mlplab.experiments import EXPERIMENTS
+
+    only = {demo_experiment: EXPERIMENTS.get(demo_experiment)}
+    monkeypatch.setattr(EXPERIMENTS, "_items", only)
+    code, out, err = cli("tour", "--root", str(tmp_path / "t"))
+    assert code == 0, err
+    last = out.strip().splitlines()[-1]
+    assert last.endswith(str((tmp_path / "t" / "index.html").resolve()))
+    page = (tmp_path / "t" / "index.html").read_text()
+    assert page.count("class='card'") == 1
+    report = next((tmp_path / "t").rglob("report.html")).read_text()
+    assert "href='../../index.html'" in report  # the gallery existed before the run page was written
