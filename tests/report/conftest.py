@@ -60,6 +60,7 @@ def demo_experiment(monkeypatch):
             ctx.run.log({"epoch": epoch, "train_loss": 1.0 / epoch})
         write_png(ctx.run.figure("samples"))
         ctx.run.save_table("models", [{"model": cfg.note, "accuracy": 0.5}])
+        ctx.run.checkpoint("last").write_bytes(b"demo")  # so that --resume accepts the folder
         return {"test_accuracy": 0.75, "per_class": {"a": 0.5, "b": 1.0}}
 
     monkeypatch.setitem(EXPERIMENTS._items, "report-demo", Experiment("report-demo", DemoConfig, run, "demo"))

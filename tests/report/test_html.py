@@ -162,3 +162,15 @@ def test_a_refused_run_leaves_no_status_behind(demo_experiment, tmp_path):
     with pytest.raises(UserError):
         execute(demo_experiment, ["nope=1"], out=str(tmp_path / "r"))
     assert not (tmp_path / "r" / "status.json").exists()
+
+
+def test_resuming_keeps_the_start_and_counts_the_resume(demo_experiment, tmp_path):
+    from mlplab.report.summary import summarize
+
+    run = execute(demo_experiment, ["seed=2"], out=str(tmp_path / "r"))
+    first = run.status()
+    again = execute(demo_experiment, [], resume=str(run.path))
+    status = again.status()
+    assert status["resumes"] == 1 and status["started"] == first["started"]
+    assert status["seconds"] >= first["seconds"] and "seed=2" in status["command"]
+    assert summarize(again).status == "resumed"
