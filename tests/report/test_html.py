@@ -93,6 +93,14 @@ def test_figures_have_captions_and_link_their_arrays(hostile_run):
     assert "Other arrays: <a href='arrays/unrelated.npz'>" in page
 
 
+def test_captions_from_names():
+    from mlplab.report.html import caption_for
+
+    assert caption_for("pca_projection", {}) == "PCA projection"
+    assert caption_for("loss-curves", {}) == "Loss curves"
+    assert caption_for("x", {"x": "given"}) == "given"
+
+
 def test_numbers_are_rounded_with_units():
     assert fmt_number("test_accuracy", 0.98765) == "98.77 %"
     assert fmt_number("accuracy", 3.5) == "3.5"  # not a fraction: no percent

@@ -48,7 +48,7 @@ td.num { text-align: right; white-space: nowrap; }
 td.nowrap { white-space: nowrap; }
 .files { font-size: 0.85em; color: var(--muted); }
 .figs { display: grid; grid-template-columns: repeat(auto-fill, minmax(460px, 1fr)); gap: 1.2em;
-        grid-auto-flow: dense; }
+        grid-auto-flow: dense; align-items: start; }
 figure.wide { grid-column: 1 / -1; }
 figure.anim video, figure.anim img { width: 100%; max-height: 70vh; object-fit: contain; image-rendering: pixelated;
                                      cursor: pointer; background: #000; }

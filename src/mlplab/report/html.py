@@ -19,6 +19,8 @@ from mlplab.report.summary import Summary, fmt_duration, fmt_number, is_number, 
 from mlplab.runs import Run, atomic_write_text
 
 MAX_TABLE_ROWS = 200
+ACRONYMS = {"pca", "mse", "sse", "knn", "ae", "cnn", "gan", "mlp", "ood", "l1", "l2", "auc", "roc", "auroc", "mnist",
+            "fid", "lr", "sgd", "csv", "tsne", "umap", "relu"}
 
 
 def esc(value: Any) -> str:
@@ -29,8 +31,9 @@ def caption_for(stem: str, captions: dict[str, str]) -> str:
     """A figure's caption: the builder's, else its name as words ("loss_curves" -> "Loss curves")."""
     if stem in captions:
         return str(captions[stem])
-    words = stem.replace("_", " ").replace("-", " ").strip()
-    return words[:1].upper() + words[1:]
+    words = [w.upper() if w.lower() in ACRONYMS else w for w in stem.replace("-", " ").replace("_", " ").split()]
+    text = " ".join(words)
+    return text[:1].upper() + text[1:]
 
 
 def _read_json(path: Path) -> dict[str, Any]:
