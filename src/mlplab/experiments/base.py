@@ -82,6 +82,8 @@ def execute(name: str, overrides: list[str], *, out: str | None = None, resume: 
     except BaseException as exc:
         _end_status(run, status, "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed", exc)
         if not isinstance(exc, UserError):
+            if report and not isinstance(exc, KeyboardInterrupt):
+                _report_failed(run)
             raise
         if old_config is not None:  # a refused resume leaves the run as it was
             atomic_write_bytes(run.path / "config.yaml", old_config)
@@ -124,6 +126,19 @@ def _end_status(run: Run, status: dict[str, Any], state: str, exc: BaseException
     done = {**status, "status": state, "ended": _now(), "seconds": round(seconds, 2),
             "error": f"{type(exc).__name__}: {exc}" if exc is not None else None}
     run.write_json("status.json", {k: v for k, v in done.items() if k != "_t0"})
+
+
+def _report_failed(run: Run) -> None:
+    """A failed run's page too (its status and error), unless its files are too partial to draw."""
+    from mlplab.report import build_report
+    from mlplab.report.html import write_html
+
+    for build in (build_report, write_html):  # figures first; a half-finished run may not be drawable
+        try:
+            build(run)
+            return
+        except Exception:  # never hide the run's own error behind an error of its report
+            continue
 
 
 def _now() -> str:
