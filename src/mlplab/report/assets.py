@@ -50,6 +50,7 @@ td.nowrap { white-space: nowrap; }
 .figs { display: grid; grid-template-columns: repeat(auto-fill, minmax(460px, 1fr)); gap: 1.2em;
         grid-auto-flow: dense; align-items: start; }
 figure.wide { grid-column: 1 / -1; }
+figure.wide > a > img { max-height: 420px; width: auto; }
 figure.anim video, figure.anim img { width: 100%; max-height: 70vh; object-fit: contain; image-rendering: pixelated;
                                      cursor: pointer; background: #000; }
 figure { margin: 0; padding: 0.6em; border: 1px solid var(--line); border-radius: 8px; background: #fff; }

@@ -90,7 +90,8 @@ def write_gallery(root: str | os.PathLike) -> Path:
     runs, sweeps = find_runs(root)
     summaries = sorted((summarize(r) for r in runs), key=lambda s: (s.started, str(s.path)), reverse=True)
     parts = [HEAD.format(title=esc(f"mlplab runs · {root.resolve().name}"), style=STYLE),
-             f"<h1>mlplab runs</h1><div class='meta'><span><b>{len(summaries)}</b> runs in "
+             f"<h1>mlplab runs</h1><div class='meta'><span><b>{len(summaries)}</b> "
+             f"{'run' if len(summaries) == 1 else 'runs'} in "
              f"<code>{esc(root.resolve())}</code></span>"
              + (f"<span><b>{len(sweeps)}</b> sweeps</span>" if sweeps else "") + "</div>",
              "<p>Each card is one run folder: click it for its report (numbers, figures, animations and the "
