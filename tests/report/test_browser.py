@@ -122,6 +122,8 @@ def test_gallery_and_every_run_page_in_a_real_browser(tour, browser, tmp_path):
         ".map(function (r) { return r.cells[0].dataset.sort; });")
     assert first in visible and len(visible) < cards
 
+    gifs = sorted(tour.glob("*/*/animations/*.gif"))
+    assert all(g.with_suffix(".mp4").is_file() for g in gifs), "every animation is written as GIF and MP4"
     pages = sorted(tour.glob("*/*/report.html"))
     assert sorted(p.parent.parent.name for p in pages) == EXPERIMENTS.names()
     for page in pages:
