@@ -37,7 +37,7 @@ class BaseConfig:
     data_dir: str = param("", "dataset folder; empty = $MLPLAB_DATA, then the per-user cache")
     seed: int = param(0, "seed for every random choice (same seed, same numbers on CPU)", min=0)
     device: Literal["auto", "cpu", "cuda"] = param("auto", "where tensors live")
-    tensorboard: bool = param(False, "also write scalars, sample images and hyper-parameters for TensorBoard into RUN/tensorboard/")
+    tensorboard: bool = param(False, "also write per-epoch scalars for TensorBoard into RUN/tensorboard/")
 
     def validate(self) -> None:
         """Check every field against its type and bounds; raise UserError naming the key."""
