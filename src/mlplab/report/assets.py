@@ -41,6 +41,7 @@ button:hover { background: var(--soft); }
 .scroll table { margin: 0; }
 .scroll th { position: sticky; top: 0; }
 table.kv td.num { text-align: left; }
+.scroll.all { max-height: none; }
 table { border-collapse: collapse; margin: 0.4em 0 1em; font-size: 0.9em; font-variant-numeric: tabular-nums; }
 td, th { border-bottom: 1px solid var(--line); padding: 0.3em 0.8em; text-align: left; vertical-align: top; }
 th { background: var(--soft); font-weight: 600; }

@@ -109,7 +109,7 @@ def write_gallery(root: str | os.PathLike) -> Path:
                  "</span> shown</span></div>")
     parts.append("<h2>Runs</h2><div class='cards'>" + "".join(_card(s, root) for s in summaries) + "</div>")
     heads = ["experiment", "dataset", "status", "started", "run time", "main number", "other main numbers"]
-    parts.append("<h2>All runs</h2><div class='scroll'><table id='runs'><thead><tr>"
+    parts.append("<h2>All runs</h2><div class='scroll all'><table id='runs'><thead><tr>"
                  + "".join(f"<th class='sortable'>{h}</th>" for h in heads) + "</tr></thead><tbody>"
                  + "".join(_row(s, root) for s in summaries) + "</tbody></table></div>")
     parts.append(TABLE_SCRIPT + "</body></html>\n")
