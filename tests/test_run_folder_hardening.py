@@ -82,12 +82,13 @@ def test_report_names_a_damaged_arrays_file_and_builds_the_rest(cli, tiny_run):
 
 
 @pytest.mark.parametrize("name, content, missing", [
-    ("metrics.json", b'{"test_accuracy": 0.9', "<h2>Metrics</h2>"),
-    ("config.yaml", b"experiment: [classify\n", "<h2>Configuration</h2><table><tr>"),
+    ("metrics.json", b'{"test_accuracy": 0.9', "<h2>All numbers</h2>"),
+    ("config.yaml", b"experiment: [classify\n", "<summary>Configuration (resolved"),
     ("metrics.jsonl", b"\xff\xff\n" * 3, None),
-    ("env.json", b"{", "<h2>Environment</h2>"),
+    ("env.json", b"{", "<summary>Environment (env.json)"),
 ])
 def test_report_names_each_damaged_file_and_still_writes_the_page(cli, tiny_run, name, content, missing):
+    assert missing is None or missing in (tiny_run / "report.html").read_text(), "the healthy page shows it"
     (tiny_run / name).write_bytes(content)
     (tiny_run / "report.html").unlink()
     code, out, err = cli("report", str(tiny_run))

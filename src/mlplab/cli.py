@@ -27,8 +27,9 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("overrides", nargs="*", metavar="key=value")
     r.add_argument("--out", help="run folder to create (default runs/NAME/TIMESTAMP)")
     r.add_argument("--resume", metavar="RUN_DIR", help="continue a stopped run from its last checkpoint")
-    rep = sub.add_parser("report", help="(re)build the figures and report.html of a run folder")
-    rep.add_argument("run_dir")
+    rep = sub.add_parser("report", help="(re)build a run folder's figures and report.html, "
+                         "or a folder of runs' gallery (index.html)")
+    rep.add_argument("run_dir", metavar="RUN_DIR|RUNS_DIR")
     t = sub.add_parser("tour", help="run every experiment with its defaults on the embedded datasets")
     t.add_argument("--root", default="runs", help="folder for the tour's runs")
     return p
@@ -53,19 +54,35 @@ def cmd_list(name: str | None) -> None:
 def cmd_run(args) -> None:
     from mlplab import api
 
+    gallery_root = "runs" if args.out is None and args.resume is None else None
+    if gallery_root and os.path.isfile(os.path.join(gallery_root, "index.html")):
+        _gallery(gallery_root)  # before the run too, so that its page links back to the gallery
     run = api.run(args.experiment, *args.overrides, out=args.out, resume=args.resume)
     for k, v in run.main_numbers().items():
         print(f"{k}: {v:.6g}" if isinstance(v, float) else f"{k}: {v}")
     print(f"report: {run.report}")
+    if gallery_root:
+        print(f"gallery: {_gallery(gallery_root)}")
     print(run.path)
+
+
+def _gallery(root: str):
+    from mlplab.report.gallery import write_gallery
+
+    return write_gallery(root)
 
 
 def cmd_report(run_dir: str) -> None:
     from mlplab.report import build_report
     from mlplab.runs import Run
 
+    from mlplab.report.gallery import is_runs_folder, write_gallery
+
     if not os.path.isdir(run_dir):
         raise UserError(f"{run_dir!r} is not a folder; give a run folder made by `mlplab run`")
+    if is_runs_folder(Path(run_dir)):
+        print(write_gallery(run_dir))
+        return
     print(build_report(Run.open(run_dir)))
 
 
@@ -73,6 +90,8 @@ def cmd_tour(root: str) -> int:
     from mlplab.experiments import EXPERIMENTS, execute
 
     failed = []
+    os.makedirs(root, exist_ok=True)
+    _gallery(root)  # first, so that every run page links back to it
     for name in EXPERIMENTS.names():
         print(f"== {name}", file=sys.stderr, flush=True)
         try:
@@ -83,6 +102,7 @@ def cmd_tour(root: str) -> int:
             print(f"{name}: failed: {exc}", file=sys.stderr)
     if failed:
         print(f"tour: {len(failed)} of {len(EXPERIMENTS.names())} experiments failed: {', '.join(failed)}", file=sys.stderr)
+    print(f"gallery of every run: {_gallery(root).resolve()}")
     return 1 if failed else 0
 
 
@@ -94,12 +114,14 @@ class _OneLine(logging.Formatter):
 
 def _run_state(before: set[Path]) -> tuple[Path | None, str, bool]:
     """The run this command was writing (or None), its experiment and whether it has a checkpoint to resume."""
-    from mlplab.runs import Run, held_runs
+    from mlplab.runs import Run, held_runs, written_runs
 
-    mine = [p for p in held_runs() if p not in before]
+    # the outermost run still being written (a tour's current one), else the command's first run: a model
+    # cache entry trained inside a run is written later and is never the one to resume
+    mine = [p for p in held_runs() if p not in before] or [p for p in written_runs() if p not in before]
     if not mine:
         return None, "", False
-    run = Run(mine[-1])
+    run = Run(mine[0])
     try:
         experiment = run.experiment or "EXPERIMENT"
     except UserError:
@@ -119,9 +141,9 @@ def _stopped(what: str, before: set[Path]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from mlplab.runs import held_runs
+    from mlplab.runs import written_runs
 
-    before = set(held_runs())
+    before = set(written_runs())
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(_OneLine())
     logger = logging.getLogger("mlplab")

@@ -7,6 +7,7 @@ the value and what is allowed.
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
 import types
 import typing
@@ -227,3 +228,17 @@ def config_help(cls: type[BaseConfig]) -> list[tuple[str, str, Any, str]]:
         default = f.default if f.default is not dataclasses.MISSING else f.default_factory()
         rows.append((f.name, describe_type(hints[f.name]), default, f.metadata.get("help", "")))
     return rows
+
+
+def format_overrides(config: dict[str, Any]) -> list[str]:
+    """The `key=value` strings that `parse_overrides` reads back as `config` (the inverse, for commands)."""
+    def text(value: Any) -> str:
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        if value is None:
+            return "null"
+        if isinstance(value, (list, tuple, dict)):
+            return json.dumps(value, separators=(",", ":"))
+        return str(value) if not isinstance(value, float) else repr(value)
+
+    return [f"{k}={text(v)}" for k, v in config.items() if k != "experiment"]

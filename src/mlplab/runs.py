@@ -103,9 +103,17 @@ def git_commit(start: Path) -> str | None:
 _HELD: dict[Path, list] = {}  # resolved run path -> [open lock file, number of Run objects sharing it]
 
 
+_WRITTEN: list[Path] = []  # every run folder this process has locked, oldest first (released ones too)
+
+
 def held_runs() -> list[Path]:
     """The run folders this process holds the lock of (the runs it is writing), oldest first."""
     return list(_HELD)
+
+
+def written_runs() -> list[Path]:
+    """The run folders this process has written (held the lock of), oldest first: what a stopped command reports."""
+    return list(_WRITTEN)
 
 
 def _release(key: Path) -> None:
@@ -181,6 +189,8 @@ class Run:
             except OSError as exc:
                 raise UserError(f"cannot lock the run folder {str(self.path)!r}: {exc.strerror}") from None
         self._lock_key = key
+        if key not in _WRITTEN:
+            _WRITTEN.append(key)
         self._finalizer = weakref.finalize(self, _release, key)
         return self
 
@@ -310,6 +320,10 @@ class Run:
             return []
         with open(f, newline="") as fh:
             return list(csv.DictReader(fh))
+
+    def status(self) -> dict[str, Any]:
+        """status.json: running / finished / failed / interrupted, times, the command that reproduces the run."""
+        return self._json("status.json", dict) or {}
 
     def load_arrays(self, name: str) -> dict[str, np.ndarray]:
         f = self.path / "arrays" / f"{name}.npz"

@@ -1,14 +1,17 @@
 """The experiment registry and the runner that every `mlplab run` goes through."""
 from __future__ import annotations
 
+import datetime
+import shlex
 import shutil
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
 import torch
 
-from mlplab.config import BaseConfig, parse_overrides
+from mlplab.config import BaseConfig, format_overrides, parse_overrides
 from mlplab.device import memory_errors_as_user_errors, resolve_device, seed_everything
 from mlplab.errors import UserError
 from mlplab.registry import Registry
@@ -71,14 +74,25 @@ def execute(name: str, overrides: list[str], *, out: str | None = None, resume: 
     old_config = None if fresh else (run.path / "config.yaml").read_bytes()
     if not fresh:
         run.write_yaml("config.yaml", {"experiment": name, **cfg.to_dict()})
+    status_file = run.path / "status.json"
+    old_status = None if fresh or not status_file.is_file() else status_file.read_bytes()
+    status = _start_status(run, name, cfg, fresh)
     try:
         run.write_env(str(device), cfg.seed)
         with memory_errors_as_user_errors():
             metrics = exp.fn(cfg, Context(run, device, generator, resume=not fresh))
         run.save_metrics(metrics)
-    except UserError:
+    except BaseException as exc:
+        _end_status(run, status, "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed", exc)
+        if not isinstance(exc, UserError):
+            if report and not isinstance(exc, KeyboardInterrupt):
+                _report_failed(run)
+            run.release()
+            raise
         if old_config is not None:  # a refused resume leaves the run as it was
             atomic_write_bytes(run.path / "config.yaml", old_config)
+            if old_status is not None:
+                atomic_write_bytes(status_file, old_status)
         if fresh and not any(run.path.joinpath("checkpoints").iterdir()):
             shutil.rmtree(run.path, ignore_errors=True)  # nothing of value was written: leave no debris
             if out is None:
@@ -87,11 +101,54 @@ def execute(name: str, overrides: list[str], *, out: str | None = None, resume: 
                         parent.rmdir()  # only if empty
                     except OSError:
                         break
+        run.release()
         raise
+    _end_status(run, status, "finished")
     if report:
         from mlplab.report import build_report
         build_report(run)
+    if getattr(cfg, "tensorboard", False):
+        from mlplab.report.tensorboard import write_tensorboard
+        write_tensorboard(run)
+    run.release()  # now, not when the object is collected: a notebook keeps it alive
     return run
+
+
+def _start_status(run: Run, name: str, cfg: BaseConfig, fresh: bool) -> dict[str, Any]:
+    """status.json: running, when, and the exact command that reproduces the run (every resolved key)."""
+    old = {} if fresh else run.status()
+    status = {"status": "running", "started": old.get("started") or _now(), "ended": None,
+              "seconds": old.get("seconds", 0.0), "resumes": 0 if fresh else old.get("resumes", 0) + 1,
+              "command": shlex.join(["mlplab", "run", name, *format_overrides(cfg.to_dict())]),
+              "_t0": time.time()}
+    run.write_json("status.json", {k: v for k, v in status.items() if k != "_t0"})
+    return status
+
+
+def _end_status(run: Run, status: dict[str, Any], state: str, exc: BaseException | None = None) -> None:
+    if not run.path.is_dir():
+        return
+    seconds = status["seconds"] + time.time() - status["_t0"]
+    done = {**status, "status": state, "ended": _now(), "seconds": round(seconds, 2),
+            "error": f"{type(exc).__name__}: {exc}" if exc is not None else None}
+    run.write_json("status.json", {k: v for k, v in done.items() if k != "_t0"})
+
+
+def _report_failed(run: Run) -> None:
+    """A failed run's page too (its status and error), unless its files are too partial to draw."""
+    from mlplab.report import build_report
+    from mlplab.report.html import write_html
+
+    for build in (build_report, write_html):  # figures first; a half-finished run may not be drawable
+        try:
+            build(run)
+            return
+        except Exception:  # never hide the run's own error behind an error of its report
+            continue
+
+
+def _now() -> str:
+    return datetime.datetime.now().isoformat(timespec="seconds")
 
 
 def discover() -> None:

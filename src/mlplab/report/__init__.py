@@ -32,7 +32,8 @@ def build_report(run: Run) -> Path:
 
     A damaged file (see runs.DamagedFile) costs only what is made from it: one warning line names it.
     """
-    from mlplab.report.html import salvage, write_html
+    from mlplab.report.damage import salvage
+    from mlplab.report.html import write_html
 
     discover()
     experiment = salvage(lambda: run.experiment, "", "no figures are made")
