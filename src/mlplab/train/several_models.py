@@ -11,13 +11,14 @@ again from scratch, since its starting RNG states (weights, batch order) follow 
 from __future__ import annotations
 
 import weakref
+from typing import Any, Callable
 
 import torch
 from torch import nn
 
 from mlplab.data import Dataset
 from mlplab.runs import Run
-from mlplab.train.checkpoint import read_checkpoint, save_model
+from mlplab.train.checkpoint import CHECKPOINT_FORMAT, read_checkpoint, save_model, write_checkpoint
 from mlplab.train.config import TrainConfig
 from mlplab.train.trainer import FitResult, Trainer, restore_rng
 
@@ -55,3 +56,20 @@ def load_finished(model: nn.Module, run: Run, generator: torch.Generator, name: 
     state = read_checkpoint(run.checkpoint(f"{name}-last"))
     restore_rng(state["rng"], generator)
     return FitResult(state["history"], state["best_epoch"], state["best_value"], state["train_seconds"])
+
+
+class Pieces:
+    """The finished pieces of a run that trains no torch model (gradcheck's cases, its twin run), kept in
+    checkpoints/NAME.pt after each piece, so that a resume skips them. A piece's value is what torch.load
+    reads back with weights_only=True: numbers, text, lists, dicts, tensors."""
+
+    def __init__(self, run: Run, name: str, *, resume: bool = False):
+        self.path = run.checkpoint(name)
+        self.done: dict[str, Any] = read_checkpoint(self.path)["pieces"] if resume and self.path.is_file() else {}
+
+    def get(self, key: str, compute: Callable[[], Any]) -> Any:
+        """The value of piece `key`: kept from an earlier attempt, or computed now and kept."""
+        if key not in self.done:
+            self.done[key] = compute()
+            write_checkpoint(self.path, {"format": CHECKPOINT_FORMAT, "pieces": self.done})
+        return self.done[key]
