@@ -99,8 +99,9 @@ VERIFIED_DATASETS = ("digits", "moons", "mnist", "fashion-mnist", "cifar10")
 
 
 def has_checkpoints(run_dir: str | Path) -> bool:
-    """Whether a run folder holds anything to resume from (checkpoints/*.pt of a model, a finished piece...)."""
-    return any(Path(run_dir, "checkpoints").glob("*.pt"))
+    """Whether a run folder holds a state to resume from: checkpoints/last.pt, NAME-last.pt of a model of
+    several, or of the finished pieces of a run (train.Pieces)."""
+    return any(Path(run_dir, "checkpoints").glob("*last.pt"))
 
 
 def resumed_config(exp: Experiment, resume: str, overrides: list[str], typed: dict[str, Any] | None) -> BaseConfig:

@@ -60,11 +60,11 @@ def load_finished(model: nn.Module, run: Run, generator: torch.Generator, name: 
 
 class Pieces:
     """The finished pieces of a run that trains no torch model (gradcheck's cases, its twin run), kept in
-    checkpoints/NAME.pt after each piece, so that a resume skips them. A piece's value is what torch.load
+    checkpoints/NAME-last.pt after each piece, so that a resume skips them. A piece's value is what torch.load
     reads back with weights_only=True: numbers, text, lists, dicts, tensors."""
 
     def __init__(self, run: Run, name: str, *, resume: bool = False):
-        self.path = run.checkpoint(name)
+        self.path = run.checkpoint(f"{name}-last")
         self.done: dict[str, Any] = read_checkpoint(self.path)["pieces"] if resume and self.path.is_file() else {}
 
     def get(self, key: str, compute: Callable[[], Any]) -> Any:

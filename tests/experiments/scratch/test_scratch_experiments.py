@@ -98,7 +98,7 @@ def test_scratch_mnist_reaches_97_percent_in_3_epochs(cli, tmp_path, mnist_dir):
 
 
 def test_gradcheck_interrupted_after_its_second_case_resumes_to_the_same_numbers(cli, tmp_path, monkeypatch):
-    """Each finished case (and the twin run) is kept in checkpoints/gradcheck.pt: a resume skips them and reaches
+    """Each finished case (and the twin run) is kept in checkpoints/gradcheck-last.pt: a resume skips them and reaches
     the uninterrupted run's metrics.json, metrics.jsonl and table (issue 11, item 6)."""
     from mlplab.experiments.scratch import gradcheck
 
