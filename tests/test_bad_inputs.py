@@ -3,7 +3,8 @@ leaves no run folder behind. Add a row for every bad input found; the row count 
 
 `{name}` in an argument is replaced by a prepared path: `hostile` (CIFAR-10 batches that would run code),
 `badlabels` (KMNIST label files with values 0..255), `file` (an ordinary file), `nowhere` (a missing path), `damaged` (a run folder whose config.yaml is torn),
-`other` (a run folder of another experiment).
+`other` (a run folder of another experiment), `resumable` (a classify run of KMNIST with a checkpoint),
+`unstarted` (a gradcheck run without one).
 """
 import os
 import pickle
@@ -25,6 +26,13 @@ BAD_INPUTS = [
     (["run", "classify", "--out", "{file}"], 2, "is a file"),
     (["run", "classify", "--resume", "{damaged}"], 2, "config.yaml is damaged (not valid YAML, line 3)"),
     (["run", "classify", "--resume", "{other}"], 2, "is a run of 'explore', not 'classify'"),
+    # a resume may raise epochs or change device, tensorboard, data_dir (checksummed data): nothing else
+    (["run", "classify", "--resume", "{resumable}", "optimizer=sgd"], 2, "cannot change optimizer ('adam' -> 'sgd')"),
+    (["run", "classify", "--resume", "{resumable}", "epochs=20", "lr=0.5"], 2, "cannot change lr (0.001 -> 0.5)"),
+    (["run", "classify", "--resume", "{resumable}", "hidden=[8]", "seed=1"], 2, "cannot change seed (0 -> 1), hidden"),
+    (["run", "classify", "--resume", "{resumable}", "epochs=2"], 2, "can raise epochs but not lower it (20 -> 2)"),
+    (["run", "classify", "--resume", "{resumable}", "data_dir={nowhere}"], 2, "cannot change data_dir (''"),
+    (["run", "gradcheck", "--resume", "{unstarted}"], 2, "has no checkpoint to resume from"),
     # keys, types, ranges
     (["run", "classify", "dataset=imagenet"], 2, "unknown dataset 'imagenet'"),
     (["run", "classify", "colour=red"], 2, "unknown config key 'colour'"),
@@ -113,9 +121,15 @@ def places(tmp_path_factory):
     (root / "file").write_text("precious")
     (root / "damaged").mkdir()
     (root / "damaged" / "config.yaml").write_text("experiment: classify\nhidden: [32,\n")
+    (root / "resumable" / "checkpoints").mkdir(parents=True)  # refused before its checkpoint is read
+    (root / "resumable" / "config.yaml").write_text("experiment: classify\ndataset: kmnist\n")
+    (root / "resumable" / "checkpoints" / "last.pt").write_bytes(b"never read")
+    (root / "unstarted" / "checkpoints").mkdir(parents=True)
+    (root / "unstarted" / "config.yaml").write_text("experiment: gradcheck\n")
     (root / "other").mkdir()
     (root / "other" / "config.yaml").write_text("experiment: explore\n")
     return {"damaged": root / "damaged", "other": root / "other", "hostile": root / "hostile", "badlabels": root / "badlabels", "file": root / "file",
+            "resumable": root / "resumable", "unstarted": root / "unstarted",
             "nowhere": root / "nowhere"}
 
 

@@ -208,16 +208,21 @@ def test_interrupt_names_the_real_run_and_how_to_resume(cli, tmp_path, monkeypat
     assert f"mlplab run classify --resume {tmp_path / 'r'}" in err and "checkpoint is kept" in err
 
 
-def test_interrupted_gradcheck_promises_no_checkpoint(cli, tmp_path, monkeypatch):
+def test_interrupted_gradcheck_promises_a_checkpoint_only_when_it_has_one(cli, tmp_path, monkeypatch):
     import mlplab.experiments.scratch.gradcheck as gradcheck
 
-    def twin_run(*args, **kwargs):
+    def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(gradcheck, "twin_run", twin_run)
+    check_case = gradcheck.check_case
+    monkeypatch.setattr(gradcheck, "check_case", interrupted)  # before the first case is finished
     code, out, err = cli("run", "gradcheck", "--out", str(tmp_path / "g"))
     assert code == 130 and str(tmp_path / "g") in err
     assert "no checkpoint yet" in err and "checkpoint is kept" not in err and "--resume" not in err
+    monkeypatch.setattr(gradcheck, "check_case", check_case)
+    monkeypatch.setattr(gradcheck, "twin_run", interrupted)  # every case finished and kept
+    code, out, err = cli("run", "gradcheck", "--out", str(tmp_path / "h"))
+    assert code == 130 and f"checkpoint is kept: resume with `mlplab run gradcheck --resume {tmp_path / 'h'}`" in err
 
 
 def test_nan_in_the_first_epoch_claims_no_checkpoint(cli, tmp_path):

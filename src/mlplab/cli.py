@@ -126,7 +126,8 @@ def _run_state(before: set[Path]) -> tuple[Path | None, str, bool]:
         experiment = run.experiment or "EXPERIMENT"
     except UserError:
         experiment = "EXPERIMENT"
-    return run.path, experiment, run.checkpoint("last").is_file()
+    from mlplab.experiments.base import has_checkpoints
+    return run.path, experiment, has_checkpoints(run.path)
 
 
 def _stopped(what: str, before: set[Path]) -> str:

@@ -114,11 +114,15 @@ def test_nan_guard_stops_and_keeps_the_last_good_checkpoint(tmp_path, capsys):
 
 def test_resume_refuses_a_checkpoint_of_another_model(cli, tmp_path):
     assert cli("run", "classify", *SMALL, "epochs=1", "--out", str(tmp_path / "r"))[0] == 0
-    before = (tmp_path / "r" / "checkpoints" / "last.pt").read_bytes()
-    code, out, err = cli("run", "classify", "--resume", str(tmp_path / "r"), "hidden=[128]")
+    files = {f: (tmp_path / "r" / f).read_bytes() for f in ("checkpoints/last.pt", "env.json")}
+    # a config.yaml that no longer matches its checkpoint (edited by hand, or by an older mlplab)
+    config = tmp_path / "r" / "config.yaml"
+    config.write_text(config.read_text().replace("hidden:\n- 64", "hidden:\n- 128"))
+    edited = config.read_bytes()
+    code, out, err = cli("run", "classify", "--resume", str(tmp_path / "r"))
     assert code == 2 and "different model" in err and len(err.strip().splitlines()) == 1
-    assert (tmp_path / "r" / "checkpoints" / "last.pt").read_bytes() == before
-    assert "hidden:\n- 64" in (tmp_path / "r" / "config.yaml").read_text()
+    assert {f: (tmp_path / "r" / f).read_bytes() for f in files} == files
+    assert config.read_bytes() == edited
 
 
 def test_checkpoints_load_with_weights_only(cli, tmp_path):

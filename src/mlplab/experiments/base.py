@@ -57,42 +57,35 @@ def execute(name: str, overrides: list[str], *, out: str | None = None, resume: 
 
     `overrides` are `key=value` strings (the command line); `typed` are Python values (`mlplab.run`)."""
     exp = EXPERIMENTS.get(name)
-    base = None
-    if resume is not None:
-        old = Run.open(resume)
-        if old.experiment != name:
-            raise UserError(f"{resume!r} is a run of {old.experiment!r}, not {name!r}; "
-                            f"resume it with `mlplab run {old.experiment} --resume {resume}`")
-        if not any(old.path.joinpath("checkpoints").glob("*last.pt")):
-            raise UserError(f"{resume!r} has no checkpoints/last.pt to resume from; start a new run instead")
-        base = old.config
-    cfg = parse_overrides(exp.config, overrides, base=base, typed=typed)
+    if resume is None:
+        cfg = parse_overrides(exp.config, overrides, typed=typed)
+    else:
+        cfg = resumed_config(exp, resume, overrides, typed)
     device = resolve_device(cfg.device)
     generator = seed_everything(cfg.seed)
     fresh = resume is None
     run = Run.create(name, cfg.to_dict(), out=out, root=root) if fresh else Run.open(resume).lock()
-    old_config = None if fresh else (run.path / "config.yaml").read_bytes()
-    if not fresh:
-        run.write_yaml("config.yaml", {"experiment": name, **cfg.to_dict()})
-    status_file = run.path / "status.json"
-    old_status = None if fresh or not status_file.is_file() else status_file.read_bytes()
-    status = _start_status(run, name, cfg, fresh)
+    kept = {} if fresh else {f: (run.path / f).read_bytes() for f in ("config.yaml", "env.json", "status.json")
+                             if (run.path / f).is_file()}
+    status = None
     try:
+        if not fresh:
+            run.write_yaml("config.yaml", {"experiment": name, **cfg.to_dict()})  # the config this run now uses
+        status = _start_status(run, name, cfg, fresh)
         run.write_env(str(device), cfg.seed)
         with memory_errors_as_user_errors():
             metrics = exp.fn(cfg, Context(run, device, generator, resume=not fresh))
         run.save_metrics(metrics)
     except BaseException as exc:
-        _end_status(run, status, "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed", exc)
+        if status is not None:
+            _end_status(run, status, "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed", exc)
         if not isinstance(exc, UserError):
             if report and not isinstance(exc, KeyboardInterrupt):
                 _report_failed(run)
             run.release()
             raise
-        if old_config is not None:  # a refused resume leaves the run as it was
-            atomic_write_bytes(run.path / "config.yaml", old_config)
-            if old_status is not None:
-                atomic_write_bytes(status_file, old_status)
+        for f, data in kept.items():  # a refused resume leaves the run as it was
+            atomic_write_bytes(run.path / f, data)
         if fresh and not any(run.path.joinpath("checkpoints").iterdir()):
             shutil.rmtree(run.path, ignore_errors=True)  # nothing of value was written: leave no debris
             if out is None:
@@ -112,6 +105,46 @@ def execute(name: str, overrides: list[str], *, out: str | None = None, resume: 
         write_tensorboard(run)
     run.release()  # now, not when the object is collected: a notebook keeps it alive
     return run
+
+
+# Keys a resume may change: none of them alters the trajectory already run. `epochs` may grow (the schedule
+# then continues as a run planned for the new total would, see train.factories.schedule_factor);
+# `device` and `tensorboard` change where the next epochs run and what else they write; `data_dir` may
+# point elsewhere only for datasets whose files are checked against published checksums (or that are
+# embedded), so the data cannot differ. Every other change is refused before anything is written.
+RESUME_MAY_CHANGE = ("epochs", "device", "tensorboard", "data_dir")
+VERIFIED_DATASETS = ("digits", "moons", "mnist", "fashion-mnist", "cifar10")
+
+
+def has_checkpoints(run_dir: str | Path) -> bool:
+    """Whether a run folder holds a state to resume from: checkpoints/last.pt, NAME-last.pt of a model of
+    several, or of the finished pieces of a run (train.Pieces)."""
+    return any(Path(run_dir, "checkpoints").glob("*last.pt"))
+
+
+def resumed_config(exp: Experiment, resume: str, overrides: list[str], typed: dict[str, Any] | None) -> BaseConfig:
+    """The config a resume of `resume` runs with: the run's own, with only the changes a resume allows."""
+    old = Run.open(resume)
+    if old.experiment != exp.name:
+        raise UserError(f"{resume!r} is a run of {old.experiment!r}, not {exp.name!r}; "
+                        f"resume it with `mlplab run {old.experiment} --resume {resume}`")
+    if not has_checkpoints(old.path):
+        raise UserError(f"{resume!r} has no checkpoint to resume from; start a new run instead")
+    before = parse_overrides(exp.config, [], base=old.config).to_dict()
+    cfg = parse_overrides(exp.config, overrides, base=old.config, typed=typed)
+    after = cfg.to_dict()
+    changed = [k for k in after if after[k] != before.get(k)]
+    refused = [k for k in changed if k not in RESUME_MAY_CHANGE
+               or (k == "data_dir" and after["dataset"] not in VERIFIED_DATASETS)]
+    if refused:
+        what = ", ".join(f"{k} ({before.get(k)!r} -> {after[k]!r})" for k in refused)
+        raise UserError(f"a resume continues the run as it was configured, and cannot change {what}; "
+                        f"a resume may only raise epochs or change {', '.join(RESUME_MAY_CHANGE[1:])}: "
+                        f"start a new run for other settings")
+    if "epochs" in changed and after["epochs"] < before["epochs"]:
+        raise UserError(f"a resume can raise epochs but not lower it ({before['epochs']} -> {after['epochs']}): "
+                        "the epochs already run were planned for the larger total; start a new run instead")
+    return cfg
 
 
 def _start_status(run: Run, name: str, cfg: BaseConfig, fresh: bool) -> dict[str, Any]:

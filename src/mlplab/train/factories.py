@@ -1,6 +1,9 @@
 """Optimizers and learning-rate schedules by name."""
 from __future__ import annotations
 
+import math
+from typing import Callable
+
 import torch
 
 from mlplab.errors import UserError
@@ -25,12 +28,32 @@ def _fused_ok(params: list, device: torch.device | str) -> bool:
         p.dtype in (torch.float32, torch.float64, torch.float16, torch.bfloat16) for p in params)
 
 
-def make_scheduler(optimizer: torch.optim.Optimizer, name: str, epochs: int):
-    """none, cosine (to 0 over the run) or step (x0.1 at 50% and 75%), stepped once per epoch."""
+def schedule_factor(name: str, epochs: int) -> Callable[[int], float] | None:
+    """The lr multiplier after `e` epochs as a closed form of (e, epochs): none, cosine (to 0 at `epochs`) or
+    step (x0.1 at 50% and 75%). Closed forms, not torch's recursive updates, so that the lr of an epoch
+    depends on nothing but its number and the total: a resume that extends `epochs` follows, from the next
+    epoch on, exactly the lrs of a fresh run planned for the new total."""
+    total = max(epochs, 1)
     if name == "none":
         return None
     if name == "cosine":
-        return torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=max(epochs, 1))
+        return lambda e: 0.5 * (1.0 + math.cos(math.pi * min(e, total) / total))
     if name == "step":
-        return torch.optim.lr_scheduler.MultiStepLR(optimizer, [max(1, epochs // 2), max(1, 3 * epochs // 4)], 0.1)
+        milestones = (max(1, total // 2), max(1, 3 * total // 4))
+        return lambda e: 0.1 ** sum(e >= m for m in milestones)
     raise UserError(f"unknown schedule {name!r}; choose none, cosine or step")
+
+
+def make_scheduler(optimizer: torch.optim.Optimizer, name: str, epochs: int):
+    """none, cosine or step (see `schedule_factor`), stepped once per epoch; None for none."""
+    factor = schedule_factor(name, epochs)
+    return None if factor is None else torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
+
+
+def place_schedule(scheduler, epochs_done: int) -> None:
+    """Set `scheduler` and its optimizer's lrs to where they stand after `epochs_done` epochs (on resume)."""
+    scheduler.last_epoch = epochs_done
+    lrs = [base * fn(epochs_done) for base, fn in zip(scheduler.base_lrs, scheduler.lr_lambdas)]
+    for group, lr in zip(scheduler.optimizer.param_groups, lrs):
+        group["lr"] = lr
+    scheduler._last_lr = lrs

@@ -26,7 +26,7 @@ from mlplab.progress import bar, enabled as progress_enabled
 from mlplab.runs import Run
 from mlplab.train.checkpoint import CHECKPOINT_FORMAT, model_spec, read_checkpoint, spec_text, write_checkpoint
 from mlplab.train.config import TrainConfig
-from mlplab.train.factories import make_optimizer, make_scheduler
+from mlplab.train.factories import make_optimizer, make_scheduler, place_schedule
 
 
 class Callback(Protocol):
@@ -293,18 +293,35 @@ class Trainer:
                             f"than this run builds ({spec_text(mine)}); resume with the run's own settings "
                             "or start a new run")
         self.model.load_state_dict(state["model"])
-        if self.optimizers is not None:
-            for k, opt in self.optimizers.items():
-                opt.load_state_dict(state["optimizers"][k])
-            for k, s in self.schedulers.items():
-                if k in state.get("schedulers", {}):
-                    s.load_state_dict(state["schedulers"][k])
-        else:
-            self.optimizer.load_state_dict(state["optimizer"])
-            if self.scheduler is not None and state.get("scheduler") is not None:
-                self.scheduler.load_state_dict(state["scheduler"])
+        mine = self.optimizers if self.optimizers is not None else {"": self.optimizer}
+        saved = state.get("optimizers") if self.optimizers is not None else {"": state.get("optimizer")}
+        for k, opt in mine.items():
+            if not _same_optimizer(opt, (saved or {}).get(k)):
+                raise UserError(f"checkpoint {path} holds the state of another optimizer (or other optimizer "
+                                "settings) than this run builds; resume with the run's own settings or start a "
+                                "new run")
+            opt.load_state_dict(saved[k])
+        # the schedule is a closed form of (epoch, total): place it, rather than load the old one, so that an
+        # extended `epochs` continues with the lrs of a run planned for the new total
+        for s in ([self.scheduler] if self.scheduler is not None else []) + list(self.schedulers.values()):
+            place_schedule(s, state["epoch"])
         restore_rng(state["rng"], self.generator)
         return state
+
+
+IMPLEMENTATION_KEYS = ("params", "lr", "initial_lr", "fused", "foreach", "capturable", "differentiable")
+
+
+def _same_optimizer(optimizer: torch.optim.Optimizer, saved: Any) -> bool:
+    """Whether `saved` (an optimizer state dict) has the same kind and hyperparameters (the lr aside) as `optimizer`:
+    torch loads Adam's state into SGD without a word and fails at the first step."""
+    def settings(groups: list[dict]) -> list[dict]:
+        return [{k: v for k, v in g.items() if k not in IMPLEMENTATION_KEYS} for g in groups]
+
+    try:
+        return settings(saved["param_groups"]) == settings(optimizer.state_dict()["param_groups"])
+    except (KeyError, TypeError):
+        return False
 
 
 def rng_state(generator: torch.Generator) -> dict[str, Any]:

@@ -247,3 +247,25 @@ def test_ood_auroc_mnist_vs_fashion_above_0_9(cli, tmp_path, fashion_dir):
     shown = torch.from_numpy(a["shown_1"])
     errors = (ae.reconstruct(shown) - shown).pow(2).flatten(1).mean(1)
     np.testing.assert_allclose(errors.numpy(), a["shown_err_1"], rtol=1e-5)
+
+
+# ---- ae-manifold: start images of one digit only (issue 11, item 12) -------------------------------
+def test_start_images_of_one_digit_say_whether_more_images_would_help():
+    from mlplab.errors import UserError
+    from mlplab.experiments.autoencoders.manifold import ManifoldConfig, check_two_digits
+
+    classes = [str(c) for c in range(10)]
+    check_two_digits(torch.tensor([3, 5, 3]), 40, ManifoldConfig(images=3), classes)  # two digits: fine
+    with pytest.raises(UserError, match=r"the 2 start images \(images=2\) all show '3'; raise images= \(up to 40"):
+        check_two_digits(torch.tensor([3, 3]), 40, ManifoldConfig(images=2), classes)
+    with pytest.raises(UserError, match="only 2 test images qualify .* all show '3', so raising images= cannot "
+                                        "help; train longer"):
+        check_two_digits(torch.tensor([3, 3]), 2, ManifoldConfig(images=100000), classes)
+
+
+def test_manifold_with_more_images_than_qualify_does_not_ask_for_more(cli):
+    """The issue's reproduction: an AE that barely trained leaves start images of one digit; images=100000."""
+    code, _, err = cli("run", "ae-manifold", "image_size=0", "epochs=1", "lr=1e-6", "classifier_epochs=1",
+                       "images=100000", "samples=1", "pairs=1", "scales=[1]")
+    last = err.strip().splitlines()[-1]
+    assert code == 2 and "raising images= cannot help; train longer" in last, err

@@ -1,5 +1,6 @@
-"""A multi-model run (ae-undercomplete: one AE per h) that is interrupted resumes: finished models are not
-trained again, the unfinished one continues from its last checkpoint, and the numbers are the uninterrupted run's."""
+"""A multi-model run that is interrupted resumes: finished models are not trained again, the unfinished one
+continues from its last checkpoint, and the numbers are the uninterrupted run's, bit for bit (issue 11, item 6).
+Raising epochs on resume continues the first model and trains the later ones again: the fresh run's numbers."""
 import json
 
 import pytest
@@ -8,6 +9,16 @@ from mlplab.runs import Run
 from mlplab.train import Trainer
 
 TINY = ["ae-undercomplete", "hs=[16,32,48]", "epochs=2", "batch_size=64"]
+NATIVE = ["image_size=0", "epochs=2", "batch_size=256"]  # the 8x8 digits
+# experiment: (overrides, its models in training order)
+EVERY = {
+    "ae-pca": (["ks=[2,4,6]", "encoder=[16]", "decoder=[16]"], ["ae_k2", "ae_k4", "ae_k6"]),
+    "ae-undercomplete": (["hs=[4,8,12]"], ["h4", "h8", "h12"]),
+    "ae-sparse": (["hidden=80", "penalties=[0.01,0.03]"], ["standard", "l1_0.01", "l1_0.03"]),
+    "ae-denoising": (["sigmas=[0.5]", "fractions=[0.3]", "encoder=[16]", "code=8"], ["standard", "sigma0.5", "sp0.3"]),
+    "ae-conv": (["channels=[4,4]", "decoders=[unpool,transpose]", "mlp_codes=[8]"],
+                ["conv_unpool", "conv_transpose", "mlp_h8"]),
+}
 
 
 def _numbers(run_dir):
@@ -17,10 +28,8 @@ def _numbers(run_dir):
     return metrics, history
 
 
-@pytest.mark.parametrize("model, epoch", [("h32", 2), ("h48", 1)])
-def test_interrupted_multi_model_run_resumes_to_the_same_numbers(cli, tmp_path, monkeypatch, model, epoch):
-    assert cli("run", *TINY, "--out", str(tmp_path / "whole"))[0] == 0
-
+def _interrupt(monkeypatch, model, epoch):
+    """Ctrl-C right after `model`'s `epoch` was checkpointed; returns the undo."""
     original = Trainer.__init__
 
     def init(self, *args, **kwargs):
@@ -28,13 +37,43 @@ def test_interrupted_multi_model_run_resumes_to_the_same_numbers(cli, tmp_path, 
 
         def interrupt(trainer, row):
             if trainer.name == model and row["epoch"] == epoch:
-                raise KeyboardInterrupt  # as Ctrl-C would, right after that epoch was checkpointed
+                raise KeyboardInterrupt
         self.callbacks.append(interrupt)
 
     monkeypatch.setattr(Trainer, "__init__", init)
+    return lambda: monkeypatch.setattr(Trainer, "__init__", original)
+
+
+@pytest.mark.parametrize("experiment", list(EVERY))
+def test_every_multi_model_experiment_resumes_after_its_second_model(cli, tmp_path, monkeypatch, experiment):
+    keys, models = EVERY[experiment]
+    argv = [experiment, *NATIVE, *keys]
+    assert cli("run", *argv, "--out", str(tmp_path / "whole"))[0] == 0
+    undo = _interrupt(monkeypatch, models[1], 2)
+    code, _, err = cli("run", *argv, "--out", str(tmp_path / "cut"))
+    undo()
+    cut = tmp_path / "cut"
+    assert code == 130 and f"--resume {cut}" in err, err  # the message offers the resume it can do
+    assert not (cut / "metrics.json").exists()
+    assert (cut / "checkpoints" / f"{models[0]}.pt").is_file()
+    assert not (cut / "checkpoints" / f"{models[2]}-last.pt").exists()
+    first = (cut / "checkpoints" / f"{models[0]}.pt").stat().st_mtime_ns
+
+    code, out, err = cli("run", experiment, "--resume", str(cut))
+    assert code == 0, err
+    assert (cut / "checkpoints" / f"{models[0]}.pt").stat().st_mtime_ns == first  # loaded, not trained again
+    assert _numbers(cut) == _numbers(tmp_path / "whole")
+    rows = [json.loads(line) for line in (cut / "metrics.jsonl").read_text().splitlines()]
+    assert [(r["model"], r["epoch"]) for r in rows] == [(m, e) for m in models for e in (1, 2)]
+
+
+@pytest.mark.parametrize("model, epoch", [("h32", 2), ("h48", 1)])
+def test_interrupted_multi_model_run_resumes_to_the_same_numbers(cli, tmp_path, monkeypatch, model, epoch):
+    assert cli("run", *TINY, "--out", str(tmp_path / "whole"))[0] == 0
+    undo = _interrupt(monkeypatch, model, epoch)
     code, _, err = cli("run", *TINY, "--out", str(tmp_path / "cut"))
     assert code == 130, err
-    monkeypatch.setattr(Trainer, "__init__", original)
+    undo()
     cut = tmp_path / "cut"
     assert not (cut / "metrics.json").exists()
     finished = {p.stem for p in (cut / "checkpoints").glob("h*.pt") if "-" not in p.stem}
@@ -49,3 +88,16 @@ def test_interrupted_multi_model_run_resumes_to_the_same_numbers(cli, tmp_path, 
     assert _numbers(cut) == _numbers(tmp_path / "whole")
     rows = [json.loads(line) for line in (cut / "metrics.jsonl").read_text().splitlines()]
     assert [(r["model"], r["epoch"]) for r in rows] == [(h, e) for h in ("h16", "h32", "h48") for e in (1, 2)]
+
+
+def test_raising_epochs_of_a_finished_multi_model_run_gives_the_fresh_run(cli, tmp_path):
+    """Cosine over 1 epoch and over 2 use the same lr in epoch 1, so `--resume epochs=2` of a finished 1-epoch run
+    must reach the fresh 2-epoch run: the first model goes on from its checkpoint, the later ones (whose start
+    follows from the longer training before them) train again."""
+    argv = ["ae-undercomplete", "image_size=0", "batch_size=256", "hs=[4,8,12]", "schedule=cosine"]
+    assert cli("run", *argv, "epochs=2", "--out", str(tmp_path / "whole"))[0] == 0
+    assert cli("run", *argv, "epochs=1", "--out", str(tmp_path / "short"))[0] == 0
+    code, _, err = cli("run", "ae-undercomplete", "--resume", str(tmp_path / "short"), "epochs=2")
+    assert code == 0, err
+    assert _numbers(tmp_path / "short") == _numbers(tmp_path / "whole")
+    assert (tmp_path / "short" / "config.yaml").read_text() == (tmp_path / "whole" / "config.yaml").read_text()

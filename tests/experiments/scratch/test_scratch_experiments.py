@@ -95,3 +95,30 @@ def test_scratch_mnist_reaches_97_percent_in_3_epochs(cli, tmp_path, mnist_dir):
     m = metrics(tmp_path / "o")
     assert m["epochs_run"] <= 3 and m["test_accuracy"] >= 0.97
     assert m["parameters"] >= 784 * 100 + 100 + 100 * 10 + 10
+
+
+def test_gradcheck_interrupted_after_its_second_case_resumes_to_the_same_numbers(cli, tmp_path, monkeypatch):
+    """Each finished case (and the twin run) is kept in checkpoints/gradcheck-last.pt: a resume skips them and reaches
+    the uninterrupted run's metrics.json, metrics.jsonl and table (issue 11, item 6)."""
+    from mlplab.experiments.scratch import gradcheck
+
+    argv = ["gradcheck", "twin_steps=5", "hidden=[4]"]
+    assert cli("run", *argv, "--out", "whole")[0] == 0
+    original, calls = gradcheck.check_case, []
+
+    def check_two(case, h):
+        if len(calls) == 2:
+            raise KeyboardInterrupt  # Ctrl-C after the 2nd case
+        calls.append(case.name)
+        return original(case, h)
+
+    monkeypatch.setattr(gradcheck, "check_case", check_two)
+    code, _, err = cli("run", *argv, "--out", "cut")
+    assert code == 130 and "--resume" in err and "checkpoint is kept" in err, err
+    monkeypatch.setattr(gradcheck, "check_case", lambda case, h: calls.append(case.name) or original(case, h))
+    code, _, err = cli("run", "gradcheck", "--resume", "cut")
+    assert code == 0, err
+    assert calls[:2] == ["Linear", "ReLU"] and "Linear" not in calls[2:] and "ReLU" not in calls[2:]
+    whole, cut = Run.open(tmp_path / "whole"), Run.open(tmp_path / "cut")
+    assert cut.metrics() == whole.metrics() and cut.history() == whole.history()
+    assert cut.load_table("gradient_check") == whole.load_table("gradient_check")

@@ -116,6 +116,7 @@ def run(cfg: ManifoldConfig, ctx: Context) -> dict:
         raise UserError("the classifier labels no test image and its reconstruction correctly; train longer "
                         "(epochs, classifier_epochs) or give a better classifier=")
     start = ok[torch.randperm(len(ok), generator=ctx.generator)[:cfg.images]].sort().values.to(x.device)
+    check_two_digits(y[start], len(ok), cfg, ds.classes)
     metrics = {"test_mse": float(errors.mean()), "test_sse_per_image": float(errors.mean() * ds.num_features),
                "classifier_test_accuracy": judge_acc, "classifier_accuracy_on_reconstructions": recon_acc,
                "start_images": len(start), "best_epoch": result.best_epoch, "train_seconds": result.train_seconds,
@@ -175,12 +176,25 @@ def random_steps(cfg: ManifoldConfig, ctx: Context, ds, ae: MLPAutoencoder, judg
     return metrics
 
 
+def check_two_digits(digits: torch.Tensor, qualified: int, cfg: ManifoldConfig, classes: list[str]) -> None:
+    """The interpolation needs start images of two digits (classes) at least; say what would give them."""
+    shown = [classes[c] for c in digits.unique().tolist()]
+    if len(shown) >= 2:
+        return
+    if len(digits) < qualified:
+        raise UserError(f"the {len(digits)} start images (images={cfg.images}) all show {shown[0]!r}; raise "
+                        f"images= (up to {qualified} test images qualify) so that two digits can be interpolated")
+    raise UserError(f"only {qualified} test images qualify as start images (the classifier labels both the image and "
+                    f"its reconstruction correctly) and they all show {shown[0]!r}, so raising images= cannot "
+                    "help; train longer (epochs, classifier_epochs) or give a better classifier=")
+
+
 def pick_pairs(digits: torch.Tensor, num_classes: int, pairs: int) -> list[tuple[int, int]]:
     """Index pairs (a, b) into `digits` of different digits: 0->1, 1->2, ..., cycling through the examples."""
     by_class = [(digits == c).nonzero().flatten().tolist() for c in range(num_classes)]
     present = [c for c in range(num_classes) if by_class[c]]
     if len(present) < 2:
-        raise UserError("the start images hold fewer than two different digits; raise images=")
+        raise ValueError("pick_pairs needs images of two different digits at least")
     out = []
     for p in range(pairs):
         a, b = present[p % len(present)], present[(p + 1 + p // len(present)) % len(present)]

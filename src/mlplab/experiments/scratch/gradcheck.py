@@ -5,14 +5,14 @@ from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
+import torch
 
-from mlplab.analysis.scratch_vs_torch import AUTOGRAD_PASS, TWIN_PASS, check_case, twin_run
+from mlplab.analysis.scratch_vs_torch import AUTOGRAD_PASS, TWIN_PASS, TwinRun, check_case, twin_run
 from mlplab.config import BaseConfig, param
 from mlplab.data import load_dataset
 from mlplab.experiments.base import Context, register_experiment
 from mlplab.scratch.finite_differences import all_cases
-
-
+from mlplab.train import Pieces
 
 @dataclass
 class GradcheckConfig(BaseConfig):
@@ -38,17 +38,25 @@ def run(cfg: GradcheckConfig, ctx: Context) -> dict:
     """Hand-written gradients vs torch.autograd and finite differences, and a 200-step twin run vs torch.nn."""
     rng = np.random.default_rng(cfg.seed)
     cases = all_cases(rng, cfg.batch, cfg.in_features, cfg.out_features, tuple(cfg.check_hidden))
-    rows = [check_case(case, cfg.step) for case in cases]
+    done = Pieces(ctx.run, "gradcheck", resume=ctx.resume)  # each finished piece, so that a resume skips it
+    rows = [done.get(f"case{i}:{case.name}", lambda case=case: check_case(case, cfg.step))
+            for i, case in enumerate(cases)]
     ctx.run.save_table("gradient_check", rows)
 
-    ds = load_dataset(cfg.dataset, data_dir=cfg.data_dir or None, seed=cfg.seed, normalization=cfg.normalization)
-    x = ds.train.x.flatten(1).double().numpy()  # (N, D)
-    twin = twin_run(x, ds.train.y.numpy(), ds.num_classes, cfg.hidden, steps=cfg.twin_steps,
-                    batch_size=cfg.batch_size, lr=cfg.lr, momentum=cfg.momentum, activation=cfg.activation,
-                    seed=cfg.seed)
+    def twin() -> dict[str, torch.Tensor]:
+        ds = load_dataset(cfg.dataset, data_dir=cfg.data_dir or None, seed=cfg.seed, normalization=cfg.normalization)
+        x = ds.train.x.flatten(1).double().numpy()  # (N, D)
+        result = twin_run(x, ds.train.y.numpy(), ds.num_classes, cfg.hidden, steps=cfg.twin_steps,
+                          batch_size=cfg.batch_size, lr=cfg.lr, momentum=cfg.momentum, activation=cfg.activation,
+                          seed=cfg.seed)
+        return {"scratch_loss": torch.from_numpy(result.scratch_loss),
+                "torch_loss": torch.from_numpy(result.torch_loss), "examples": len(x)}
+
+    kept = done.get("twin_run", twin)
+    twin = TwinRun(kept["scratch_loss"].numpy(), kept["torch_loss"].numpy())
     ctx.run.save_arrays("twin_run", scratch_loss=twin.scratch_loss, torch_loss=twin.torch_loss)
-    for step, (a, b) in enumerate(zip(twin.scratch_loss, twin.torch_loss), start=1):
-        ctx.run.log({"step": step, "scratch_loss": a, "torch_loss": b})
+    ctx.run.rewrite_history([{"step": step, "scratch_loss": a, "torch_loss": b}  # at once: no torn or doubled rows
+                             for step, (a, b) in enumerate(zip(twin.scratch_loss, twin.torch_loss), start=1)])
 
     auto = max(r["max_rel_error_autograd"] for r in rows)
     numeric = max(r["max_rel_error_finite_diff"] for r in rows)
@@ -56,5 +64,5 @@ def run(cfg: GradcheckConfig, ctx: Context) -> dict:
     return {"max_rel_error_autograd": auto, "max_rel_error_finite_diff": numeric,
             "max_abs_error_autograd": max(r["max_abs_error_autograd"] for r in rows),
             "twin_max_rel_diff": twin_diff, "twin_steps": cfg.twin_steps, "components_checked": len(rows),
-            "twin_examples": len(x),
+            "twin_examples": kept["examples"],
             "passed": bool(auto <= AUTOGRAD_PASS and twin_diff <= TWIN_PASS)}
