@@ -47,8 +47,10 @@ def check_address(address: str, timeout: float = 3.0) -> None:
 def _trial(spec: dict[str, Any]) -> dict[str, Any]:
     import torch
 
+    import ray
+
     torch.set_num_threads(1)
-    return run_trial(spec)
+    return {**run_trial(spec), "node": ray.get_runtime_context().get_node_id()}
 
 
 def run_ray(specs: list[dict[str, Any]], workers: int, on_result: Callable[[dict], None], *,

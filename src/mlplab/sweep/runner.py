@@ -154,3 +154,4 @@ def _run_trials(path: Path, experiment: str, todo: list[Trial], records: dict[st
             run_local(specs, workers, on_result, max_retries=MAX_RETRIES)
     finally:
         progress.close()
+    ledger.recover(set(records))  # no worker is left: folders of attempts that died go now
