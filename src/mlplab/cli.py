@@ -88,8 +88,12 @@ def cmd_sweep(args) -> int:
     command = shlex.join(["mlplab", "sweep", args.experiment, *args.axes]
                          + [f"--{k}={v}" for k in ("engine", "address", "workers", "out")
                             if (v := getattr(args, k)) is not None and (k, v) != ("engine", "local")])
-    result = sweep(args.experiment, args.axes, engine=args.engine, address=args.address, workers=args.workers,
-                   out=args.out, command=command)
+    try:
+        result = sweep(args.experiment, args.axes, engine=args.engine, address=args.address, workers=args.workers,
+                       out=args.out, command=command)
+    except KeyboardInterrupt:
+        print("mlplab: sweep interrupted; run the same command again to resume it", file=sys.stderr)
+        return 130
     main = result.summary["main_metric"]
     for entry in result.summary["points"][:5]:
         point = " ".join(f"{k}={v}" for k, v in entry["point"].items()) or "(one point)"

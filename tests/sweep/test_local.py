@@ -110,3 +110,39 @@ def test_resume_after_the_sweep_itself_is_killed(tmp_path, cli, local_sweep, sw)
     assert len(list((out / "trials").iterdir())) == 6
     assert [e["n"] for e in sw.summary(out)["points"]] == [3, 3]
     assert sw.means(sw.summary(out)) == sw.means(sw.summary(local_sweep))
+
+
+def test_a_trial_that_fails_by_itself_is_recorded_once_and_not_retried(cli, tmp_path, sw):
+    grid = ["hidden=[32]", "epochs=2", "optimizer=sgd", "lr=1e-2,1e12", "seed=0"]  # lr=1e12: the loss turns NaN
+    code, out, err = cli("sweep", "classify", *grid, "--workers", "2", "--out", str(tmp_path / "s"))
+    assert code == 1 and "1 of 2 trials failed" in err
+    lines = sw.ledger(tmp_path / "s")
+    assert sorted((r["id"], r["status"]) for r in lines) == [("000", "ok"), ("001", "failed")]
+    failed = next(r for r in lines if r["status"] == "failed")
+    assert "nan" in failed["error"] and "lower lr" in failed["error"]
+    assert sorted(p.name for p in (tmp_path / "s" / "logs").iterdir()) == ["000-1.txt", "001-1.txt"]  # one attempt
+    summary = sw.summary(tmp_path / "s")
+    bad = next(e for e in summary["points"] if e["point"] == {"lr": "1e12"})
+    assert bad["n"] == 0 and bad["failed"][0]["error"] == failed["error"] and bad["rank"] == 2
+    code, out, err = cli("sweep", "classify", *grid, "--out", str(tmp_path / "s"))  # resume: nothing to run
+    assert code == 1 and "2 finished earlier, skipped" in err and len(sw.ledger(tmp_path / "s")) == 2
+
+
+def test_progress_lines_count_down(capsys):
+    import io
+
+    from mlplab.sweep.progress import Progress
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    for stream in (io.StringIO(), Terminal()):
+        progress = Progress(total=4, already=1, main="test_accuracy", stream=stream)
+        record = {"id": "002", "overrides": ["lr=0.1", "seed=2"], "status": "ok", "seconds": 1.5}
+        progress.update(record, {"test_accuracy": 0.9375})
+        progress.update({**record, "id": "003", "status": "failed", "error": "loss became nan"}, {})
+        progress.close()
+        text = stream.getvalue()
+        assert "[2/4] trial 002 lr=0.1 seed=2: ok test_accuracy 0.9375 (1.5s) | 2 left, ETA " in text
+        assert "[3/4] trial 003 lr=0.1 seed=2: failed: loss became nan (1.5s) | 1 left, ETA " in text
