@@ -32,7 +32,8 @@ def _parser() -> argparse.ArgumentParser:
                     help="values split at commas outside brackets: hidden=[256,128],[1024,1024]")
     sw.add_argument("--engine", default="local", help="local (a process pool, default) or ray")
     sw.add_argument("--address", help="HOST:PORT of a running Ray cluster (`ray start --head`); default: a local one")
-    sw.add_argument("--workers", type=int, help="trials at once (default: the number of cores)")
+    sw.add_argument("--workers", type=int,
+                    help="trials at once (default: the number of cores; with --engine ray: the local instance's CPUs)")
     sw.add_argument("--out", help="sweep folder (default sweeps/NAME-GRIDHASH; the same command resumes it)")
     t = sub.add_parser("tour", help="run every experiment with its defaults on the embedded datasets")
     t.add_argument("--root", default="runs", help="folder for the tour's runs")
@@ -98,7 +99,8 @@ def cmd_sweep(args) -> int:
     for entry in result.summary["points"][:5]:
         point = " ".join(f"{k}={v}" for k, v in entry["point"].items()) or "(one point)"
         value = entry["metrics"][main["name"]] if main else None
-        shown = f"{main['name']} {value['mean']:.4g} ± {value['std']:.2g} (n={value['n']})" if value else f"n={entry['n']}"
+        shown = (f"{main['name']} {value['mean']:.4g} ± {value['std']:.2g} (n={value['n']})" if value
+                 else f"n={entry['n']}")
         print(f"{entry['rank']}. {point}: {shown}")
     print(f"summary: {result.path / 'summary.html'}")
     print(result.path)

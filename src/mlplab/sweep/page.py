@@ -36,7 +36,7 @@ def write_figure(sweep_dir: Path, summary: dict[str, Any]) -> str | None:
         seeds = [_dig(v, name) for v in values]
         ax.plot(seeds, [y + 0.18] * len(seeds), ".", color="#c63", alpha=0.8)
     ax.set_yticks(range(len(points)), [label(e["point"]) for e in points], fontsize=8)
-    ax.invert_yaxis()
+    ax.set_ylim(len(points) - 0.5, -0.5)  # best first, at the top
     better = "higher" if main["goal"] == "max" else "lower"
     ax.set_xlabel(f"{name} ({better} is better): mean, 95% interval (line), seeds (dots)")
     fig.tight_layout()
@@ -85,7 +85,8 @@ def write_html(sweep_dir: Path, summary: dict[str, Any], command: str, figure: s
     parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>mlplab sweep {exp}</title>"
              f"<style>{STYLE}</style></head><body><h1>mlplab sweep · {exp}</h1>",
              f"<p><code>{html.escape(command)}</code></p>",
-             f"<p>{summary['ok']} of {summary['trials']} trials finished well; seeds {html.escape(', '.join(summary['seeds']) or 'default')}. "
+             f"<p>{summary['ok']} of {summary['trials']} trials finished well; "
+             f"seeds {html.escape(', '.join(summary['seeds']) or 'default')}. "
              "Each cell: mean ± std over seeds [95% Student-t interval of the mean].</p>"]
     if summary["fixed"]:
         parts.append("<p>Fixed: " + html.escape(", ".join(f"{k}={v}" for k, v in summary["fixed"].items())) + "</p>")
