@@ -48,18 +48,25 @@ def main() -> None:
     ap.add_argument("--grid", nargs="+", default=GRID, help="the sweep's key=v1,v2 items (6 trials by default)")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--skip-ray", action="store_true")
+    ap.add_argument("--rounds", type=int, default=1, help="repeat the contenders in turn; report each one's best")
     args = ap.parse_args()
     py = sys.executable
-    rows = []
+    sweep = [py, "-m", "mlplab", "sweep", "classify", *args.grid, "--workers", str(args.workers)]
+    contenders = {"sequential, one process": lambda out: [py, "-c", SEQUENTIAL, out, *args.grid],
+                  f"mlplab sweep --workers {args.workers}": lambda out: [*sweep, "--out", out]}
+    if not args.skip_ray:
+        contenders[f"mlplab sweep --engine ray --workers {args.workers}"] = \
+            lambda out: [*sweep, "--engine", "ray", "--out", out]
+    times: dict[str, list[float]] = {name: [] for name in contenders}
+    load = os.getloadavg()[0]
     with tempfile.TemporaryDirectory() as tmp:
-        rows.append(("sequential, one process", timed([py, "-c", SEQUENTIAL, f"{tmp}/seq", *args.grid])))
-        sweep = [py, "-m", "mlplab", "sweep", "classify", *args.grid, "--workers", str(args.workers)]
-        rows.append((f"mlplab sweep --workers {args.workers}", timed([*sweep, "--out", f"{tmp}/local"])))
-        if not args.skip_ray:
-            rows.append((f"mlplab sweep --engine ray --workers {args.workers}",
-                         timed([*sweep, "--engine", "ray", "--out", f"{tmp}/ray"])))
+        for r in range(args.rounds):  # interleaved, so a change in the machine's load hits every contender
+            for i, (name, cmd) in enumerate(contenders.items()):
+                times[name].append(timed(cmd(f"{tmp}/{r}-{i}")))
+    rows = [(name, min(t)) for name, t in times.items()]
     base, local = rows[0][1], rows[1][1]
-    print(f"grid: {' '.join(args.grid)} ({os.cpu_count()} cores)")
+    print(f"grid: {' '.join(args.grid)} ({os.cpu_count()} cores; load average {load:.1f} at the start, "
+          f"{os.getloadavg()[0]:.1f} at the end; best of {args.rounds})")
     print(f"{'':<40} {'seconds':>8} {'vs sequential':>14}")
     for name, seconds in rows:
         print(f"{name:<40} {seconds:8.1f} {seconds / base:13.0%}")

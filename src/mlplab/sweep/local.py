@@ -6,13 +6,14 @@ A worker also exits when the sweep process itself dies, so a killed sweep leaves
 """
 from __future__ import annotations
 
+import contextlib
 import multiprocessing as mp
 import os
 import threading
 import time
 from collections import deque
 from multiprocessing.connection import Connection, wait
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 from mlplab.sweep.worker import record_of, run_trial
 
@@ -27,9 +28,26 @@ def _watch_parent(parent: int) -> None:
         time.sleep(0.5)
 
 
+THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
+
+
+@contextlib.contextmanager
+def _one_thread_env() -> Iterator[None]:
+    """Children started inside inherit one-thread BLAS/OpenMP settings (read when numpy and torch load)."""
+    saved = {k: os.environ.get(k) for k in THREAD_VARS}
+    os.environ.update({k: "1" for k in THREAD_VARS})
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
 def _serve(conn: Connection, parent: int) -> None:
     """Worker loop: receive a trial spec, send back its record; None or a closed pipe ends it."""
-    os.environ["OMP_NUM_THREADS"] = "1"
     threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
     import torch
 
@@ -48,7 +66,8 @@ class _Worker:
     def __init__(self, ctx):
         self.conn, child = ctx.Pipe()
         self.process = ctx.Process(target=_serve, args=(child, os.getpid()), daemon=True)
-        self.process.start()
+        with _one_thread_env():
+            self.process.start()
         child.close()
         self.spec: Spec | None = None
 

@@ -53,7 +53,7 @@ def run_trial(spec: dict[str, Any]) -> dict[str, Any]:
     log_path = sweep_dir / LOGS_DIR / f"{run_dir.name}.txt"
     log_path.parent.mkdir(exist_ok=True)
     _crash_hook()
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     status, error, metrics = "ok", None, {}
     with open(log_path, "w") as log, contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
         try:
@@ -67,7 +67,8 @@ def run_trial(spec: dict[str, Any]) -> dict[str, Any]:
     if main is not None and not math.isfinite(flatten_numeric(metrics).get(main[0], float("nan"))):
         status, error = "failed", f"{main[0]} is not a finite number"
     record = record_of(spec, status=status, error=error, run=f"{TRIALS_DIR}/{run_dir.name}",
-                       seconds=round(time.perf_counter() - start, 3), pid=os.getpid())
+                       seconds=round(time.perf_counter() - start, 3),
+                       cpu_seconds=round(time.process_time() - cpu, 3), pid=os.getpid())
     if run_dir.is_dir():
         atomic_write_text(run_dir / DONE_FILE, json.dumps(record) + "\n")
     return record
