@@ -30,6 +30,15 @@ def _parser() -> argparse.ArgumentParser:
     rep = sub.add_parser("report", help="(re)build a run folder's figures and report.html, "
                          "or a folder of runs' gallery (index.html)")
     rep.add_argument("run_dir", metavar="RUN_DIR|RUNS_DIR")
+    sw = sub.add_parser("sweep", help="a grid of settings x seeds: mlplab sweep NAME key=v1,v2 seed=0,1,2")
+    sw.add_argument("experiment")
+    sw.add_argument("axes", nargs="*", metavar="key=v1,v2",
+                    help="values split at commas outside brackets: hidden=[256,128],[1024,1024]")
+    sw.add_argument("--engine", default="local", help="local (a process pool, default) or ray")
+    sw.add_argument("--address", help="HOST:PORT of a running Ray cluster (`ray start --head`); default: a local one")
+    sw.add_argument("--workers", type=int,
+                    help="trials at once (default: the number of cores; with --engine ray: the local instance's CPUs)")
+    sw.add_argument("--out", help="sweep folder (default sweeps/NAME-GRIDHASH; the same command resumes it)")
     t = sub.add_parser("tour", help="run every experiment with its defaults on the embedded datasets")
     t.add_argument("--root", default="runs", help="folder for the tour's runs")
     return p
@@ -84,6 +93,34 @@ def cmd_report(run_dir: str) -> None:
         print(write_gallery(run_dir))
         return
     print(build_report(Run.open(run_dir)))
+
+
+def cmd_sweep(args) -> int:
+    import shlex
+
+    from mlplab.sweep import sweep
+
+    command = shlex.join(["mlplab", "sweep", args.experiment, *args.axes]
+                         + [f"--{k}={v}" for k in ("engine", "address", "workers", "out")
+                            if (v := getattr(args, k)) is not None and (k, v) != ("engine", "local")])
+    try:
+        result = sweep(args.experiment, args.axes, engine=args.engine, address=args.address, workers=args.workers,
+                       out=args.out, command=command)
+    except KeyboardInterrupt:
+        print("mlplab: sweep interrupted; run the same command again to resume it", file=sys.stderr)
+        return 130
+    main = result.summary["main_metric"]
+    for entry in result.summary["points"][:5]:
+        point = " ".join(f"{k}={v}" for k, v in entry["point"].items()) or "(one point)"
+        value = entry["metrics"][main["name"]] if main else None
+        shown = (f"{main['name']} {value['mean']:.4g} ± {value['std']:.2g} (n={value['n']})" if value
+                 else f"n={entry['n']}")
+        print(f"{entry['rank']}. {point}: {shown}")
+    print(f"summary: {result.path / 'summary.html'}")
+    print(result.path)
+    if result.failed:
+        print(f"mlplab: {result.failed} of {result.summary['trials']} trials failed; see the summary", file=sys.stderr)
+    return 1 if result.failed else 0
 
 
 def cmd_tour(root: str) -> int:
@@ -153,8 +190,8 @@ def main(argv: list[str] | None = None) -> int:
     logger.propagate = False
     try:
         args, extra = _parser().parse_known_args(argv)
-        if extra and args.command == "run" and not any(e.startswith("-") for e in extra):
-            args.overrides += extra  # key=value given after --out / --resume
+        if extra and args.command in ("run", "sweep") and not any(e.startswith("-") for e in extra):
+            (args.overrides if args.command == "run" else args.axes).extend(extra)  # key=value after an option
         elif extra:
             raise UserError(f"unrecognized arguments: {' '.join(extra)}; see `mlplab --help`")
         if args.command == "list":
@@ -163,6 +200,8 @@ def main(argv: list[str] | None = None) -> int:
             cmd_run(args)
         elif args.command == "report":
             cmd_report(args.run_dir)
+        elif args.command == "sweep":
+            return cmd_sweep(args)
         elif args.command == "tour":
             return cmd_tour(args.root)
         return 0

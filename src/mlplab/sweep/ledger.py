@@ -1,0 +1,93 @@
+"""trials.jsonl: one line per finished trial, appended whole; what a resumed sweep may skip.
+
+A line is written with a single `write` on a file opened for appending, then fsynced, so a kill leaves
+whole lines and at most one torn last line, which reading skips and the next append does not glue to.
+A trial counts as finished when its line says `ok` or `failed` and, for `ok`, its run folder holds
+trial.json (written last by the worker). A trial whose worker kept dying (`crashed`) runs again on resume.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+from mlplab.sweep.worker import DONE_FILE, TRIALS_DIR
+
+FINISHED = ("ok", "failed")
+
+
+class Ledger:
+    def __init__(self, sweep_dir: Path):
+        self.sweep_dir = Path(sweep_dir)
+        self.path = self.sweep_dir / "trials.jsonl"
+
+    def lines(self) -> list[dict[str, Any]]:
+        """Every whole, readable line, in the order written."""
+        if not self.path.is_file():
+            return []
+        rows = []
+        for line in self.path.read_text().splitlines():
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError:
+                continue  # a line torn by a kill
+            if isinstance(row, dict) and "id" in row:
+                rows.append(row)
+        return rows
+
+    def append(self, record: dict[str, Any]) -> None:
+        data = (json.dumps(record) + "\n").encode()
+        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            if os.fstat(fd).st_size and not self._ends_with_newline():
+                data = b"\n" + data  # never glue a line to a torn one
+            os.write(fd, data)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+    def _ends_with_newline(self) -> bool:
+        with open(self.path, "rb") as fh:
+            fh.seek(-1, os.SEEK_END)
+            return fh.read(1) == b"\n"
+
+    def finished(self) -> dict[str, dict[str, Any]]:
+        """trial id -> its record, for trials that need not run again (the first finished line wins)."""
+        done: dict[str, dict[str, Any]] = {}
+        for row in self.lines():
+            if row["id"] in done or row.get("status") not in FINISHED:
+                continue
+            if row["status"] == "ok" and not (self.sweep_dir / row["run"] / DONE_FILE).is_file():
+                continue  # the folder was lost or damaged: run the trial again
+            done[row["id"]] = row
+        return done
+
+    def recover(self, ids: set[str]) -> tuple[dict[str, dict[str, Any]], int]:
+        """Adopt trials that finished but were not yet recorded (killed in between); delete unfinished folders.
+
+        Returns (finished records by id, number of unfinished folders removed)."""
+        done = self.finished()
+        referenced = {row["run"] for row in done.values()}
+        removed = 0
+        folder = self.sweep_dir / TRIALS_DIR
+        for path in sorted(folder.iterdir()) if folder.is_dir() else []:
+            rel = f"{TRIALS_DIR}/{path.name}"
+            if rel in referenced or not path.is_dir():
+                continue
+            record = _read_done(path / DONE_FILE)
+            if record and record.get("id") in ids and record["id"] not in done and record.get("status") in FINISHED:
+                self.append(record)
+                done[record["id"]] = record
+                continue
+            shutil.rmtree(path, ignore_errors=True)
+            removed += 1
+        return done, removed
+
+
+def _read_done(path: Path) -> dict[str, Any] | None:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError):
+        return None

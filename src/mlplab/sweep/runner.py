@@ -1,0 +1,157 @@
+"""`mlplab sweep`: validate the grid, open (or resume) the sweep folder, run the missing trials, summarise.
+
+The sweep folder (default sweeps/EXPERIMENT-FINGERPRINT, the same for the same grid, so re-running the
+command resumes it): sweep.yaml (grid and command), trials.jsonl (one line per finished trial),
+trials/ID-N/ (ordinary run folders), logs/ (each trial's console output), summary.{json,csv,html,png}.
+"""
+from __future__ import annotations
+
+import contextlib
+import datetime as _dt
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any, Iterator
+
+import yaml
+
+from mlplab.errors import UserError
+from mlplab.runs import atomic_write_text
+from mlplab.sweep.grid import Grid, Trial, parse_grid, validate
+from mlplab.sweep.ledger import Ledger
+from mlplab.sweep.progress import Progress
+from mlplab.sweep.summary import trial_metrics, write_summary
+from mlplab.sweep.metrics import main_metric
+
+ENGINES = ("local", "ray")
+MAX_RETRIES = 2  # a trial whose worker dies runs at most 1 + MAX_RETRIES times
+
+
+@dataclass
+class SweepResult:
+    path: Path
+    summary: dict[str, Any]
+    ran: int  # trials run by this invocation
+    skipped: int  # trials finished by an earlier invocation
+
+    @property
+    def failed(self) -> int:
+        return self.summary["trials"] - self.summary["ok"]
+
+
+def default_workers() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        return os.cpu_count() or 1
+
+
+def sweep(experiment: str, items: list[str], *, engine: str = "local", address: str | None = None,
+          workers: int | None = None, out: str | os.PathLike | None = None, root: str | os.PathLike = "sweeps",
+          command: str | None = None, stream: IO[str] | None = None) -> SweepResult:
+    """Run (or resume) the sweep `items` (`key=v1,v2` strings) of `experiment`; return its folder and summary."""
+    stream = stream or sys.stderr
+    grid = parse_grid(experiment, items)
+    trials = validate(grid)  # every value against the experiment's config, before anything is written
+    workers = _check_engine(engine, address, workers)
+    path = Path(out) if out is not None else Path(root) / f"{experiment}-{grid.fingerprint()}"
+    command = command or " ".join(["mlplab", "sweep", experiment, *items])
+    with _locked(_open_folder(path, grid, command)):
+        ledger = Ledger(path)
+        done, removed = ledger.recover({t.id for t in trials})
+        todo = [t for t in trials if t.id not in done]
+        note = f"; {len(done)} finished earlier, skipped" if done else ""
+        note += f"; removed {removed} unfinished trial folder(s)" if removed else ""
+        print(f"sweep: {len(trials)} trials of {experiment} in {path} ({engine} engine){note}", file=stream, flush=True)
+        records = dict(done)
+        _run_trials(path.resolve(), experiment, todo, records, ledger, engine, address, workers, stream,
+                    already=len(trials) - len(todo))
+        summary = write_summary(path, grid, trials, records, command)
+    return SweepResult(path, summary, ran=len(todo), skipped=len(trials) - len(todo))
+
+
+def _check_engine(engine: str, address: str | None, workers: int | None) -> int:
+    if engine not in ENGINES:
+        raise UserError(f"--engine {engine!r} is not one of {', '.join(ENGINES)}")
+    if workers is not None and workers < 1:
+        raise UserError(f"--workers {workers} must be at least 1")
+    if address and engine != "ray":
+        raise UserError("--address is the address of a Ray cluster; add --engine ray")
+    if engine == "ray":
+        from mlplab.sweep.ray_engine import check_address, import_ray
+
+        import_ray()
+        if address:
+            check_address(address)
+    return workers or default_workers()
+
+
+def _open_folder(path: Path, grid: Grid, command: str) -> Path:
+    """Create the sweep folder with sweep.yaml, or check that an existing one holds this very grid."""
+    spec = path / "sweep.yaml"
+    if path.exists() and not path.is_dir():
+        raise UserError(f"--out {str(path)!r} is a file, not a folder; give a folder path")
+    if spec.is_file():
+        old = yaml.safe_load(spec.read_text()) or {}
+        if {"experiment": old.get("experiment"), "axes": old.get("axes")} != grid.to_dict():
+            raise UserError(f"{str(path)!r} holds another sweep ({old.get('command', '?')}); "
+                            "give a new --out, or repeat that command to resume it")
+        return path
+    if path.is_dir() and any(path.iterdir()):
+        raise UserError(f"--out {str(path)!r} is not empty and is not a sweep folder; give a new or empty folder")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UserError(f"cannot create the sweep folder {str(path)!r}: {exc.strerror}") from None
+    atomic_write_text(spec, yaml.safe_dump({
+        **grid.to_dict(), "command": command, "trials": len(grid.trials()),
+        "created": _dt.datetime.now().isoformat(timespec="seconds")}, sort_keys=False))
+    return path
+
+
+@contextlib.contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    """One sweep process per folder at a time (released by the OS if the process dies)."""
+    try:
+        import fcntl
+    except ImportError:  # not POSIX: no lock
+        yield
+        return
+    with open(path / ".lock", "w") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise UserError(f"another `mlplab sweep` is running on {str(path)!r}; wait for it or stop it") from None
+        yield
+
+
+def _run_trials(path: Path, experiment: str, todo: list[Trial], records: dict[str, dict], ledger: Ledger,
+                engine: str, address: str | None, workers: int, stream: IO[str], already: int) -> None:
+    specs = [{"experiment": experiment, "sweep_dir": str(path), "id": t.id, "index": t.index, "point": t.point,
+              "seed": t.seed, "overrides": list(t.overrides)} for t in todo]
+    main = next((m for m in (main_metric(trial_metrics(path, r)) for r in records.values()) if m), None)
+    progress = Progress(already + len(todo), already, main[0] if main else None, stream)
+
+    def on_result(record: dict) -> None:
+        if record["id"] in records:  # never count a trial twice
+            return
+        ledger.append(record)
+        records[record["id"]] = record
+        metrics = trial_metrics(path, record)
+        if progress.main is None and main_metric(metrics):
+            progress.main = main_metric(metrics)[0]
+        progress.update(record, metrics)
+
+    try:
+        if engine == "ray":
+            from mlplab.sweep.ray_engine import run_ray
+
+            run_ray(specs, workers, on_result, address=address, max_retries=MAX_RETRIES)
+        else:
+            from mlplab.sweep.local import run_local
+
+            run_local(specs, workers, on_result, max_retries=MAX_RETRIES)
+    finally:
+        progress.close()
+    ledger.recover(set(records))  # no worker is left: folders of attempts that died go now
