@@ -26,7 +26,7 @@ GRID = ["hidden=[1024,1024]", "epochs=20", "dropout=0,0.2", "seed=0,1,2"]
 SEQUENTIAL = """
 import sys
 from mlplab.experiments import execute
-from mlplab.sweep import parse_grid, validate
+from mlplab.sweeps import parse_grid, validate
 out, grid = sys.argv[1], sys.argv[2:]
 for trial in validate(parse_grid("classify", grid)):
     execute("classify", list(trial.overrides), out=f"{out}/{trial.id}", report=True)

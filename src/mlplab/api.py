@@ -1,4 +1,5 @@
-"""The Python entry points: `mlplab.run`, `mlplab.open`, `mlplab.list_experiments`, `mlplab.config_of`.
+"""The Python entry points: `mlplab.run`, `mlplab.open`, `mlplab.list_experiments`, `mlplab.config_of`,
+`mlplab.sweep`.
 
 The same validation, run folders and reports as the `mlplab` command, which calls these functions too.
 Bad input raises `ConfigError` (the command's `UserError`) with the line the command prints; nothing here
@@ -7,9 +8,12 @@ prints or exits.
 from __future__ import annotations
 
 import base64
+import builtins
 import html
 import io
+import json
 import os
+import shlex
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +23,8 @@ from mlplab.errors import RunFailed, UserError
 
 ConfigError = UserError  # one name for Python users; the very class the command catches
 
-__all__ = ["ConfigError", "Run", "RunFailed", "config_of", "list_experiments", "open", "run"]
+__all__ = ["ConfigError", "Run", "RunFailed", "SweepSummary", "config_of", "list_experiments", "open", "run",
+           "sweep"]
 
 
 def run(experiment: str, /, *overrides: str, out: str | os.PathLike | None = None,
@@ -194,3 +199,101 @@ def _href(path: Path) -> str:
         return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
     except ValueError:
         return path.resolve().as_uri()
+
+
+class SweepSummary:
+    """What `mlplab.sweep` returns: the sweep folder and its summary, one row per grid point (as summary.csv)."""
+
+    def __init__(self, path: Path, summary: dict[str, Any]):
+        self.path = Path(path)
+        self.summary = summary
+
+    @property
+    def rows(self) -> list[dict[str, Any]]:
+        """summary.csv as dicts: rank, the varying keys, n_seeds, n_failed, METRIC_mean/std/ci_low/ci_high."""
+        import csv
+
+        with builtins.open(self.path / "summary.csv", newline="") as fh:
+            return [{k: _number(v) for k, v in row.items()} for row in csv.DictReader(fh)]
+
+    def frame(self):
+        """The rows as a pandas DataFrame (needs pandas)."""
+        try:
+            import pandas as pd
+        except ImportError:
+            raise ImportError("SweepSummary.frame() needs pandas: pip install pandas (or use .rows)") from None
+        return pd.DataFrame(self.rows)
+
+    @property
+    def report(self) -> Path:
+        return self.path / "summary.html"
+
+    def __repr__(self) -> str:
+        return f"SweepSummary({str(self.path)!r}, {len(self.summary.get('points', []))} grid points)"
+
+    def _repr_html_(self) -> str:
+        rows = self.rows
+        if not rows:
+            return f"<p>sweep <code>{html.escape(str(self.path))}</code>: no grid point finished</p>"
+        head = "".join(f"<th>{html.escape(str(k))}</th>" for k in rows[0])
+        body = "".join("<tr>" + "".join(f"<td>{html.escape(_fmt(v))}</td>" for v in r.values()) + "</tr>"
+                       for r in rows)
+        return (f"<p>sweep <code>{html.escape(str(self.path))}</code> · <a href='{html.escape(_href(self.report))}'>"
+                f"summary.html</a></p><table><tr>{head}</tr>{body}</table>")
+
+
+def sweep(experiment: str, /, grid: dict[str, list[Any]] | None = None, *, seeds: int | list[int] = 3,
+          engine: str = "local", address: str | None = None, workers: int | None = None,
+          out: str | os.PathLike | None = None, root: str | os.PathLike = "sweeps") -> SweepSummary:
+    """`mlplab sweep` from Python: every combination of `grid`'s values x `seeds` (a count, or the seeds).
+
+    `mlplab.sweep("classify", grid={"lr": [1e-3, 3e-3], "hidden": [[256], [512, 256]]}, seeds=3)` runs the
+    same trials, folder and summary as `mlplab sweep classify lr=0.001,0.003 hidden=[256],[512,256]
+    seed=0,1,2`; re-running it resumes. Bad input raises ConfigError before any trial starts.
+    """
+    from mlplab.sweeps.runner import sweep as run_sweep
+
+    _check_name(experiment)
+    grid = dict(grid or {})
+    if "seed" in grid:
+        raise ConfigError("give the seeds as seeds=N or seeds=[...], not inside grid")
+    if isinstance(seeds, bool) or not isinstance(seeds, (int, list, tuple)):
+        raise ConfigError(f"seeds={seeds!r} must be a count (e.g. 3) or a list of seeds (e.g. [0, 1, 2])")
+    if isinstance(seeds, int):
+        if seeds < 1:
+            raise ConfigError(f"seeds={seeds} must be at least 1")
+        seeds = list(range(seeds))
+    items = [f"{key}={','.join(_grid_text(key, v) for v in _values(key, values))}" for key, values in grid.items()]
+    items.append("seed=" + ",".join(_grid_text("seed", s) for s in seeds))
+    result = run_sweep(experiment, items, engine=engine, address=address, workers=workers,
+                       out=None if out is None else os.fspath(out), root=os.fspath(root),
+                       command=shlex.join(["mlplab", "sweep", experiment, *items]))
+    return SweepSummary(result.path, result.summary)
+
+
+def _values(key: str, values: Any) -> list[Any]:
+    if not isinstance(values, (list, tuple)) or not values:
+        raise ConfigError(f"grid[{key!r}] must be a non-empty list of values, e.g. grid={{{key!r}: [a, b]}}")
+    return list(values)
+
+
+def _grid_text(key: str, value: Any) -> str:
+    """One grid value as the command line writes it (lists keep their brackets; no commas inside text)."""
+    value = value.tolist() if hasattr(value, "tolist") else value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (list, tuple)):
+        return json.dumps(list(value), separators=(",", ":"))
+    if isinstance(value, str) and "," in value:
+        raise ConfigError(f"grid[{key!r}]: the text value {value!r} holds a comma, which separates grid values")
+    return repr(value) if isinstance(value, float) else str(value)
+
+
+def _number(text: str) -> Any:
+    try:
+        return int(text)
+    except ValueError:
+        try:
+            return float(text)
+        except ValueError:
+            return text

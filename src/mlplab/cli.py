@@ -98,7 +98,7 @@ def cmd_report(run_dir: str) -> None:
 def cmd_sweep(args) -> int:
     import shlex
 
-    from mlplab.sweep import sweep
+    from mlplab.sweeps import sweep
 
     command = shlex.join(["mlplab", "sweep", args.experiment, *args.axes]
                          + [f"--{k}={v}" for k in ("engine", "address", "workers", "out")

@@ -11,7 +11,7 @@ import socket
 from typing import Any, Callable
 
 from mlplab.errors import UserError
-from mlplab.sweep.worker import record_of, run_trial
+from mlplab.sweeps.worker import record_of, run_trial
 
 INSTALL = "pip install 'mlplab[ray]'"
 

@@ -15,7 +15,7 @@ from collections import deque
 from multiprocessing.connection import Connection, wait
 from typing import Any, Callable, Iterator
 
-from mlplab.sweep.worker import record_of, run_trial
+from mlplab.sweeps.worker import record_of, run_trial
 
 Spec = dict[str, Any]
 

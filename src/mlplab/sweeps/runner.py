@@ -18,11 +18,11 @@ import yaml
 
 from mlplab.errors import UserError
 from mlplab.runs import atomic_write_text
-from mlplab.sweep.grid import Grid, Trial, parse_grid, validate
-from mlplab.sweep.ledger import Ledger
-from mlplab.sweep.progress import Progress
-from mlplab.sweep.summary import trial_metrics, write_summary
-from mlplab.sweep.metrics import main_metric
+from mlplab.sweeps.grid import Grid, Trial, parse_grid, validate
+from mlplab.sweeps.ledger import Ledger
+from mlplab.sweeps.progress import Progress
+from mlplab.sweeps.summary import trial_metrics, write_summary
+from mlplab.sweeps.metrics import main_metric
 
 ENGINES = ("local", "ray")
 MAX_RETRIES = 2  # a trial whose worker dies runs at most 1 + MAX_RETRIES times
@@ -79,7 +79,7 @@ def _check_engine(engine: str, address: str | None, workers: int | None) -> int:
     if address and engine != "ray":
         raise UserError("--address is the address of a Ray cluster; add --engine ray")
     if engine == "ray":
-        from mlplab.sweep.ray_engine import check_address, import_ray
+        from mlplab.sweeps.ray_engine import check_address, import_ray
 
         import_ray()
         if address:
@@ -145,11 +145,11 @@ def _run_trials(path: Path, experiment: str, todo: list[Trial], records: dict[st
 
     try:
         if engine == "ray":
-            from mlplab.sweep.ray_engine import run_ray
+            from mlplab.sweeps.ray_engine import run_ray
 
             run_ray(specs, workers, on_result, address=address, max_retries=MAX_RETRIES)
         else:
-            from mlplab.sweep.local import run_local
+            from mlplab.sweeps.local import run_local
 
             run_local(specs, workers, on_result, max_retries=MAX_RETRIES)
     finally:

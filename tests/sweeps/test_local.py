@@ -68,7 +68,7 @@ def test_summary_files_agree(local_sweep: Path, sw):
 
 
 def test_a_killed_worker_is_replaced_and_its_trial_runs_again(tmp_path, monkeypatch, local_sweep, sw):
-    from mlplab.sweep import sweep
+    from mlplab.sweeps import sweep
 
     marker = tmp_path / "crashed"
     monkeypatch.setenv("MLPLAB_SWEEP_TEST_CRASH", str(marker))  # the first trial SIGKILLs its own worker
@@ -131,7 +131,7 @@ def test_a_trial_that_fails_by_itself_is_recorded_once_and_not_retried(cli, tmp_
 def test_progress_lines_count_down(capsys):
     import io
 
-    from mlplab.sweep.progress import Progress
+    from mlplab.sweeps.progress import Progress
 
     class Terminal(io.StringIO):
         def isatty(self):

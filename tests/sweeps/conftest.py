@@ -36,7 +36,7 @@ def sw() -> type[SweepFiles]:
 @pytest.fixture(scope="session")
 def local_sweep(tmp_path_factory) -> Path:
     """The GRID run by the local engine with 2 workers; its sweep folder."""
-    from mlplab.sweep import sweep
+    from mlplab.sweeps import sweep
 
     out = tmp_path_factory.mktemp("local") / "sweep"
     result = sweep("classify", GRID, engine="local", workers=2, out=out)

@@ -13,7 +13,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from mlplab.sweep.worker import DONE_FILE, TRIALS_DIR
+from mlplab.sweeps.worker import DONE_FILE, TRIALS_DIR
 
 FINISHED = ("ok", "failed")
 

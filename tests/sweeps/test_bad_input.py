@@ -47,8 +47,8 @@ def test_unreachable_address_is_refused_at_once(cli, tmp_path):
 
 
 def test_a_folder_of_another_sweep_is_refused(cli, tmp_path):
-    from mlplab.sweep.grid import parse_grid
-    from mlplab.sweep.runner import _open_folder
+    from mlplab.sweeps.grid import parse_grid
+    from mlplab.sweeps.runner import _open_folder
 
     _open_folder(tmp_path / "s", parse_grid("classify", ["seed=0,1"]), "mlplab sweep classify seed=0,1")
     code, out, err = cli("sweep", "classify", "seed=0,1,2", "--out", str(tmp_path / "s"))

@@ -6,7 +6,7 @@ import math
 import pytest
 
 from mlplab.errors import UserError
-from mlplab.sweep import flatten_numeric, main_metric, parse_grid, split_values, validate
+from mlplab.sweeps import flatten_numeric, main_metric, parse_grid, split_values, validate
 
 
 @pytest.mark.parametrize("text, values", [

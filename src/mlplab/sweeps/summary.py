@@ -14,8 +14,8 @@ from typing import Any
 
 from mlplab.analysis.spread import spread
 from mlplab.runs import atomic_write_text, to_jsonable
-from mlplab.sweep.grid import SEED, Grid, Trial
-from mlplab.sweep.metrics import flatten_numeric, main_metric
+from mlplab.sweeps.grid import SEED, Grid, Trial
+from mlplab.sweeps.metrics import flatten_numeric, main_metric
 
 STATS = ("mean", "std", "ci_low", "ci_high", "n")
 
@@ -89,7 +89,7 @@ def _num(x: float) -> str:
 def write_summary(sweep_dir: Path, grid: Grid, trials: list[Trial], records: dict[str, dict[str, Any]],
                   command: str = "") -> dict[str, Any]:
     """Write summary.json, summary.csv, summary.png and summary.html (each atomically); return the summary."""
-    from mlplab.sweep.page import write_figure, write_html
+    from mlplab.sweeps.page import write_figure, write_html
 
     sweep_dir = Path(sweep_dir)
     summary = summarize(sweep_dir, grid, trials, records)

@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from mlplab.sweep.metrics import flatten_numeric, main_metric
+from mlplab.sweeps.metrics import flatten_numeric, main_metric
 
 TRIALS_DIR, LOGS_DIR = "trials", "logs"
 DONE_FILE = "trial.json"  # written last into a finished trial's run folder; its presence means "complete"
