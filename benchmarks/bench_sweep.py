@@ -13,6 +13,7 @@ six `mlplab run` commands would do, minus five interpreter start-ups).
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import subprocess
 import sys
@@ -63,6 +64,8 @@ def main() -> None:
         for r in range(args.rounds):  # interleaved, so a change in the machine's load hits every contender
             for i, (name, cmd) in enumerate(contenders.items()):
                 times[name].append(timed(cmd(f"{tmp}/{r}-{i}")))
+        overhead = {name: _overhead(Path(f"{tmp}/{args.rounds - 1}-{i}"), times[name][-1])
+                    for i, name in enumerate(contenders) if i}
     rows = [(name, min(t)) for name, t in times.items()]
     base, local = rows[0][1], rows[1][1]
     print(f"grid: {' '.join(args.grid)} ({os.cpu_count()} cores; load average {load:.1f} at the start, "
@@ -71,8 +74,24 @@ def main() -> None:
     for name, seconds in rows:
         print(f"{name:<40} {seconds:8.1f} {seconds / base:13.0%}")
     print(f"local sweep: {local / base:.0%} of sequential (target <= 60%)")
+    for name, (seconds, busiest) in overhead.items():
+        print(f"{name}: {seconds - busiest:.1f} s outside trials (start-up, scheduling, summary); "
+              f"busiest worker {busiest:.1f} s in trials")
     if len(rows) > 2:
-        print(f"Ray overhead over local: {rows[2][1] - local:+.1f} s ({rows[2][1] / local - 1:+.0%})")
+        (ray_wall, ray_busy), (local_wall, local_busy) = overhead[rows[2][0]], overhead[rows[1][0]]
+        ray_extra = (ray_wall - ray_busy) - (local_wall - local_busy)
+        print(f"Ray vs local: {rows[2][1] - local:+.1f} s wall ({rows[2][1] / local - 1:+.0%}); "
+              f"{ray_extra:+.1f} s more outside trials")
+
+
+def _overhead(sweep_dir: Path, wall: float) -> tuple[float, float]:
+    """(wall, seconds the busiest worker process spent inside trials) of one sweep, from its trials.jsonl."""
+    per_worker: dict[str, float] = {}
+    for line in (sweep_dir / "trials.jsonl").read_text().splitlines():
+        row = json.loads(line)
+        key = f"{row.get('node', '')}:{row['pid']}"
+        per_worker[key] = per_worker.get(key, 0.0) + row["seconds"]
+    return wall, max(per_worker.values())
 
 
 if __name__ == "__main__":
