@@ -31,8 +31,12 @@ class Callback(Protocol):
 
 def make_optimizer(params, name: str, lr: float, *, weight_decay: float = 0.0, momentum: float = 0.9,
                    device: torch.device | str = "cpu") -> torch.optim.Optimizer:
-    """adam, adamw or sgd (with momentum); fused kernels where torch has them for the device."""
+    """adam, adamw or sgd (with momentum), fused where torch has kernels for the device; or the hand-written
+    scratch-sgd, scratch-sgdm, scratch-adam of mlplab.optim."""
     params = list(params)
+    if name.startswith("scratch-"):
+        from mlplab.optim import make_scratch_optimizer
+        return make_scratch_optimizer(params, name, lr, weight_decay=weight_decay, momentum=momentum)
     fused = {"fused": True} if _fused_ok(params, device) else {}
     if name == "adam":
         return torch.optim.Adam(params, lr=lr, weight_decay=weight_decay, **fused)
@@ -40,7 +44,7 @@ def make_optimizer(params, name: str, lr: float, *, weight_decay: float = 0.0, m
         return torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay, **fused)
     if name == "sgd":
         return torch.optim.SGD(params, lr=lr, momentum=momentum, weight_decay=weight_decay, **fused)
-    raise UserError(f"unknown optimizer {name!r}; choose adam, adamw or sgd")
+    raise UserError(f"unknown optimizer {name!r}; choose adam, adamw, sgd, scratch-sgd, scratch-sgdm or scratch-adam")
 
 
 def _fused_ok(params: list, device: torch.device | str) -> bool:
@@ -49,14 +53,19 @@ def _fused_ok(params: list, device: torch.device | str) -> bool:
 
 
 def make_scheduler(optimizer: torch.optim.Optimizer, name: str, epochs: int):
-    """none, cosine (to 0 over the run) or step (x0.1 at 50% and 75%), stepped once per epoch."""
+    """none, cosine (to 0 over the run), step (x0.1 at 50% and 75%) or onecycle (warm up to lr over 30%, then
+    anneal to lr/1e4), stepped once per epoch."""
     if name == "none":
         return None
     if name == "cosine":
         return torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=max(epochs, 1))
     if name == "step":
         return torch.optim.lr_scheduler.MultiStepLR(optimizer, [max(1, epochs // 2), max(1, 3 * epochs // 4)], 0.1)
-    raise UserError(f"unknown schedule {name!r}; choose none, cosine or step")
+    if name == "onecycle":
+        lr = optimizer.param_groups[0]["lr"]
+        return torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=lr, total_steps=max(epochs, 2),
+                                                   cycle_momentum=False)
+    raise UserError(f"unknown schedule {name!r}; choose none, cosine, step or onecycle")
 
 
 @dataclass
@@ -80,7 +89,7 @@ class Trainer:
                  generator: torch.Generator | None = None, scheduler=None, augment: Augment | None = None,
                  callbacks: list[Callable] = (), monitor: str = "val_loss", mode: str = "min",
                  restore_best: bool = True, progress: bool | None = None, eval_batch_size: int = 4096,
-                 nan_check_every: int | None = None):
+                 nan_check_every: int | None = None, eval_every: int = 1):
         self.model = model
         self.optimizer = optimizer
         self.run = run
@@ -94,6 +103,7 @@ class Trainer:
         self.eval_batch_size = eval_batch_size
         self.device = next(model.parameters()).device
         self.nan_check_every = nan_check_every or 25  # the epoch-end check below still guards every checkpoint
+        self.eval_every = max(1, eval_every)  # validate every n epochs (and after the last one)
         self.stop_requested = False
         self._writer = None
 
@@ -168,16 +178,19 @@ class Trainer:
             row.update({f"train_{k}": v for k, v in self.train_epoch(train, batch_size, epoch).items()})
             seconds = time.perf_counter() - t0
             train_seconds += seconds
-            if val is not None and len(val):
+            validated = has_val and (epoch % self.eval_every == 0 or epoch == epochs)
+            if validated:
                 row.update({f"val_{k}": v for k, v in self.evaluate(val).items()})
             if self.scheduler is not None:
                 self.scheduler.step()
             row["epoch_seconds"] = seconds
             if self.monitor in row:
                 value, mode = row[self.monitor], self.mode
+            elif has_val and not validated:  # between validations nothing can become the best
+                value, mode = None, self.mode
             else:  # no validation split: the training loss decides
                 value, mode = row["train_loss"], "min"
-            improved = _is_better(value, best_value, mode)
+            improved = value is not None and _is_better(value, best_value, mode)
             if improved:
                 best_value, best_epoch = value, epoch
             history.append(row)
