@@ -105,6 +105,13 @@ class Dataset:
     def to(self, device: torch.device | str) -> "Dataset":
         return replace(self, train=self.train.to(device), val=self.val.to(device), test=self.test.to(device))
 
+    def renormalized(self, norm: Normalization) -> "Dataset":
+        """The same pixels under another normalisation (e.g. published per-channel statistics)."""
+        def move(split: Split) -> Split:
+            return Split(norm.apply(self.to_pixels(split.x)), split.y)
+
+        return replace(self, train=move(self.train), val=move(self.val), test=move(self.test), normalization=norm)
+
 
 @dataclass
 class RawData:
