@@ -141,6 +141,15 @@ class Run:
                     continue
         return rows
 
+    def table(self, name: str) -> list[dict[str, str]]:
+        """Rows of tables/NAME.csv as text (empty when the run has no such table)."""
+        import csv
+        f = self.path / "tables" / f"{name}.csv"
+        if not f.is_file():
+            return []
+        with open(f, newline="") as fh:
+            return list(csv.DictReader(fh))
+
     def load_arrays(self, name: str) -> dict[str, np.ndarray]:
         f = self.path / "arrays" / f"{name}.npz"
         if not f.is_file():

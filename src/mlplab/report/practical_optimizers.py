@@ -1,7 +1,6 @@
 """Figures, animation and findings of an `optimizers` run, from its arrays and tables only."""
 from __future__ import annotations
 
-import csv
 import math
 
 import numpy as np
@@ -15,14 +14,6 @@ from mlplab.runs import Run, atomic_path
 
 COLORS = {"SGD": "tab:red", "SGDMomentum": "tab:blue", "Adam": "tab:green"}
 FRAMES = 26
-
-
-def read_table(run: Run, name: str) -> list[dict[str, str]]:
-    path = run.path / "tables" / f"{name}.csv"
-    if not path.is_file():
-        return []
-    with open(path, newline="") as fh:
-        return list(csv.DictReader(fh))
 
 
 def surfaces(run: Run) -> list[str]:
@@ -96,7 +87,7 @@ def animate(grid, extent, trajs: dict[str, np.ndarray], title: str, path, fps: i
 
 
 def network_curves(run: Run) -> None:
-    rows = read_table(run, "network")
+    rows = run.table("network")
     if not rows:
         return
     history = run.history()
@@ -144,7 +135,7 @@ def verdict(surface: str, r: dict[str, str]) -> str:
 
 @register_findings("optimizers")
 def findings(run: Run) -> list[Finding]:
-    rows = read_table(run, "end_points")
+    rows = run.table("end_points")
     out = []
     for surface in dict.fromkeys(r["surface"] for r in rows):
         mine = [r for r in rows if r["surface"] == surface]
@@ -160,7 +151,7 @@ def findings(run: Run) -> list[Finding]:
                                  "Adam's per-parameter scaling turns it into a full-size step, while the wells' "
                                  "steep walls give SGD huge gradients."}.get(surface, "")
         out.append(Finding(f"Surface {surface}", text, "end_points"))
-    net = read_table(run, "network")
+    net = run.table("network")
     if net:
         ranked = sorted(net, key=lambda r: -float(r["test_accuracy"]))
         beta, sgdm = float(run.config.get("momentum", 0.9)), [r for r in net if r["optimizer"] == "SGDMomentum"]
