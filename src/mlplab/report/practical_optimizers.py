@@ -64,23 +64,30 @@ def surface_3d(grid, extent, trajs: dict[str, np.ndarray], title: str, path) -> 
 
 
 def animate(grid, extent, trajs: dict[str, np.ndarray], title: str, path, fps: int = 8) -> None:
-    """A GIF: the three optimizers walking over the contour plot, a few updates per frame."""
+    """A GIF: the three optimizers walking over the contour plot, a few updates per frame (the contour is
+    drawn once; each frame redraws only the paths)."""
     import imageio.v2 as imageio
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
-    fig = new_figure(5, 4)
+    fig = new_figure(6.2, 4)
     canvas = FigureCanvasAgg(fig)
     ax = fig.add_subplot()
     _axes_2d(ax, grid, extent)
-    lines = {n: ax.plot([], [], "-o", ms=2.5, color=COLORS.get(n), label=n)[0] for n in trajs}
-    ax.legend(fontsize=7, loc="upper left")
+    ax.set_title(title, fontsize=9)
+    lines = {n: ax.plot([], [], "-o", ms=2.5, color=COLORS.get(n), label=n, animated=True)[0] for n in trajs}
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1))
+    label = ax.text(0.02, 0.96, "", transform=ax.transAxes, fontsize=8, va="top", color="white", animated=True)
+    canvas.draw()
+    background = canvas.copy_from_bbox(fig.bbox)
     steps = len(next(iter(trajs.values())))
     frames = []
     for k in np.unique(np.linspace(1, steps, FRAMES).round().astype(int)):
+        canvas.restore_region(background)
         for n, t in trajs.items():
             lines[n].set_data(t[:k, 0], t[:k, 1])
-        ax.set_title(f"{title}: update {k - 1}", fontsize=9)
-        canvas.draw()
+            ax.draw_artist(lines[n])
+        label.set_text(f"update {k - 1}")
+        ax.draw_artist(label)
         frames.append(np.asarray(canvas.buffer_rgba())[..., :3].copy())
     with atomic_path(path) as tmp:
         imageio.mimsave(tmp, frames, format="GIF", duration=1000 / fps, loop=0)
