@@ -109,3 +109,16 @@ def test_trainer_takes_them_by_name_and_resumes_them_exactly(tmp_path):
 def test_unknown_scratch_name_is_a_user_error():
     with pytest.raises(UserError, match="unknown optimizer 'scratch-rmsprop'"):
         make_optimizer([torch.nn.Parameter(torch.ones(1))], "scratch-rmsprop", 0.1)
+
+
+def test_onecycle_schedule_warms_up_then_anneals_below_the_start_over_the_run():
+    opt = make_optimizer([torch.nn.Parameter(torch.ones(1))], "scratch-adam", 0.01)
+    sched = make_scheduler(opt, "onecycle", 10)
+    lrs = [opt.param_groups[0]["lr"]]
+    for _ in range(10):  # the Trainer steps it once per epoch
+        opt.step()
+        sched.step()
+        lrs.append(opt.param_groups[0]["lr"])
+    peak = max(range(len(lrs)), key=lrs.__getitem__)
+    assert lrs[peak] == pytest.approx(0.01) and 0 < peak < 10
+    assert lrs[0] == pytest.approx(0.01 / 25) and lrs[-1] < lrs[0]

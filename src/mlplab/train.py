@@ -63,8 +63,8 @@ def make_scheduler(optimizer: torch.optim.Optimizer, name: str, epochs: int):
         return torch.optim.lr_scheduler.MultiStepLR(optimizer, [max(1, epochs // 2), max(1, 3 * epochs // 4)], 0.1)
     if name == "onecycle":
         lr = optimizer.param_groups[0]["lr"]
-        return torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=lr, total_steps=max(epochs, 2),
-                                                   cycle_momentum=False)
+        # epochs + 1 points: the Trainer steps it after each epoch, so the last step lands on the minimum
+        return torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=lr, total_steps=epochs + 1, cycle_momentum=False)
     raise UserError(f"unknown schedule {name!r}; choose none, cosine, step or onecycle")
 
 
