@@ -120,5 +120,5 @@ def test_onecycle_schedule_warms_up_then_anneals_below_the_start_over_the_run():
         sched.step()
         lrs.append(opt.param_groups[0]["lr"])
     peak = max(range(len(lrs)), key=lrs.__getitem__)
-    assert lrs[peak] == pytest.approx(0.01) and 0 < peak < 10
+    assert 0.95 * 0.01 <= lrs[peak] <= 0.01 and 0 < peak < 10
     assert lrs[0] == pytest.approx(0.01 / 25) and lrs[-1] < lrs[0]
