@@ -81,8 +81,9 @@ def findings(run: Run) -> list[Finding]:
     total = float(m.get("total_train_seconds", 0))
     out.append(Finding("Budget", (
         f"{m.get('epochs')} epochs per model, {len(run.table('per_seed'))} models, {total / 60:.1f} minutes of "
-        "training in all on this machine. The default budget (20 epochs) is sized so that the default ablation "
-        "on Fashion-MNIST (9 rows x 3 seeds) finishes within 60 minutes on 2 CPU cores."), "per_seed"))
+        "training in all on this machine. The default budget of 20 epochs per model was chosen for the default "
+        "ablation on Fashion-MNIST (9 rows x 3 seeds) to finish within 60 minutes on 2 CPU cores; the time above "
+        "is what this run took."), "per_seed"))
     target = TARGETS.get(str(m.get("dataset")))
     if target is not None:
         best = max(s, key=lambda r: s[r].mean)
