@@ -88,7 +88,7 @@ def findings(run: Run) -> list[Finding]:
     if target is not None:
         best = max(s, key=lambda r: s[r].mean)
         out.append(Finding("Target", f"Target on {m.get('dataset')}: mean ≥ {_pct(target)} over 3 seeds. Best row: "
-                           f"{best} with {_pct(s[best].mean)} over {s[best].n} seeds — "
+                           f"{best} with {_pct(s[best].mean)} over {s[best].n} seed(s) — "
                            f"{'reached' if s[best].mean >= target and s[best].n >= 3 else 'not reached'}.", "ablation"))
     if m.get("flip_on_digits"):
         out.append(Finding("Flipped digits", f"augment included flip on {m.get('dataset')}: a left-right mirror turns "
