@@ -44,7 +44,7 @@ def build(run: Run) -> None:
     fig = new_figure(8, 4.5)
     ax = fig.add_subplot()
     for name in names:
-        curves = [[x["val_accuracy"] for x in model_rows(history, f"{name}/seed{r['seed']}") if "val_accuracy" in x]
+        curves = [[x["val_accuracy"] for x in model_rows(history, f"{name}-seed{r['seed']}") if "val_accuracy" in x]
                   for r in per_seed if r["row"] == name]
         if curves and curves[0]:
             ax.plot(range(1, len(curves[0]) + 1), np.mean(curves, 0), "-o", ms=3, label=name)

@@ -24,7 +24,7 @@ def build(run: Run) -> None:
     fig = new_figure(7, 4.5)
     ax = fig.add_subplot()
     for mode in dict.fromkeys(r["mode"] for r in rows):
-        seeds = [model_rows(history, f"{mode}/seed{r['seed']}") for r in rows if r["mode"] == mode]
+        seeds = [model_rows(history, f"{mode}-seed{r['seed']}") for r in rows if r["mode"] == mode]
         epochs = [x["epoch"] for x in seeds[0] if "val_accuracy" in x]
         acc = np.array([[x["val_accuracy"] for x in s if "val_accuracy" in x] for s in seeds])  # (seeds, epochs)
         ax.plot(epochs, acc.mean(0), "-o", ms=3, label=f"{mode} ({len(seeds)} seeds)")

@@ -32,7 +32,7 @@ def test_ablation_table_is_the_seed_statistics_of_the_per_seed_runs(tmp_path):
     assert [(r["row"], r["seed"]) for r in per_seed] == [(n, str(s)) for n in ("baseline", "dropout", "hidden", "all")
                                                          for s in (0, 1, 2)]
     finals = [r for r in run.history() if r.get("final")]
-    assert [r["model"] for r in finals] == [f"{r['row']}/seed{r['seed']}" for r in per_seed]
+    assert [r["model"] for r in finals] == [f"{r['row']}-seed{r['seed']}" for r in per_seed]
     for row in run.table("ablation"):
         x = np.array([float(r["test_accuracy"]) for r in per_seed if r["row"] == row["row"]])
         half = stats.t.ppf(0.975, df=2) * x.std(ddof=1) / np.sqrt(3)

@@ -89,7 +89,7 @@ def run(cfg: ImproveConfig, ctx: Context) -> dict:
             torch.manual_seed(seed)
             model = MLPClassifier(ds.num_features, values["hidden"], ds.num_classes, dropout=values["dropout"],
                                   norm=values["norm"], label_smoothing=values["label_smoothing"]).to(ctx.device)
-            name = f"{row}/seed{seed}"
+            name = f"{row}-seed{seed}"
             trainer, fit = fit_model(model, ds, settings, run=ctx.run, name=name,
                                      augment=make_augment(values["augment"], ds),
                                      generator=torch.Generator().manual_seed(seed))

@@ -66,7 +66,7 @@ def run(cfg: PixelShuffleConfig, ctx: Context) -> dict:
         for seed in range(cfg.seed, cfg.seed + cfg.seeds):
             torch.manual_seed(seed)
             model = MLPClassifier(ds.num_features, cfg.hidden, ds.num_classes).to(ctx.device)
-            name = f"{mode}/seed{seed}"
+            name = f"{mode}-seed{seed}"
             trainer, fit = fit_model(model, data, cfg, run=ctx.run, name=name, augment=augment,
                                      generator=torch.Generator().manual_seed(seed))
             test = trainer.evaluate(data.test)
