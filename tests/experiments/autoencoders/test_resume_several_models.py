@@ -5,7 +5,6 @@ import json
 import pytest
 
 from mlplab.runs import Run
-from mlplab.train import Trainer
 
 TINY = ["ae-undercomplete", "hs=[16,32,48]", "epochs=2", "batch_size=64"]
 
@@ -18,23 +17,13 @@ def _numbers(run_dir):
 
 
 @pytest.mark.parametrize("model, epoch", [("h32", 2), ("h48", 1)])
-def test_interrupted_multi_model_run_resumes_to_the_same_numbers(cli, tmp_path, monkeypatch, model, epoch):
+def test_interrupted_multi_model_run_resumes_to_the_same_numbers(cli, tmp_path, interrupt_after, model, epoch):
     assert cli("run", *TINY, "--out", str(tmp_path / "whole"))[0] == 0
 
-    original = Trainer.__init__
-
-    def init(self, *args, **kwargs):
-        original(self, *args, **kwargs)
-
-        def interrupt(trainer, row):
-            if trainer.name == model and row["epoch"] == epoch:
-                raise KeyboardInterrupt  # as Ctrl-C would, right after that epoch was checkpointed
-        self.callbacks.append(interrupt)
-
-    monkeypatch.setattr(Trainer, "__init__", init)
+    undo = interrupt_after(model, epoch)
     code, _, err = cli("run", *TINY, "--out", str(tmp_path / "cut"))
     assert code == 130, err
-    monkeypatch.setattr(Trainer, "__init__", original)
+    undo()
     cut = tmp_path / "cut"
     assert not (cut / "metrics.json").exists()
     finished = {p.stem for p in (cut / "checkpoints").glob("h*.pt") if "-" not in p.stem}
