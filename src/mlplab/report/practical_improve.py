@@ -1,16 +1,12 @@
-"""Figures and findings of an `mlp-improve` run (the ablation table over seeds), from its files only."""
+"""Figures of an `mlp-improve` run (the ablation table over seeds), from its files only."""
 from __future__ import annotations
 
 import numpy as np
 
-from mlplab.analysis.spread import Spread, beyond_noise, spread
+from mlplab.analysis.spread import Spread, spread
 from mlplab.report import register_figures
-from mlplab.report.findings import Finding, register_findings
 from mlplab.report.plots import new_figure, save
 from mlplab.runs import Run
-
-# mean test accuracy over 3 seeds the issue sets per dataset (MNIST: a row without augmentation)
-TARGETS = {"fashion-mnist": 0.910, "mnist": 0.989, "cifar10": 0.56}
 
 
 def by_row(run: Run) -> dict[str, Spread]:
@@ -52,46 +48,3 @@ def build(run: Run) -> None:
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7, ncol=2)
     save(fig, run.figure("curves"))
-
-
-def _pct(v: float) -> str:
-    return f"{v * 100:.2f}%"
-
-
-@register_findings("mlp-improve")
-def findings(run: Run) -> list[Finding]:
-    s, m = by_row(run), run.metrics()
-    if not s:
-        return []
-    changes = {r["row"]: r["change"] for r in run.load_table("ablation")}
-    base = s.get("baseline")
-    out = []
-    for name, v in s.items():
-        text = f"{changes.get(name, name)}: {_pct(v.mean)} ± {_pct(v.std)} (95% CI {_pct(v.ci_low)}–{_pct(v.ci_high)}, n={v.n})."
-        if base is not None and name != "baseline":
-            delta = (v.mean - base.mean) * 100
-            if v.n < 2:
-                verdict = "one seed: no interval, so no verdict"
-            elif beyond_noise(v, base):
-                verdict = "helped beyond the seed noise" if delta > 0 else "hurt beyond the seed noise"
-            else:
-                verdict = "within the seed noise (the intervals overlap)"
-            text += f" {delta:+.2f} points against the baseline: {verdict}."
-        out.append(Finding(f"Row {name}", text, "ablation"))
-    total = float(m.get("total_train_seconds", 0))
-    out.append(Finding("Budget", (
-        f"{m.get('epochs')} epochs per model, {len(run.load_table('per_seed'))} models, {total / 60:.1f} minutes of "
-        "training in all on this machine. The default budget of 20 epochs per model was chosen for the default "
-        "ablation on Fashion-MNIST (9 rows x 3 seeds) to finish within 60 minutes on 2 CPU cores; the time above "
-        "is what this run took."), "per_seed"))
-    target = TARGETS.get(str(m.get("dataset")))
-    if target is not None:
-        best = max(s, key=lambda r: s[r].mean)
-        out.append(Finding("Target", f"Target on {m.get('dataset')}: mean ≥ {_pct(target)} over 3 seeds. Best row: "
-                           f"{best} with {_pct(s[best].mean)} over {s[best].n} seed(s) — "
-                           f"{'reached' if s[best].mean >= target and s[best].n >= 3 else 'not reached'}.", "ablation"))
-    if m.get("flip_on_digits"):
-        out.append(Finding("Flipped digits", f"augment included flip on {m.get('dataset')}: a left-right mirror turns "
-                           "many characters into shapes of no class (or another class), so the flip rows train on "
-                           "partly wrong labels; they ran as asked.", "augment"))
-    return out

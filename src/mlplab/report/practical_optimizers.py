@@ -1,13 +1,10 @@
-"""Figures, animation and findings of an `optimizers` run, from its arrays and tables only."""
+"""Figures and animation of an `optimizers` run, from its arrays and tables only."""
 from __future__ import annotations
-
-import math
 
 import numpy as np
 
-from mlplab.analysis.surfaces import STEEP_OPTIMA
 from mlplab.report import register_figures
-from mlplab.report.findings import Finding, register_findings
+from mlplab.report.dreams import mp4_beside
 from mlplab.report.plots import new_figure, save
 from mlplab.runs import Run, atomic_path
 
@@ -63,7 +60,7 @@ def surface_3d(grid, extent, trajs: dict[str, np.ndarray], title: str, path) -> 
 
 
 def animate(grid, extent, trajs: dict[str, np.ndarray], title: str, path, fps: int = 8) -> None:
-    """A GIF: the three optimizers walking over the contour plot, a few updates per frame (the contour is
+    """A GIF (and an MP4 when ffmpeg is available): the three optimizers walking over the contour plot, a few updates per frame (the contour is
     drawn once; each frame redraws only the paths)."""
     import imageio.v2 as imageio
     from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -90,6 +87,7 @@ def animate(grid, extent, trajs: dict[str, np.ndarray], title: str, path, fps: i
         frames.append(np.asarray(canvas.buffer_rgba())[..., :3].copy())
     with atomic_path(path) as tmp:
         imageio.mimsave(tmp, frames, format="GIF", duration=1000 / fps, loop=0)
+    mp4_beside(frames, path.with_suffix(".mp4"), fps)
 
 
 def network_curves(run: Run) -> None:
@@ -115,57 +113,3 @@ def network_curves(run: Run) -> None:
         ax.legend(fontsize=8)
     fig.suptitle(f"MLP {run.metrics().get('network_hidden')} on {run.metrics().get('network_dataset')}")
     save(fig, run.figure("network_curves"))
-
-
-def _point(r: dict[str, str]) -> str:
-    w1, w2 = float(r["end_w1"]), float(r["end_w2"])
-    return "diverged" if not (math.isfinite(w1) and math.isfinite(w2)) else f"({w1:.3g}, {w2:.3g})"
-
-
-def verdict(surface: str, r: dict[str, str]) -> str:
-    """What the end point means on the practical's surfaces (from the numbers, whatever the settings)."""
-    w1, w2 = float(r["end_w1"]), float(r["end_w2"])
-    if r["diverged"] == "True":
-        return "diverged"
-    if surface == "curvature":
-        return ("ran down the valley (w2 < -7.5, |w1| < 0.5)" if w2 < -7.5 and abs(w1) < 0.5
-                else "did not get far down the valley")
-    if surface == "steep-optima":
-        wells = [m for m in STEEP_OPTIMA if math.hypot(w1 - m[0], w2 - m[1]) < 0.05]
-        if wells:
-            return f"sits in the well at {wells[0]}"
-        return ("passed through a well (lowest loss {:.3g}) but was thrown out by its steep wall".format(
-            float(r["lowest_loss"])) if float(r["lowest_loss"]) < -1 else "never found a well")
-    return ""
-
-
-@register_findings("optimizers")
-def findings(run: Run) -> list[Finding]:
-    rows = run.load_table("end_points")
-    out = []
-    for surface in dict.fromkeys(r["surface"] for r in rows):
-        mine = [r for r in rows if r["surface"] == surface]
-        ends = "; ".join(f"{r['optimizer']} (lr {float(r['lr']):g}) ends at {_point(r)}, loss {float(r['end_loss']):.4g}"
-                         + (f": {verdict(surface, r)}" if verdict(surface, r) else "") for r in mine)
-        best = min(mine, key=lambda r: float(r["end_loss"]) if r["diverged"] != "True" else math.inf)
-        text = (f"From ({float(mine[0]['start_w1']):g}, {float(mine[0]['start_w2']):g}) after "
-                f"{run.config.get('updates')} updates: {ends}. Lowest end: {best['optimizer']}.")
-        text += {"curvature": " The valley is steep across w1 and ever flatter along w2, so one learning rate "
-                              "fits neither direction for plain SGD; momentum accumulates the small, consistent "
-                              "w2 gradient and Adam rescales each parameter's step by its gradient's size.",
-                 "steep-optima": " The minima are narrow wells in a flat plain: at (0, 0) the gradient is tiny, "
-                                 "Adam's per-parameter scaling turns it into a full-size step, while the wells' "
-                                 "steep walls give SGD huge gradients."}.get(surface, "")
-        out.append(Finding(f"Surface {surface}", text, "end_points"))
-    net = run.load_table("network")
-    if net:
-        ranked = sorted(net, key=lambda r: -float(r["test_accuracy"]))
-        beta, sgdm = float(run.config.get("momentum", 0.9)), [r for r in net if r["optimizer"] == "SGDMomentum"]
-        out.append(Finding(
-            f"Optimizers on an MLP ({run.metrics().get('network_dataset')})",
-            "Test accuracy from the same initial weights and batches: " + ", ".join(
-                f"{r['optimizer']} {float(r['test_accuracy']):.2%}" for r in ranked)
-            + f". SGDMomentum's steps are 1/(1-beta) = {1 / (1 - beta):.3g}x shorter than those of torch's SGD with "
-              f"momentum at the same lr: it equals torch's SGD(lr*(1-beta), momentum=beta), here lr "
-              f"{float(sgdm[0]['lr']) * (1 - beta):.3g}." if sgdm else ".", "network"))
-    return out

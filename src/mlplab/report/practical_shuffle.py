@@ -1,11 +1,10 @@
-"""Figures and findings of a `pixel-shuffle` run, from its files only."""
+"""Figures of a `pixel-shuffle` run, from its files only."""
 from __future__ import annotations
 
 import numpy as np
 
-from mlplab.analysis.spread import Spread, beyond_noise, spread
+from mlplab.analysis.spread import Spread, spread
 from mlplab.report import register_figures
-from mlplab.report.findings import Finding, register_findings
 from mlplab.report.plots import image_grid, new_figure, save
 from mlplab.runs import Run
 
@@ -38,37 +37,3 @@ def build(run: Run) -> None:
     titles = [str(m) if i == 0 else "" for m in a["modes"] for i in range(images.shape[1])]
     image_grid(images.reshape(-1, *images.shape[2:]), run.figure("examples"), titles=titles,
                ncols=images.shape[1], title="test images as each mode shows them")
-
-
-@register_findings("pixel-shuffle")
-def findings(run: Run) -> list[Finding]:
-    s = by_mode(run)
-    if not s:
-        return []
-    table = "; ".join(f"{m}: {v.mean:.2%} ± {v.std:.2%} (95% CI {v.ci_low:.2%}–{v.ci_high:.2%}, n={v.n})"
-                      for m, v in s.items())
-    out = [Finding("Test accuracy by mode", table, "per_seed")]
-    if "none" in s and "fixed" in s:
-        gap = s["fixed"].mean - s["none"].mean
-        differs = beyond_noise(s["fixed"], s["none"])
-        meaning = ("An MLP's first layer gives each input position its own weights and nothing ties neighbouring "
-                   "positions together, so a fixed reordering of the pixels is only a reordering of its weight rows: "
-                   "the MLP does not use the spatial arrangement it is given, only which pixel is which."
-                   if not differs else
-                   "A difference beyond the noise is not what the symmetry argument predicts (a fixed reordering is "
-                   "a reordering of the first layer's weight rows); with more seeds or epochs it should shrink.")
-        out.append(Finding("One fixed permutation", f"A fixed permutation changes the accuracy by {gap * 100:+.2f} "
-                           f"points ({'beyond' if differs else 'within'} the seed noise). {meaning}", "per_seed"))
-    lost = [m for m in ("per-batch", "per-image") if m in s]
-    if lost and "none" in s:
-        parts = [f"{m} {s[m].mean:.2%}" for m in lost]
-        text = (f"With a new permutation per batch or image ({', '.join(parts)} vs {s['none'].mean:.2%} unshuffled) "
-                "a pixel's position carries no information any more: the network can use only what survives any "
-                "permutation, the image's bag of intensities.")
-        if "sorted" in s:
-            text += (f" A classifier on the sorted pixel values (the intensity histogram, which no permutation can "
-                     f"hurt) reaches {s['sorted'].mean:.2%}: that is roughly what is left to learn once positions "
-                     "are gone, and how far it sits below no shuffle measures what the identity of each pixel "
-                     "position is worth.")
-        out.append(Finding("New permutations", text, "per_seed"))
-    return out

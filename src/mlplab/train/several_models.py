@@ -20,8 +20,7 @@ from mlplab.train.trainer import FitResult, Trainer, restore_rng
 
 
 def fit_named(model: nn.Module, ds: Dataset, cfg: TrainConfig, run: Run, generator: torch.Generator, name: str, *,
-              resume: bool = False, epochs: int | None = None, augment: Augment | None = None,
-              eval_every: int = 1) -> FitResult:
+              resume: bool = False, epochs: int | None = None, augment: Augment | None = None) -> FitResult:
     """Train `model` as the model NAME of `run` (or, resuming, skip it when finished); save checkpoints/NAME.pt.
 
     cfg gives optimizer, lr, weight_decay, schedule, batch_size (and epochs unless `epochs`); the model's
@@ -29,7 +28,7 @@ def fit_named(model: nn.Module, ds: Dataset, cfg: TrainConfig, run: Run, generat
     if resume and run.checkpoint(name).is_file() and run.checkpoint(f"{name}-last").is_file():
         return load_finished(model, run, generator, name)
     trainer = Trainer.from_config(model, cfg, run=run, generator=generator, name=name, epochs=epochs,
-                                  augment=augment, eval_every=eval_every)
+                                  augment=augment)
     result = trainer.fit(ds.train, ds.val, resume=resume)
     save_model(model, run.checkpoint(name))
     return result
