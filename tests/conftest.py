@@ -50,3 +50,26 @@ def _isolated_cwd(tmp_path, monkeypatch):
     """Runs land under the test's own temporary folder, never in the repo."""
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("MLPLAB_DATA", raising=False)
+
+
+@pytest.fixture
+def interrupt_after(monkeypatch):
+    """interrupt_after(model, epoch): every Trainer made from now on raises KeyboardInterrupt (as Ctrl-C would)
+    right after the named model's epoch was checkpointed; calling the returned function undoes it."""
+    from mlplab.train import Trainer
+
+    original = Trainer.__init__
+
+    def install(model: str, epoch: int):
+        def init(self, *args, **kwargs):
+            original(self, *args, **kwargs)
+
+            def interrupt(trainer, row):
+                if trainer.name == model and row["epoch"] == epoch:
+                    raise KeyboardInterrupt
+            self.callbacks.append(interrupt)
+
+        monkeypatch.setattr(Trainer, "__init__", init)
+        return lambda: monkeypatch.setattr(Trainer, "__init__", original)
+
+    return install

@@ -63,6 +63,40 @@ def small_affine(degrees: float = 10.0, translate: float = 0.1, scale: tuple[flo
     return apply
 
 
+def _flat_pixels(x: torch.Tensor) -> torch.Tensor:
+    return x.reshape(x.shape[0], x.shape[1], -1) if x.dim() == 4 else x.unsqueeze(1)  # (N, C, P)
+
+
+def permute_pixels(x: torch.Tensor, perm: torch.Tensor) -> torch.Tensor:
+    """Every image's pixel positions reordered by `perm` (P,) (the same for every channel); shape kept."""
+    return _flat_pixels(x)[:, :, perm.to(x.device)].reshape(x.shape)
+
+
+def shuffle_pixels_per_batch() -> Augment:
+    """One new random order of the pixel positions for the whole batch."""
+
+    def apply(x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
+        return permute_pixels(x, torch.randperm(_flat_pixels(x).shape[-1], generator=gen))
+
+    return apply
+
+
+def shuffle_pixels_per_image() -> Augment:
+    """A new random order of the pixel positions for every image."""
+
+    def apply(x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
+        flat = _flat_pixels(x)  # (N, C, P)
+        order = torch.rand(flat.shape[0], flat.shape[-1], generator=gen).argsort(1).to(x.device)  # (N, P)
+        return flat.gather(2, order[:, None, :].expand_as(flat)).reshape(x.shape)
+
+    return apply
+
+
+def sort_pixels(x: torch.Tensor) -> torch.Tensor:
+    """Each image's values in increasing order per channel: its intensity histogram, blind to any permutation."""
+    return _flat_pixels(x).sort(-1).values.reshape(x.shape)
+
+
 def compose(*augments: Augment) -> Augment:
     def apply(x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
         for aug in augments:

@@ -105,6 +105,15 @@ class Dataset:
     def to(self, device: torch.device | str) -> "Dataset":
         return replace(self, train=self.train.to(device), val=self.val.to(device), test=self.test.to(device))
 
+    def map_inputs(self, fn: Callable[[torch.Tensor], torch.Tensor], **changes) -> "Dataset":
+        """The dataset with `fn` applied to the inputs of every split (labels kept)."""
+        return replace(self, train=Split(fn(self.train.x), self.train.y), val=Split(fn(self.val.x), self.val.y),
+                       test=Split(fn(self.test.x), self.test.y), **changes)
+
+    def renormalized(self, norm: Normalization) -> "Dataset":
+        """The same pixels under another normalisation (e.g. published per-channel statistics)."""
+        return self.map_inputs(lambda x: norm.apply(self.to_pixels(x)), normalization=norm)
+
 
 @dataclass
 class RawData:

@@ -17,7 +17,7 @@ import numpy as np
 import torch
 import torchvision
 
-from mlplab.data.core import RawData, register_dataset
+from mlplab.data.core import Dataset, Normalization, RawData, register_dataset
 from mlplab.data.idx import IMAGES_MAGIC, LABELS_MAGIC, md5, read_idx
 from mlplab.errors import UserError
 
@@ -145,6 +145,16 @@ CIFAR_FOLDER = "cifar-10-batches-py"
 CIFAR_TRAIN = [f"data_batch_{i}" for i in range(1, 6)]
 CIFAR_TEST = ["test_batch"]
 CIFAR_CLASSES = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]
+# The MLP practical's per-channel statistics of the CIFAR-10 training pixels (R, G, B).
+CIFAR_PRACTICAL_NORM = Normalization("standard", (0.491, 0.482, 0.447), (0.247, 0.243, 0.262))
+MIRRORED_MEANING = ("digits", "mnist", "kmnist")  # a left-right flip turns these glyphs into other shapes
+
+
+def with_practical_stats(ds: Dataset) -> Dataset:
+    """CIFAR-10 under the practical's published per-channel mean and std when it was standardised; else ds."""
+    if ds.name == "cifar10" and ds.normalization.kind == "standard":
+        return ds.renormalized(CIFAR_PRACTICAL_NORM)
+    return ds
 
 
 def cifar_known_md5() -> dict[str, str]:

@@ -47,9 +47,11 @@ def mlp_layers(in_features: int, hidden: list[int], out_features: int, *, activa
     return nn.Sequential(OrderedDict(layers))
 
 
-def classification_loss(logits: torch.Tensor, y: torch.Tensor) -> dict[str, torch.Tensor]:
-    """Cross-entropy on logits (B, K) and the batch accuracy: the loss of every classifier here."""
-    return {"loss": F.cross_entropy(logits, y), "accuracy": (logits.argmax(1) == y).float().mean()}
+def classification_loss(logits: torch.Tensor, y: torch.Tensor, label_smoothing: float = 0.0) -> dict[str, torch.Tensor]:
+    """Cross-entropy on logits (B, K) (against labels smoothed towards uniform by `label_smoothing`) and the
+    batch accuracy: the loss of every classifier here."""
+    return {"loss": F.cross_entropy(logits, y, label_smoothing=label_smoothing),
+            "accuracy": (logits.argmax(1) == y).float().mean()}
 
 
 @register_model("MLPClassifier")
@@ -59,11 +61,14 @@ class MLPClassifier(nn.Module):
     monitor = ("accuracy", "max")
 
     def __init__(self, in_features: int, hidden: list[int], num_classes: int, activation: str = "relu",
-                 dropout: float = 0.0, norm: str = "none", input_dropout: float = 0.0):
+                 dropout: float = 0.0, norm: str = "none", input_dropout: float = 0.0, label_smoothing: float = 0.0):
         super().__init__()
         self.spec = {"class": "MLPClassifier", "in_features": in_features, "hidden": list(hidden),
                      "num_classes": num_classes, "activation": activation, "dropout": dropout, "norm": norm,
                      "input_dropout": input_dropout}
+        if label_smoothing:  # only when used, so that older checkpoints' specs still match
+            self.spec["label_smoothing"] = label_smoothing
+        self.label_smoothing = label_smoothing
         self.net = mlp_layers(in_features, hidden, num_classes, activation=activation, dropout=dropout,
                               norm=norm, input_dropout=input_dropout)
 
@@ -72,7 +77,7 @@ class MLPClassifier(nn.Module):
 
     def loss(self, batch: tuple[torch.Tensor, torch.Tensor]) -> dict[str, torch.Tensor]:
         x, y = batch
-        return classification_loss(self(x), y)
+        return classification_loss(self(x), y, self.label_smoothing)
 
     def hidden_layer_names(self) -> list[str]:
         """Names of the modules whose outputs are the hidden representations (after activation)."""

@@ -152,10 +152,15 @@ def animate(frames: np.ndarray, stem: Path, fps: int = 10) -> None:
     strips = [frame_strip(f) for f in frames]
     with atomic_path(stem.with_suffix(".gif")) as tmp:
         imageio.mimsave(tmp, strips, format="GIF", duration=1000 / fps, loop=0)
+    mp4_beside(strips, stem.with_suffix(".mp4"), fps)
+
+
+def mp4_beside(frames: list[np.ndarray], path: Path, fps: int) -> None:
+    """The frames as an MP4 when an ffmpeg executable is available (else, or if it cannot encode, nothing)."""
     exe = ffmpeg()
     if exe:
         try:
-            write_mp4(exe, strips, stem.with_suffix(".mp4"), fps)
+            write_mp4(exe, frames, path, fps)
         except (OSError, subprocess.SubprocessError):
             pass  # an ffmpeg that cannot encode: the GIF stands alone
 

@@ -35,6 +35,12 @@ MAIN_METRICS: dict[str, tuple[str, ...]] = {  # per experiment: names or glob pa
     "ae-pca": ("ae_mse_k*", "pca_mse_k*"),
     "ae-sparse": ("mse_*",),
     "ae-undercomplete": ("mse_h*",),
+    "optimizers": ("network/Adam/test_accuracy", "network/SGDMomentum/test_accuracy", "network/SGD/test_accuracy"),
+    "mlp-protocol": ("test_accuracy", "best_val_accuracy", "best_epoch", "train_seconds"),
+    "mlp-improve": ("best_mean_test_accuracy", "baseline/mean_test_accuracy", "all/mean_test_accuracy",
+                    "total_train_seconds"),
+    "pixel-shuffle": ("none/mean_test_accuracy", "fixed/mean_test_accuracy", "per-image/mean_test_accuracy",
+                      "sorted/mean_test_accuracy"),
 }
 MAX_MAIN = 4
 _PERCENT = re.compile(r"(accuracy|precision|recall|(^|_)f1|(^|_)auc|auroc|_rate$|^rate_|fraction|share)")

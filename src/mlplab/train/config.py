@@ -7,6 +7,10 @@ from typing import Literal
 from mlplab.config import BaseConfig, param
 
 
+OptimizerName = Literal["adam", "adamw", "sgd", "scratch-sgd", "scratch-sgdm", "scratch-adam"]
+ScheduleName = Literal["none", "cosine", "step", "onecycle"]
+
+
 @dataclass
 class TrainConfig(BaseConfig):
     """The common training keys."""
@@ -14,9 +18,10 @@ class TrainConfig(BaseConfig):
     epochs: int = param(10, "passes over the training set", min=1)
     batch_size: int = param(128, "examples per step", min=1)
     lr: float = param(1e-3, "learning rate", min=0, min_exclusive=True)
-    optimizer: Literal["adam", "adamw", "sgd"] = param("adam", "optimizer")
+    optimizer: OptimizerName = param(
+        "adam", "optimizer (scratch-*: the hand-written ones of mlplab.optim)")
     weight_decay: float = param(0.0, "L2 weight decay", min=0)
-    schedule: Literal["none", "cosine", "step"] = param("none", "learning-rate schedule, stepped per epoch")
+    schedule: ScheduleName = param("none", "learning-rate schedule, stepped per epoch")
     val_size: int = param(-1, "validation examples taken from train; -1 = the dataset's default", min=-1)
     normalization: Literal["standard", "minus_one_one", "unit"] = param(
         "standard", "input normalisation: per-channel standardisation, [-1, 1], or [0, 1]")

@@ -17,6 +17,7 @@ import torch
 from torch import nn
 
 from mlplab.data import Dataset
+from mlplab.data.augment import Augment
 from mlplab.runs import Run
 from mlplab.train.checkpoint import CHECKPOINT_FORMAT, read_checkpoint, save_model, write_checkpoint
 from mlplab.train.config import TrainConfig
@@ -24,8 +25,11 @@ from mlplab.train.trainer import FitResult, Trainer, restore_rng
 
 
 def fit_named(model: nn.Module, ds: Dataset, cfg: TrainConfig, run: Run, generator: torch.Generator, name: str, *,
-              resume: bool = False, epochs: int | None = None) -> FitResult:
-    """Train `model` as the model NAME of `run` (or, resuming, skip it when finished); save checkpoints/NAME.pt."""
+              resume: bool = False, epochs: int | None = None, augment: Augment | None = None) -> FitResult:
+    """Train `model` as the model NAME of `run` (or, resuming, skip it when finished); save checkpoints/NAME.pt.
+
+    cfg gives optimizer, lr, weight_decay, schedule, batch_size (and epochs unless `epochs`); the model's
+    `monitor` names the validation number that picks its best epoch; `augment` is applied to training batches."""
     epochs = epochs or cfg.epochs
     if resume and run in _TRAINED:
         # an earlier model of this run trained on in this process: the RNG states this model started from
@@ -34,7 +38,8 @@ def fit_named(model: nn.Module, ds: Dataset, cfg: TrainConfig, run: Run, generat
             run.checkpoint(which).unlink(missing_ok=True)
     elif resume and run.checkpoint(name).is_file() and finished_epochs(run, name) >= epochs:
         return load_finished(model, run, generator, name)
-    trainer = Trainer.from_config(model, cfg, run=run, generator=generator, name=name, epochs=epochs)
+    trainer = Trainer.from_config(model, cfg, run=run, generator=generator, name=name, epochs=epochs,
+                                  augment=augment)
     _TRAINED.add(run)
     result = trainer.fit(ds.train, ds.val, resume=resume)
     save_model(model, run.checkpoint(name))

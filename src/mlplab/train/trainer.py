@@ -1,6 +1,6 @@
 """One trainer for every model: `model.loss(batch) -> {"loss": ...}`, or a model-defined training step.
 
-fit / evaluate, an optional LR schedule, evaluation each epoch, best and last checkpoints written
+fit / evaluate, an optional LR schedule, evaluation each epoch (or every `eval_every` epochs), best and last checkpoints written
 atomically with the RNG states, resume, and a NaN/Inf guard that stops and keeps the last good
 checkpoint. Same seed on CPU, same numbers. A model with several optimizers (a GAN) defines
 `configure_optimizers(cfg)` and `training_step(batch, optimizers, step, generator)` and trains through the
@@ -61,7 +61,7 @@ class Trainer:
                  restore_best: bool | None = None, progress: bool | None = None, eval_batch_size: int = 4096,
                  nan_check_every: int | None = None, name: str | None = None,
                  optimizers: dict[str, torch.optim.Optimizer] | None = None, schedulers: dict[str, Any] | None = None,
-                 epochs: int | None = None, batch_size: int | None = None):
+                 epochs: int | None = None, batch_size: int | None = None, eval_every: int = 1):
         if (optimizer is None) == (optimizers is None):
             raise ValueError("give either one optimizer or the model's optimizers")
         self.model = model
@@ -83,6 +83,7 @@ class Trainer:
         self.device = next(model.parameters()).device
         self.nan_check_every = nan_check_every or 25  # the epoch-end check below still guards every checkpoint
         self.epochs, self.batch_size = epochs, batch_size
+        self.eval_every = max(1, eval_every)  # validate every n epochs (and after the last one)
         self.step = 0  # optimisation steps so far (passed to a model-defined training step)
         self.stop_requested = False
         self._writer = None
@@ -108,19 +109,9 @@ class Trainer:
         return cls(model, optimizer, scheduler=make_scheduler(optimizer, cfg.schedule, epochs), **common)
 
     # ---- evaluation -------------------------------------------------------------------------
-    @torch.no_grad()
     def evaluate(self, split: Split, batch_size: int | None = None) -> dict[str, float]:
         """Mean of every scalar the model's loss returns, over `split`, in eval mode."""
-        was_training = self.model.training
-        self.model.eval()
-        sums: dict[str, torch.Tensor] = {}
-        for xb, yb in iterate_batches(split.x, split.y, batch_size or self.eval_batch_size, shuffle=False):
-            out = self.model.loss((xb, yb))
-            for k, v in out.items():
-                if v.dim() == 0:
-                    sums[k] = sums.get(k, 0) + v.detach().double() * len(xb)
-        self.model.train(was_training)
-        return {k: float(v) / len(split) for k, v in sums.items()}
+        return evaluate(self.model, split, batch_size or self.eval_batch_size)
 
     # ---- training ---------------------------------------------------------------------------
     def _step(self, batch: tuple[torch.Tensor, torch.Tensor], epoch: int, step: int) -> dict[str, torch.Tensor]:
@@ -215,15 +206,18 @@ class Trainer:
             row.update({f"train_{k}": v for k, v in self.train_epoch(train, batch_size, epoch).items()})
             seconds = time.perf_counter() - t0
             train_seconds += seconds
-            if has_val:
+            validated = has_val and (epoch % self.eval_every == 0 or epoch == epochs)
+            if validated:
                 row.update({f"val_{k}": v for k, v in self.evaluate(val).items()})
             self._step_schedules()
             row["epoch_seconds"] = seconds
             if self.monitor in row:
                 value, mode = row[self.monitor], self.mode
+            elif has_val and not validated:  # between validations nothing can become the best
+                value, mode = None, self.mode
             else:  # no validation split: the training loss decides
                 value, mode = row.get("train_loss", 0.0), "min"
-            improved = _is_better(value, best_value, mode)
+            improved = value is not None and _is_better(value, best_value, mode)
             if improved:
                 best_value, best_epoch = value, epoch
             history.append(row)
@@ -322,6 +316,21 @@ def _same_optimizer(optimizer: torch.optim.Optimizer, saved: Any) -> bool:
         return settings(saved["param_groups"]) == settings(optimizer.state_dict()["param_groups"])
     except (KeyError, TypeError):
         return False
+
+
+@torch.no_grad()
+def evaluate(model: nn.Module, split: Split, batch_size: int = 4096) -> dict[str, float]:
+    """Mean of every scalar `model.loss` returns, over `split`, in eval mode (the mode is restored after)."""
+    was_training = model.training
+    model.eval()
+    sums: dict[str, torch.Tensor] = {}
+    for xb, yb in iterate_batches(split.x, split.y, batch_size, shuffle=False):
+        out = model.loss((xb, yb))
+        for k, v in out.items():
+            if v.dim() == 0:
+                sums[k] = sums.get(k, 0) + v.detach().double() * len(xb)
+    model.train(was_training)
+    return {k: float(v) / len(split) for k, v in sums.items()}
 
 
 def rng_state(generator: torch.Generator) -> dict[str, Any]:

@@ -6,7 +6,6 @@ import json
 import pytest
 
 from mlplab.runs import Run
-from mlplab.train import Trainer
 
 TINY = ["ae-undercomplete", "hs=[16,32,48]", "epochs=2", "batch_size=64"]
 NATIVE = ["image_size=0", "epochs=2", "batch_size=256"]  # the 8x8 digits
@@ -28,28 +27,12 @@ def _numbers(run_dir):
     return metrics, history
 
 
-def _interrupt(monkeypatch, model, epoch):
-    """Ctrl-C right after `model`'s `epoch` was checkpointed; returns the undo."""
-    original = Trainer.__init__
-
-    def init(self, *args, **kwargs):
-        original(self, *args, **kwargs)
-
-        def interrupt(trainer, row):
-            if trainer.name == model and row["epoch"] == epoch:
-                raise KeyboardInterrupt
-        self.callbacks.append(interrupt)
-
-    monkeypatch.setattr(Trainer, "__init__", init)
-    return lambda: monkeypatch.setattr(Trainer, "__init__", original)
-
-
 @pytest.mark.parametrize("experiment", list(EVERY))
-def test_every_multi_model_experiment_resumes_after_its_second_model(cli, tmp_path, monkeypatch, experiment):
+def test_every_multi_model_experiment_resumes_after_its_second_model(cli, tmp_path, interrupt_after, experiment):
     keys, models = EVERY[experiment]
     argv = [experiment, *NATIVE, *keys]
     assert cli("run", *argv, "--out", str(tmp_path / "whole"))[0] == 0
-    undo = _interrupt(monkeypatch, models[1], 2)
+    undo = interrupt_after(models[1], 2)
     code, _, err = cli("run", *argv, "--out", str(tmp_path / "cut"))
     undo()
     cut = tmp_path / "cut"
@@ -68,9 +51,9 @@ def test_every_multi_model_experiment_resumes_after_its_second_model(cli, tmp_pa
 
 
 @pytest.mark.parametrize("model, epoch", [("h32", 2), ("h48", 1)])
-def test_interrupted_multi_model_run_resumes_to_the_same_numbers(cli, tmp_path, monkeypatch, model, epoch):
+def test_interrupted_multi_model_run_resumes_to_the_same_numbers(cli, tmp_path, interrupt_after, model, epoch):
     assert cli("run", *TINY, "--out", str(tmp_path / "whole"))[0] == 0
-    undo = _interrupt(monkeypatch, model, epoch)
+    undo = interrupt_after(model, epoch)
     code, _, err = cli("run", *TINY, "--out", str(tmp_path / "cut"))
     assert code == 130, err
     undo()
