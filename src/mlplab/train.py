@@ -10,6 +10,7 @@ import io
 import math
 import sys
 import time
+from itertools import islice
 from dataclasses import dataclass, field
 from typing import Any, Callable, Protocol
 
@@ -69,8 +70,8 @@ class FitResult:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def _is_better(value: float, best: float, mode: str) -> bool:
-    return value < best if mode == "min" else value > best
+def _is_better(value: float, best: float | None, mode: str) -> bool:
+    return best is None or (value < best if mode == "min" else value > best)
 
 
 class Trainer:
@@ -80,9 +81,14 @@ class Trainer:
                  generator: torch.Generator | None = None, scheduler=None, augment: Augment | None = None,
                  callbacks: list[Callable] = (), monitor: str = "val_loss", mode: str = "min",
                  restore_best: bool = True, progress: bool | None = None, eval_batch_size: int = 4096,
-                 nan_check_every: int | None = None):
+                 nan_check_every: int | None = None, steps_per_epoch: int | None = None,
+                 total_steps: int | None = None, epoch_metrics: Callable | None = None):
         self.model = model
-        self.optimizer = optimizer
+        # a model with `training_step` brings several optimizers (dict from its configure_optimizers)
+        self.optimizers: dict[str, torch.optim.Optimizer] = dict(optimizer) if isinstance(optimizer, dict) else {}
+        self.optimizer = next(iter(self.optimizers.values())) if self.optimizers else optimizer
+        self.steps_per_epoch, self.total_steps = steps_per_epoch, total_steps
+        self.epoch_metrics = epoch_metrics  # (trainer, row) -> more scalars for the row, before it is logged
         self.run = run
         self.generator = generator or torch.Generator().manual_seed(0)
         self.scheduler = scheduler
@@ -114,6 +120,8 @@ class Trainer:
 
     # ---- training ---------------------------------------------------------------------------
     def train_epoch(self, split: Split, batch_size: int, epoch: int) -> dict[str, float]:
+        if hasattr(self.model, "training_step"):
+            return self.train_epoch_model_step(split, batch_size, epoch)
         self.model.train()
         sums: dict[str, torch.Tensor] = {}
         batches = iterate_batches(split.x, split.y, batch_size, shuffle=True, generator=self.generator)
@@ -148,13 +156,54 @@ class Trainer:
                             "last good checkpoint was kept; lower lr or check the inputs")
         return means
 
+    # ---- models with their own step (several optimizers: the GAN) -----------------------------
+    def train_epoch_model_step(self, split: Split, batch_size: int, epoch: int) -> dict[str, float]:
+        """`model.training_step(batch, optimizers, step, generator)` does the updates; an epoch is one pass,
+        or `steps_per_epoch` batches drawn from fresh shuffled passes (capped by `total_steps`)."""
+        self.model.train()
+        steps = self.steps_per_epoch or max(1, len(split) // batch_size)
+        done = (epoch - 1) * steps
+        if self.total_steps is not None:
+            steps = max(0, min(steps, self.total_steps - done))
+        values: dict[str, list[torch.Tensor]] = {}
+        for i, batch in enumerate(islice(self._batch_stream(split, batch_size), steps)):
+            out = self.model.training_step(batch, self.optimizers, done + i, self.generator)
+            if i % self.nan_check_every == 0 and not torch.isfinite(out["loss"]):
+                raise RunFailed(f"loss became {out['loss'].item()} at epoch {epoch}, step {done + i}; training "
+                                "stopped and the last good checkpoint was kept; lower lr or check the inputs")
+            for k, v in out.items():
+                if v.dim() == 0:
+                    values.setdefault(k, []).append(v.detach())
+        means = {k: float(torch.stack(vs).double().mean()) for k, vs in values.items()}
+        if not all(math.isfinite(v) for v in means.values()):
+            raise RunFailed(f"training metrics became {means} in epoch {epoch}; training stopped and the "
+                            "last good checkpoint was kept; lower lr or check the inputs")
+        return means
+
+    def _batch_stream(self, split: Split, batch_size: int):
+        """Endless full batches, one seeded permutation per pass; restarts each epoch, so resume is exact."""
+        while True:
+            yield from iterate_batches(split.x, split.y, batch_size, shuffle=True, generator=self.generator,
+                                       drop_last=len(split) >= batch_size)
+
+    def _optimizer_state(self) -> dict:
+        if self.optimizers:
+            return {name: opt.state_dict() for name, opt in self.optimizers.items()}
+        return self.optimizer.state_dict()
+
+    def _load_optimizer_state(self, state: dict) -> None:
+        if self.optimizers:
+            for name, opt in self.optimizers.items():
+                opt.load_state_dict(state[name])
+        else:
+            self.optimizer.load_state_dict(state)
+
+    # ---- the loop ---------------------------------------------------------------------------------
     def fit(self, train: Split, val: Split | None, *, epochs: int, batch_size: int,
             resume: bool = False) -> FitResult:
         """Train for `epochs` (resuming from the run's last checkpoint when `resume`)."""
         history: list[dict[str, Any]] = []
-        has_val = val is not None and len(val) > 0
-        worst = math.inf if (self.mode == "min" or not has_val) else -math.inf
-        start, best_value, best_epoch, train_seconds = 1, worst, 0, 0.0
+        start, best_value, best_epoch, train_seconds = 1, None, 0, 0.0  # None: the first epoch is the best so far
         if resume:
             state = self.load_checkpoint(self.run.checkpoint("last"))
             history = state["history"]
@@ -173,6 +222,8 @@ class Trainer:
             if self.scheduler is not None:
                 self.scheduler.step()
             row["epoch_seconds"] = seconds
+            if self.epoch_metrics is not None:
+                row.update(self.epoch_metrics(self, row))
             if self.monitor in row:
                 value, mode = row[self.monitor], self.mode
             else:  # no validation split: the training loss decides
@@ -223,7 +274,7 @@ class Trainer:
             "format": CHECKPOINT_FORMAT,
             "spec": getattr(self.model, "spec", {"class": type(self.model).__name__}),
             "model": self.model.state_dict(),
-            "optimizer": self.optimizer.state_dict(),
+            "optimizer": self._optimizer_state(),
             "scheduler": self.scheduler.state_dict() if self.scheduler is not None else None,
             "epoch": epoch,
             "history": history,
@@ -253,7 +304,7 @@ class Trainer:
                             f"than this run builds ({_spec_text(mine)}); resume with the run's own settings "
                             "or start a new run")
         self.model.load_state_dict(state["model"])
-        self.optimizer.load_state_dict(state["optimizer"])
+        self._load_optimizer_state(state["optimizer"])
         if self.scheduler is not None and state.get("scheduler") is not None:
             self.scheduler.load_state_dict(state["scheduler"])
         torch.set_rng_state(state["rng"]["torch"])
