@@ -23,7 +23,7 @@ from mlplab.train import Trainer, read_checkpoint
 GRID = 64  # fixed-noise samples in every frame of the animation
 NEIGHBOURS = 8  # samples shown beside their nearest training image
 SMALL_IMAGE = 256  # pixels; up to this size (the 8x8 digits) the automatic length is the short one
-AUTO_STEPS = {"small": 600, "large": 6000}
+AUTO_STEPS = {"small": 600, "large": 12000}
 LARGE_DATASET = 10_000  # training images; a smaller set needs more judge epochs
 EVALUATIONS = 30  # evaluations over a run when eval_every=0
 
@@ -38,7 +38,7 @@ class GanConfig(BaseConfig):
         "alternating", "alternating: one D and one G step per batch, Adam(0.5, 0.999); lab: n_d D steps on "
                        "fresh real+fake batches, then n_g G steps, plain Adam")
     n: int | None = param(None, "training steps (outer iterations); null (default) = automatic: 600 on 8x8 images, "
-                                "6000 on 28x28", min=1)
+                                "12000 on 28x28", min=1)
     n_d: int = param(1, "schedule=lab: discriminator steps per outer iteration", min=1)
     n_g: int = param(1, "schedule=lab: generator steps per outer iteration", min=1)
     lr: float = param(2e-4, "Adam learning rate of both networks", min=0, min_exclusive=True)
