@@ -48,8 +48,8 @@ def build(run: Run) -> None:
     if collapsed is not None:
         for step, images in shots:
             if step == collapsed:
-                image_grid(images, run.figure("collapse_grid"), ncols=8, scale=0.8,
-                           title=f"the fixed-noise samples at step {step}, where the collapse was detected")
+                mosaic(images, run.figure("collapse_grid"),
+                       f"the fixed-noise samples at step {step}, where the collapse was detected")
     if (run.path / "arrays" / "neighbours.npz").is_file():
         neighbours(run.load_arrays("neighbours"), run)
 
@@ -58,15 +58,25 @@ def grids(shots: list[tuple[int, np.ndarray]], run: Run) -> None:
     """Start, middle and end grids of the same latent points."""
     picks = {"start": shots[0], "middle": shots[len(shots) // 2], "end": shots[-1]}
     for name, (step, images) in picks.items():
-        image_grid(images, run.figure(f"samples_{name}"), ncols=8, scale=0.8,
-                   title=f"{name}: fixed-noise samples at step {step}")
+        mosaic(images, run.figure(f"samples_{name}"), f"{name}: fixed-noise samples at step {step}")
+
+
+def mosaic(images: np.ndarray, path: Path, title: str) -> None:
+    """The images as one picture (one imshow, not one axes per image: fast for 64 samples)."""
+    picture = frame_grid(images)
+    fig = new_figure(6, 6.4)
+    ax = fig.add_subplot()
+    ax.imshow(picture, cmap="gray" if picture.ndim == 2 else None, vmin=0, vmax=255)
+    ax.set_axis_off()
+    ax.set_title(title)
+    save(fig, path)
 
 
 def frame_grid(images: np.ndarray, ncols: int = 8) -> np.ndarray:
-    """(B, C, H, W) in [0, 1] -> one uint8 image of an ncols-wide grid, upscaled, 1-pixel gaps."""
+    """(B, C, H, W) in [0, 1] -> one uint8 image of an ncols-wide grid, upscaled, 1-pixel gray gaps."""
     b, c, h, w = images.shape
     nrows = -(-b // ncols)
-    canvas = np.zeros((c, nrows * (h + 1) - 1, ncols * (w + 1) - 1))
+    canvas = np.full((c, nrows * (h + 1) - 1, ncols * (w + 1) - 1), 0.5)  # gray gaps between black backgrounds
     for i, img in enumerate(images):
         r, q = divmod(i, ncols)
         canvas[:, r * (h + 1):r * (h + 1) + h, q * (w + 1):q * (w + 1) + w] = img
