@@ -35,6 +35,7 @@ MAIN_METRICS: dict[str, tuple[str, ...]] = {  # per experiment: names or glob pa
     "ae-pca": ("ae_mse_k*", "pca_mse_k*"),
     "ae-sparse": ("mse_*",),
     "ae-undercomplete": ("mse_h*",),
+    "gan": ("decent_fraction", "recall", "fd_ratio", "coverage"),
 }
 MAX_MAIN = 4
 _PERCENT = re.compile(r"(accuracy|precision|recall|(^|_)f1|(^|_)auc|auroc|_rate$|^rate_|fraction|share)")
