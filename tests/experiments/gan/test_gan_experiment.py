@@ -127,7 +127,8 @@ def test_on_collapse_restart_goes_back_to_the_last_healthy_checkpoint_with_lr_ha
     assert [r["step"] for r in rows] == [10, 20, 30, 40]
     assert [r["lr_d"] for r in rows] == [r["lr_g"] for r in rows] == [0.001, 0.001, 0.0005, 0.0005]
     m = run.metrics()
-    assert m["restarts"] == 1 and m["collapsed_at"] is None
+    assert m["restarts"] == 1 and m["collapsed_at"] is None and m["final_lr_d"] == m["final_lr_g"] == 0.0005
+    assert run.config["lr"] == 0.001  # config.yaml stays what was asked; the halving is in the rows and metrics
 
 
 def test_on_collapse_restart_is_bounded(cli, tmp_path, monkeypatch):
