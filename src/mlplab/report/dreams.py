@@ -147,9 +147,13 @@ def frame_strip(frame: np.ndarray) -> np.ndarray:
 
 def animate(frames: np.ndarray, stem: Path, fps: int = 10) -> None:
     """A GIF of the frames (imageio), and an MP4 when an ffmpeg executable is available."""
+    save_animation([frame_strip(f) for f in frames], stem, fps)
+
+
+def save_animation(strips: list[np.ndarray], stem: Path, fps: int) -> None:
+    """uint8 pictures as STEM.gif, and STEM.mp4 where an ffmpeg is found (an ffmpeg that fails leaves the GIF)."""
     import imageio.v2 as imageio
 
-    strips = [frame_strip(f) for f in frames]
     with atomic_path(stem.with_suffix(".gif")) as tmp:
         imageio.mimsave(tmp, strips, format="GIF", duration=1000 / fps, loop=0)
     mp4_beside(strips, stem.with_suffix(".mp4"), fps)

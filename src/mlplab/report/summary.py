@@ -41,6 +41,7 @@ MAIN_METRICS: dict[str, tuple[str, ...]] = {  # per experiment: names or glob pa
                     "total_train_seconds"),
     "pixel-shuffle": ("none/mean_test_accuracy", "fixed/mean_test_accuracy", "per-image/mean_test_accuracy",
                       "sorted/mean_test_accuracy"),
+    "gan": ("decent_fraction", "recall", "fd_ratio", "coverage"),
 }
 MAX_MAIN = 4
 _PERCENT = re.compile(r"(accuracy|precision|recall|(^|_)f1|(^|_)auc|auroc|_rate$|^rate_|fraction|share)")

@@ -4,7 +4,10 @@ fit / evaluate, an optional LR schedule, evaluation each epoch (or every `eval_e
 atomically with the RNG states, resume, and a NaN/Inf guard that stops and keeps the last good
 checkpoint. Same seed on CPU, same numbers. A model with several optimizers (a GAN) defines
 `configure_optimizers(cfg)` and `training_step(batch, optimizers, step, generator)` and trains through the
-same loop, checkpoints and resume. A named model (one of several trained in one run) writes
+same loop, checkpoints and resume; `steps_per_epoch` (with `total_steps`) makes an "epoch" that many steps drawn
+from fresh shuffled passes, and `epoch_metrics(trainer, row)` adds numbers to each epoch's row before it is
+logged, monitored and checkpointed (the GAN's judge scores; `monitor` may name one of them, with or without a
+validation split). A named model (one of several trained in one run) writes
 checkpoints/NAME-last.pt and rows tagged "model": NAME.
 """
 from __future__ import annotations
@@ -13,6 +16,7 @@ import math
 import sys
 import time
 from dataclasses import dataclass, field
+from itertools import islice
 from typing import Any, Callable, Protocol
 
 import torch
@@ -37,14 +41,14 @@ class Callback(Protocol):
 class FitResult:
     history: list[dict[str, Any]]
     best_epoch: int
-    best_value: float
+    best_value: float | None  # None: no epoch was run
     train_seconds: float
     stopped_early: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def _is_better(value: float, best: float, mode: str) -> bool:
-    return value < best if mode == "min" else value > best
+def _is_better(value: float, best: float | None, mode: str) -> bool:
+    return best is None or (value < best if mode == "min" else value > best)
 
 
 def defines_step(model: nn.Module) -> bool:
@@ -61,7 +65,9 @@ class Trainer:
                  restore_best: bool | None = None, progress: bool | None = None, eval_batch_size: int = 4096,
                  nan_check_every: int | None = None, name: str | None = None,
                  optimizers: dict[str, torch.optim.Optimizer] | None = None, schedulers: dict[str, Any] | None = None,
-                 epochs: int | None = None, batch_size: int | None = None, eval_every: int = 1):
+                 epochs: int | None = None, batch_size: int | None = None, eval_every: int = 1,
+                 steps_per_epoch: int | None = None, total_steps: int | None = None,
+                 epoch_metrics: Callable | None = None):
         if (optimizer is None) == (optimizers is None):
             raise ValueError("give either one optimizer or the model's optimizers")
         self.model = model
@@ -85,6 +91,8 @@ class Trainer:
         self.epochs, self.batch_size = epochs, batch_size
         self.eval_every = max(1, eval_every)  # validate every n epochs (and after the last one)
         self.step = 0  # optimisation steps so far (passed to a model-defined training step)
+        self.steps_per_epoch, self.total_steps = steps_per_epoch, total_steps
+        self.epoch_metrics = epoch_metrics  # (trainer, row) -> more numbers for the row, before it is logged
         self.stop_requested = False
         self._writer = None
 
@@ -135,12 +143,27 @@ class Trainer:
         self.step += 1
         return out
 
+    def _epoch_batches(self, split: Split, batch_size: int):
+        """One shuffled pass; or, with `steps_per_epoch`, that many batches (no more than `total_steps` leaves) from
+        fresh shuffled passes, restarted every epoch so that a resume from an epoch's checkpoint is exact."""
+        if self.steps_per_epoch is None:
+            batches = iterate_batches(split.x, split.y, batch_size, shuffle=True, generator=self.generator)
+            return batches, num_batches(len(split), batch_size)
+        steps = self.steps_per_epoch
+        if self.total_steps is not None:
+            steps = max(0, min(steps, self.total_steps - self.step))
+
+        def endless():
+            while True:
+                yield from iterate_batches(split.x, split.y, batch_size, shuffle=True, generator=self.generator,
+                                           drop_last=len(split) >= batch_size)
+        return islice(endless(), steps), steps
+
     def train_epoch(self, split: Split, batch_size: int, epoch: int) -> dict[str, float]:
         self.model.train()
-        batches = iterate_batches(split.x, split.y, batch_size, shuffle=True, generator=self.generator)
+        batches, total = self._epoch_batches(split, batch_size)
         if self.progress:
-            batches = bar(batches, total=num_batches(len(split), batch_size), desc=f"epoch {epoch}",
-                           leave=False, file=sys.stderr)
+            batches = bar(batches, total=total, desc=f"epoch {epoch}", leave=False, file=sys.stderr)
         values: dict[str, list[torch.Tensor]] = {}
         sizes: dict[str, list[int]] = {}  # per key: a model-defined step may return a value on some steps only
         for step, (xb, yb) in enumerate(batches):
@@ -188,8 +211,7 @@ class Trainer:
         epochs, batch_size = epochs or self.epochs, batch_size or self.batch_size
         history: list[dict[str, Any]] = []
         has_val = val is not None and len(val) > 0
-        worst = math.inf if (self.mode == "min" or not has_val) else -math.inf
-        start, best_value, best_epoch, train_seconds = 1, worst, 0, 0.0
+        start, best_value, best_epoch, train_seconds = 1, None, 0, 0.0  # None: the first epoch is the best so far
         if resume and self.checkpoint_path("last").is_file():
             state = self.load_checkpoint(self.checkpoint_path("last"))
             history = state["history"]
@@ -211,6 +233,8 @@ class Trainer:
                 row.update({f"val_{k}": v for k, v in self.evaluate(val).items()})
             self._step_schedules()
             row["epoch_seconds"] = seconds
+            if self.epoch_metrics is not None:
+                row.update(self.epoch_metrics(self, row))
             if self.monitor in row:
                 value, mode = row[self.monitor], self.mode
             elif has_val and not validated:  # between validations nothing can become the best

@@ -1,0 +1,148 @@
+"""The `gan` experiment on the embedded digits: run folder, same seed same numbers, resume, collapse handling,
+bad input."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from mlplab.experiments.gan import gan as gan_exp
+from mlplab.runs import Run
+
+TINY = ("n=40", "eval_every=10", "samples=60", "judge_epochs=2", "d_hidden=[32,16]", "cache_dir=cache")
+VARYING = ("train_seconds", "judge_source", "judge_path")
+
+
+def numbers(path) -> dict:
+    m = json.loads((path / "metrics.json").read_text())
+    return {k: v for k, v in m.items() if k not in VARYING}
+
+
+def history(path) -> list[dict]:
+    return [{k: v for k, v in r.items() if k != "epoch_seconds"} for r in Run.open(path).history()]
+
+
+def test_run_folder_is_complete(cli, tmp_path):
+    code, out, err = cli("run", "gan", *TINY, "--out", "r")
+    assert code == 0, err
+    run = Run.open(tmp_path / "r")
+    m = run.metrics()
+    assert m["steps"] == 40 and m["generator_sizes"] == [100, 16, 32, 64]
+    assert m["discriminator_sizes"] == [64, 32, 16, 1]
+    assert m["train_images"] == 124 and sum(m["judge_labels"].values()) == 60
+    for key in ("decent_fraction", "precision", "recall", "density", "coverage", "fd", "fd_ratio", "memorised_share"):
+        assert np.isfinite(m[key]), key
+    assert m["real_fd_ratio"] == 1.0 and m["initial_decent_fraction"] <= 0.1
+    rows = run.history()
+    assert [r["step"] for r in rows] == [10, 20, 30, 40]
+    assert all({"train_loss_d", "train_loss_g", "train_d_real", "train_d_fake", "judge_labels"} <= set(r) for r in rows)
+    frames = sorted(p.name for p in (run.path / "arrays" / "frames").glob("*.npz"))
+    assert frames == [f"step_{s:07d}.npz" for s in (0, 10, 20, 30, 40)]
+    shot = run.load_arrays("frames/step_0000040")
+    assert shot["pixels"].shape == (64, 1, 8, 8) and shot["pixels"].dtype == np.uint8
+    for name in ("samples_start", "samples_middle", "samples_end", "losses", "quality", "judge_labels",
+                 "nearest_training_images"):
+        assert run.figure(name).is_file(), name
+    assert (run.path / "animations" / "fixed_noise.gif").is_file()
+    html = (run.path / "report.html").read_text()
+    assert "Do the samples look like the class?" in html and "Mode collapse" in html
+
+
+def test_same_seed_same_numbers(cli, tmp_path):
+    for out in ("a", "b"):
+        code, _, err = cli("run", "gan", *TINY, "--out", out)
+        assert code == 0, err
+    assert numbers(tmp_path / "a") == numbers(tmp_path / "b")
+    assert history(tmp_path / "a") == history(tmp_path / "b")
+    code, _, err = cli("run", "gan", *TINY, "seed=1", "--out", "c")
+    assert numbers(tmp_path / "c")["fd"] != numbers(tmp_path / "a")["fd"]
+
+
+def test_resume_of_a_killed_run_reaches_the_uninterrupted_numbers(cli, tmp_path, monkeypatch):
+    code, _, err = cli("run", "gan", *TINY, "--out", "whole")
+    assert code == 0, err
+    original = gan_exp.Watch.after_evaluation
+
+    def killed_at_20(self, trainer, row):
+        original(self, trainer, row)
+        if row["step"] == 20:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(gan_exp.Watch, "after_evaluation", killed_at_20)
+    code, _, err = cli("run", "gan", *TINY, "--out", "killed")
+    assert code == 130 and "resume" in err
+    assert [r["step"] for r in Run.open(tmp_path / "killed").history()] == [10, 20]
+    monkeypatch.setattr(gan_exp.Watch, "after_evaluation", original)
+    code, _, err = cli("run", "gan", "--resume", "killed")
+    assert code == 0, err
+    assert numbers(tmp_path / "killed") == numbers(tmp_path / "whole")
+    assert history(tmp_path / "killed") == history(tmp_path / "whole")
+
+
+def scripted(recalls):
+    """A stand-in for the judge's scores: recall (and coverage) follow the script, one value per evaluation."""
+    calls = iter(recalls)
+
+    def evaluate(judge, ref, samples):
+        r = next(calls)
+        scores = {"decent_fraction": 0.5, "fd": 1.0, "fd_ratio": 1.0, "precision": 0.9, "recall": r, "density": 1.0,
+                  "coverage": r}
+        return scores, np.ones(10, dtype=int)
+
+    return evaluate
+
+
+def test_on_collapse_stop_exits_1_with_the_grid_of_that_moment(cli, tmp_path, monkeypatch):
+    #                            step: 0    10   20   30
+    monkeypatch.setattr(gan_exp.gq, "evaluate", scripted([0.0, 0.9, 0.8, 0.05, 0.9]))
+    code, _, err = cli("run", "gan", *TINY, "on_collapse=stop", "--out", "s")
+    last = err.strip().splitlines()[-1]
+    assert code == 1 and last.startswith("mlplab: run failed: mode collapse at step 30")
+    run = Run.open(tmp_path / "s")
+    m = run.metrics()
+    assert m["collapsed_at"] == 30 and m["stopped"] is True and m["steps"] == 40
+    assert [r["step"] for r in run.history()] == [10, 20, 30]
+    assert run.figure("collapse_grid").is_file() and "The run was stopped" in (run.path / "report.html").read_text()
+
+
+def test_on_collapse_none_only_reports(cli, tmp_path, monkeypatch):
+    monkeypatch.setattr(gan_exp.gq, "evaluate", scripted([0.0, 0.9, 0.8, 0.05, 0.9]))
+    code, _, err = cli("run", "gan", *TINY, "--out", "n")
+    assert code == 0, err
+    run = Run.open(tmp_path / "n")
+    assert run.metrics()["collapsed_at"] == 30 and [r["step"] for r in run.history()] == [10, 20, 30, 40]
+    assert [r["collapsed"] for r in run.history()] == [False, False, True, False]
+
+
+def test_on_collapse_restart_goes_back_to_the_last_healthy_checkpoint_with_lr_halved(cli, tmp_path, monkeypatch):
+    # steps 0, 10, 20 (healthy), 30 (collapse) -> back to 20 with lr/2 -> 30, 40 healthy
+    monkeypatch.setattr(gan_exp.gq, "evaluate", scripted([0.0, 0.9, 0.8, 0.05, 0.7, 0.9]))
+    code, _, err = cli("run", "gan", *TINY, "on_collapse=restart", "lr=0.001", "--out", "r")
+    assert code == 0, err
+    run = Run.open(tmp_path / "r")
+    restarts = json.loads((run.path / "restarts.json").read_text())
+    assert restarts == [{"collapsed_at": 30, "restarted_from": 20, "lr": 0.0005}]
+    rows = run.history()
+    assert [r["step"] for r in rows] == [10, 20, 30, 40]
+    assert [r["lr_d"] for r in rows] == [r["lr_g"] for r in rows] == [0.001, 0.001, 0.0005, 0.0005]
+    m = run.metrics()
+    assert m["restarts"] == 1 and m["collapsed_at"] is None and m["final_lr_d"] == m["final_lr_g"] == 0.0005
+    assert run.config["lr"] == 0.001  # config.yaml stays what was asked; the halving is in the rows and metrics
+
+
+def test_on_collapse_restart_is_bounded(cli, tmp_path, monkeypatch):
+    monkeypatch.setattr(gan_exp.gq, "evaluate", scripted([0.0, 0.9, 0.8, 0.05, 0.05, 0.05]))
+    code, _, err = cli("run", "gan", *TINY, "on_collapse=restart", "max_restarts=1", "--out", "b")
+    assert code == 1 and "after max_restarts=1" in err
+    assert len(json.loads((tmp_path / "b" / "restarts.json").read_text())) == 1
+
+
+@pytest.mark.parametrize("override, key", [
+    ("digit=10", "digit"), ("n=0", "'n'"), ("n_d=0", "n_d"), ("n_g=0", "n_g"), ("latent=0", "latent"),
+    ("lr=0", "lr"), ("lr=-0.1", "lr"), ("d_hidden=[]", "d_hidden"), ("schedule=sometimes", "schedule"),
+    ("normalization=standard", "normalization"), ("eval_every=0", "eval_every")])
+def test_bad_input_is_one_line_exit_2_nothing_written(cli, tmp_path, override, key):
+    code, out, err = cli("run", "gan", *TINY, override, "--out", "bad")
+    assert code == 2 and key in err and err.startswith("mlplab: error:") and len(err.strip().splitlines()) == 1, err
+    assert not (tmp_path / "bad").exists()
