@@ -93,19 +93,51 @@ DREAMS = [
 ]
 
 ONE_VS_REST = [
-    new_markdown_cell("# The one-digit classifier: one digit against the rest\n\n"
-                      "A binary sigmoid classifier tells `digit` apart from the nine others; the run shows where it "
-                      "goes wrong: its false positives and its misses, by class."),
+    new_markdown_cell("# The one-digit lab: a classifier and a GAN for one digit\n\n"
+                      "Part 1: a binary sigmoid classifier tells `DIGIT` apart from the nine others; the run shows "
+                      "where it goes wrong: its false positives and its misses, by class. Part 2: a GAN that draws "
+                      "the same digit, scored by an independent judge, with a check for mode collapse."),
     new_code_cell(SETUP),
-    *dataset_cell('SETTINGS = dict(hidden=[64], epochs=15, batch_size=64)',
-                  'SETTINGS = dict(hidden=[256], epochs=10)'),
+    *dataset_cell('SETTINGS = dict(hidden=[64], epochs=15, batch_size=64)\n'
+                  'GAN = dict()  # the gan defaults on 8x8 digits are small already: 400 steps',
+                  'SETTINGS = dict(hidden=[256], epochs=10)\n'
+                  'GAN = dict(n=4000, samples=1000)  # the 28x28 default is 12000 steps'),
+    new_code_cell('DIGIT = 2  # the digit of this notebook: its classifier and its GAN'),
+    new_markdown_cell("## Part 1: one digit against the rest"),
     new_code_cell('print(mlplab.config_of("one-vs-rest").help())'),
-    new_code_cell('run = mlplab.run("one-vs-rest", dataset=DATASET, data_dir=DATA_DIR, digit=2, **SETTINGS)\nrun'),
+    new_code_cell('run = mlplab.run("one-vs-rest", dataset=DATASET, data_dir=DATA_DIR, digit=DIGIT, **SETTINGS)\nrun'),
     new_code_cell('for figure in run.figures:\n    display(Image(filename=figure, width=520))'),
     new_markdown_cell("Which digit is hardest to tell apart? One run per digit, as a table:"),
     new_code_cell('rows = []\nfor digit in (1, 8):\n'
                   '    r = mlplab.run("one-vs-rest", dataset=DATASET, data_dir=DATA_DIR, digit=digit, **SETTINGS)\n'
                   '    rows.append({"digit": digit, **r.main_numbers(4)})\nrows'),
+    new_markdown_cell("## Part 2: a GAN for the same digit\n\n"
+                      "An MLP generator that mirrors its discriminator learns to draw `DIGIT` from noise. A small CNN "
+                      "judge (trained once, cached in `model-cache/`) scores the samples: the *decent fraction* "
+                      "(samples the judge calls `DIGIT` with p ≥ 0.9), precision / recall / coverage in the judge's "
+                      "features (are the samples realistic, and do they cover the variety of the real ones?) and the "
+                      "Fréchet distance as a ratio to the distance between two halves of the real images (1 = as "
+                      "close as real data gets)."),
+    new_code_cell('gan = mlplab.run("gan", dataset=DATASET, data_dir=DATA_DIR, digit=DIGIT, cache_dir="model-cache", **GAN)\n'
+                  'gan'),
+    new_markdown_cell("Samples at the start, middle and end of training, and the quality over the run:"),
+    new_code_cell('for figure in gan.figures:\n'
+                  '    if figure.stem.startswith("samples_") or figure.stem == "quality":\n'
+                  '        display(Image(filename=figure, width=420))'),
+    new_markdown_cell("The same fixed noise through the generator at every evaluation:"),
+    new_code_cell('gif = next(p for p in gan.animations if p.suffix == ".gif")\ndisplay(Image(filename=gif))'),
+    new_code_cell('{k: gan.metrics[k] for k in ("decent_fraction", "precision", "recall", "coverage", "fd_ratio")}'),
+    new_markdown_cell("Real held-out images of the digit score the same way (`real_*`): the ceiling to compare with."),
+    new_code_cell('{k: gan.metrics[f"real_{k}"] for k in ("decent_fraction", "precision", "recall", "coverage", "fd_ratio")}'),
+    new_markdown_cell("## Did it collapse?\n\n"
+                      "At every evaluation the run checks recall and coverage: a generator that had covered the data "
+                      "and then falls below the thresholds has collapsed onto a few modes. `on_collapse=restart` "
+                      "would go back to the last healthy checkpoint with a halved learning rate."),
+    new_code_cell('from mlplab.report.findings import findings_for\nfrom mlplab.runs import Run as RunFolder\n\n'
+                  'print({k: gan.metrics[k] for k in ("collapsed_at", "healthy_at", "restarts")})\n'
+                  'for finding in findings_for(RunFolder.open(gan.path)):\n'
+                  '    if finding.title == "Mode collapse":\n'
+                  '        print(finding.text)'),
 ]
 
 AUTOENCODERS = [
@@ -161,12 +193,71 @@ SCRATCH = [
     new_code_cell('images = mlplab.run("scratch-mnist", dataset=DATASET, data_dir=DATA_DIR, **MNIST_RUN)\nimages'),
 ]
 
+PRACTICAL = [
+    new_markdown_cell("# The practical MLP: optimizers, improvements, pixel shuffle, and a sweep\n\n"
+                      "Four experiments of the practical family, each at small settings: SGD, momentum and Adam on "
+                      "pathological loss surfaces; an ablation of the usual MLP improvements over seeds; whether an "
+                      "MLP cares where a pixel is; and a small grid sweep with `mlplab.sweep`."),
+    new_code_cell(SETUP + "\nimport pandas as pd"),
+    *dataset_cell('OPTIMIZERS = dict(epochs=2, hidden=[64])\n'
+                  'IMPROVE = dict(epochs=0, seeds=2)  # epochs=0: the study\'s budget, 4 epochs on the digits\n'
+                  'SHUFFLE = dict(epochs=10, seeds=2, hidden=[128])\n'
+                  'SWEEP = dict(hidden=[[64]], epochs=[10])  # one value each: fixed for every trial',
+                  'OPTIMIZERS = dict(epochs=3, hidden=[256, 128])\n'
+                  'IMPROVE = dict(epochs=5, seeds=2)\n'
+                  'SHUFFLE = dict(epochs=5, seeds=2, hidden=[256, 128])\n'
+                  'SWEEP = dict(hidden=[[256]], epochs=[3])'),
+    new_code_cell('DATA = dict(dataset=DATASET, data_dir=DATA_DIR)'),
+    new_markdown_cell("## Optimizers on pathological surfaces\n\n"
+                      "`curvature` is a long narrow valley (very different curvature along the two axes); "
+                      "`steep-optima` has sharp minima beside a broad one. Each optimizer starts at the same point "
+                      "with the surface's own learning rates; the run also trains one MLP per optimizer on `DATASET`."),
+    new_code_cell('opt = mlplab.run("optimizers", **DATA, **OPTIMIZERS)\nopt'),
+    new_code_cell('for figure in opt.figures:\n'
+                  '    if figure.stem.endswith(("_2d", "_3d")):\n'
+                  '        display(Image(filename=figure, width=520))'),
+    new_markdown_cell("Where each optimizer ended, and the lowest loss it reached on the way:"),
+    new_code_cell('tables = {t.stem: pd.read_csv(t) for t in opt.tables}\n'
+                  'tables["end_points"][["surface", "optimizer", "lr", "end_w1", "end_w2", "end_loss", "lowest_loss", '
+                  '"diverged"]]'),
+    new_code_cell('{k: v for k, v in opt.metrics.items() if k.startswith("network/")}'),
+    new_markdown_cell("## The improvement study (`mlp-improve`)\n\n"
+                      "The baseline MLP against the same MLP with one change, each over `seeds` seeds, with the mean, "
+                      "the spread and a 95% interval of the test accuracy. `rows=` keeps the study small: the "
+                      "baseline and two changes here; leave it empty for every change alone and all together."),
+    new_code_cell('improve = mlplab.run("mlp-improve", rows=["baseline", "dropout", "norm"], **DATA, **IMPROVE)\n'
+                  'pd.read_csv(next(t for t in improve.tables if t.stem == "ablation"))'),
+    new_code_cell('display(Image(filename=next(f for f in improve.figures if f.stem == "ablation"), width=520))'),
+    new_markdown_cell("## Pixel shuffle: does an MLP use where a pixel is?\n\n"
+                      "`none` trains on the images as they are. `fixed` applies one permutation of the pixels to "
+                      "every image (train, validation and test): a fully connected layer has no notion of "
+                      "neighbouring pixels, so it learns as well as on the plain images. `per-batch` and `per-image` "
+                      "draw a new permutation each time: the position of a pixel then means nothing and accuracy "
+                      "falls to about chance (0.1). `sorted` keeps only the histogram of pixel intensities, which says "
+                      "little about the digit."),
+    new_code_cell('shuffle = mlplab.run("pixel-shuffle", **DATA, **SHUFFLE)\n'
+                  'pd.DataFrame({mode: shuffle.metrics[f"{mode}/test_accuracy"] for mode in shuffle.config["modes"]}).T'),
+    new_code_cell('display(Image(filename=next(f for f in shuffle.figures if f.stem == "examples"), width=520))\n'
+                  'pd.read_csv(shuffle.tables[0])'),
+    new_markdown_cell("## A sweep from Python\n\n"
+                      "`mlplab.sweep` runs every combination of the grid's values × the seeds, each trial a run of "
+                      "its own, and summarises them per grid point (mean, std, 95% interval). Keys with one value "
+                      "are the same for every trial. Running the cell again resumes: finished trials are not redone."),
+    new_code_cell('grid = {"dropout": [0.0, 0.3], "dataset": [DATASET], **SWEEP}\n'
+                  'if DATA_DIR:\n    grid["data_dir"] = [DATA_DIR]\n'
+                  'sweep = mlplab.sweep("classify", grid=grid, seeds=2, workers=1, out="sweeps/dropout")\nsweep'),
+    new_code_cell('print(len(sweep.rows), "grid points;", sorted(sweep.rows[0])[:6], "...")\n'
+                  'sweep.frame()[["rank", "dropout", "n_seeds", "n_failed", "test_accuracy_mean", "test_accuracy_std",\n'
+                  '               "test_accuracy_ci_low", "test_accuracy_ci_high"]]'),
+]
+
 NOTEBOOKS = {
     "01_quickstart.ipynb": QUICKSTART,
     "02_dreams.ipynb": DREAMS,
-    "03_one_vs_rest.ipynb": ONE_VS_REST,
+    "03_one_digit_classifier_and_gan.ipynb": ONE_VS_REST,
     "04_autoencoders.ipynb": AUTOENCODERS,
     "05_backprop_from_scratch.ipynb": SCRATCH,
+    "06_mlp_practical.ipynb": PRACTICAL,
 }
 
 

@@ -13,8 +13,8 @@ NOTEBOOKS = sorted((REPO / "examples").glob("*.ipynb"))
 
 def test_there_are_notebooks():
     names = {p.name for p in NOTEBOOKS}
-    assert {"01_quickstart.ipynb", "02_dreams.ipynb", "03_one_vs_rest.ipynb", "04_autoencoders.ipynb",
-            "05_backprop_from_scratch.ipynb"} <= names
+    assert {"01_quickstart.ipynb", "02_dreams.ipynb", "03_one_digit_classifier_and_gan.ipynb",
+            "04_autoencoders.ipynb", "05_backprop_from_scratch.ipynb", "06_mlp_practical.ipynb"} <= names
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
