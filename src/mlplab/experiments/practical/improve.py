@@ -108,7 +108,8 @@ def run(cfg: ImproveConfig, ctx: Context) -> dict:
     best = max(summary, key=lambda r: summary[r].mean)
     return {"test_accuracy": {r: s.as_dict() for r, s in summary.items()}, "best_row": best,
             "best_mean_test_accuracy": summary[best].mean,
-            **{f"{r}/mean_test_accuracy": s.mean for r, s in summary.items()},  # plain numbers for the run page "dataset": ds.name, "seeds": cfg.seeds,
+            **{f"{r}/mean_test_accuracy": s.mean for r, s in summary.items()},  # plain numbers for the run page
+            "dataset": ds.name, "seeds": cfg.seeds,
             "flip_on_digits": flips_digits, "epochs": epochs,
             "total_train_seconds": sum(r["train_seconds"] for r in per_seed)}
 
