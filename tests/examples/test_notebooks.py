@@ -39,6 +39,7 @@ def test_stored_notebooks_are_what_the_builder_writes(tmp_path):
             f"{built.name}: run python examples/build_notebooks.py"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
 def test_notebook_executes(path, tmp_path, monkeypatch):
     from nbclient import NotebookClient

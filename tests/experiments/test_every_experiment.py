@@ -25,6 +25,7 @@ def test_every_experiment_is_described():
         assert EXPERIMENTS.get(name).description, name
 
 
+@pytest.mark.slow
 def test_tour_runs_every_experiment_with_its_defaults(cli, tmp_path, monkeypatch):
     """Defaults must work on the embedded data, not only the smoke settings (this once caught ae-conv)."""
     monkeypatch.setenv("MLPLAB_CACHE", str(tmp_path / "cache"))

@@ -91,6 +91,7 @@ def check_page(driver, page: Path) -> None:
             assert Path(unquote(url.path)).exists(), f"{page}: broken link {ref}"
 
 
+@pytest.mark.slow
 def test_gallery_and_every_run_page_in_a_real_browser(tour, browser, tmp_path):
     shots = tmp_path / "screenshots"
     gallery = tour / "index.html"

@@ -30,6 +30,7 @@ def cluster(tmp_path_factory):
     c.shutdown()
 
 
+@pytest.mark.slow
 def test_ray_cluster_gives_the_local_summary_despite_a_killed_worker(cluster, cli, tmp_path, local_sweep, sw):
     c, marker = cluster
     code, stdout, err = cli("sweep", "classify", *sw.GRID, "--engine", "ray", "--address", c.address,
