@@ -156,9 +156,11 @@ class Run:
         return self.path / "report.html"
 
     def main_numbers(self, limit: int = 8) -> dict[str, int | float]:
-        """The first `limit` numeric metrics: what `mlplab run` prints and a notebook shows."""
-        numbers = {k: v for k, v in self.metrics.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
-        return dict(list(numbers.items())[:limit])
+        """What `mlplab run` prints and a notebook shows: the run page's and the gallery's main numbers (one rule,
+        report.summary.main_metrics)."""
+        from mlplab.report.summary import main_metrics
+
+        return dict(main_metrics(self.experiment, self.metrics)[:limit])
 
     def _repr_html_(self) -> str:
         esc = lambda value: html.escape(str(value), quote=True)  # noqa: E731
