@@ -1,80 +1,122 @@
-"""One MNIST epoch: mlplab's trainer vs the usual torchvision pipeline, measured in the same run.
+"""One MNIST epoch on mlplab's trainer against its peers, all measured in the same run.
 
-Baseline: torchvision.datasets.MNIST with ToTensor + Normalize per sample, a DataLoader (shuffle, default
-num_workers=0 unless --workers), the same model, torch.optim.Adam with its defaults, the same batch size.
-Both start from the same weights and draw the same batches in the same order (one seeded permutation),
-so their accuracies differ only by arithmetic (normalisation constants, fused vs. unfused Adam).
-mlplab: resident normalised tensors, one permutation per epoch, the Trainer with fused Adam.
-Also prints recipe (a)'s compute floor: its training FLOPs / matmul FLOP/s measured here, now.
+Contestants, each on the same model from the same weights, drawing the same batches in the same order:
+  torchvision DataLoader   torchvision.datasets.MNIST with ToTensor + Normalize per sample, a DataLoader (seeded
+                           shuffle, num_workers=0 unless --workers), torch.optim.Adam with its defaults
+  PyTorch Lightning        the same DataLoader and Adam under lightning.Trainer (no logger, no checkpointing, no
+                           progress bar, no sanity check: its leanest set-up); the epoch is timed by a callback, so
+                           Lightning's set-up is not counted
+  mlplab trainer           resident normalised tensors, one permutation per epoch, Trainer with fused Adam
+  mlplab trainer, bf16     the same with precision=bf16 (autocast), where the CPU has bf16 matrix instructions
+  bare resident loop       the least a resident-tensor loop can do: same permutation, fused Adam, no metrics
+Recipe (a) also prints its fp32 compute floor: training FLOPs / the best fp32 matmul FLOP/s measured here, now,
+on recipe (a)'s own layer shapes.
 
-    python benchmarks/bench_trainer.py --data ../shared/data [--recipe a|b|both] [--workers 0]
+    python benchmarks/bench_trainer.py --data ../shared/data [--recipe a|b|both] [--workers 0] [--quick]
 """
 from __future__ import annotations
 
 import argparse
+import sys
 import time
+from pathlib import Path
 
 import torch
-import torchvision
 from torch import nn
-from torchvision import transforms
 
-from mlplab.data import load_dataset
-from mlplab.nn import MLPClassifier
-from mlplab.train import Trainer, make_optimizer
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import accuracy, machine_line, matmul_flops_per_second, seed_pipeline, training_flops  # noqa: E402
+
+from mlplab.data import load_dataset  # noqa: E402
+from mlplab.device import bf16_support  # noqa: E402
+from mlplab.nn import MLPClassifier  # noqa: E402
+from mlplab.train import Trainer, make_optimizer  # noqa: E402
 
 RECIPES = {"a": ([1024, 2048, 256], 2048, 1e-3), "b": ([100, 100, 100, 100], 16, 1e-4)}
 
 
-def baseline_epoch(root: str, hidden: list[int], batch: int, lr: float, workers: int) -> tuple[float, float]:
-    """The notebook way: per-sample transforms through a DataLoader. Returns (seconds, test accuracy)."""
-    tf = transforms.Compose([transforms.ToTensor(), transforms.Normalize((0.1307,), (0.3081,))])
-    train = torchvision.datasets.MNIST(root, train=True, download=False, transform=tf)
-    test = torchvision.datasets.MNIST(root, train=False, download=False, transform=tf)
-    # the same seeded permutation as mlplab's batch iterator, so both runs see the same batches in the same order
-    loader = torch.utils.data.DataLoader(train, batch_size=batch, shuffle=True, num_workers=workers,
-                                         generator=torch.Generator().manual_seed(0))
+def fresh_net(hidden: list[int]) -> nn.Module:
     torch.manual_seed(0)
-    model = MLPClassifier(784, hidden, 10, dropout=0.0).net
+    return MLPClassifier(784, hidden, 10, dropout=0.0).net
+
+
+def dataloader_epoch(root: str, hidden: list[int], batch: int, lr: float, workers: int, limit: int | None
+                     ) -> tuple[float, float]:
+    """The notebook way: per-sample transforms through a DataLoader. Returns (seconds, test accuracy)."""
+    loader, (xt, yt) = seed_pipeline("mnist", root, batch, workers)
+    model = fresh_net(hidden)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     loss_fn = nn.CrossEntropyLoss()
     t0 = time.perf_counter()
-    model.train()
-    for x, y in loader:
+    for i, (x, y) in enumerate(loader):
+        if limit is not None and i == limit:
+            break
         opt.zero_grad()
-        loss = loss_fn(model(x), y)
-        loss.backward()
+        loss_fn(model(x), y).backward()
         opt.step()
-    seconds = time.perf_counter() - t0
-    correct = 0
-    model.eval()
-    with torch.no_grad():
-        for x, y in torch.utils.data.DataLoader(test, batch_size=1000):
-            correct += (model(x).argmax(1) == y).sum().item()
-    return seconds, correct / len(test)
+    return time.perf_counter() - t0, accuracy(model, xt, yt)
 
 
-def mlplab_epoch(root: str, hidden: list[int], batch: int, lr: float) -> tuple[float, float]:
+def lightning_epoch(root: str, hidden: list[int], batch: int, lr: float, workers: int, limit: int | None
+                    ) -> tuple[float, float]:
+    import logging
+    import warnings
+
+    import lightning as L
+    logging.getLogger("lightning.pytorch").setLevel(logging.ERROR)
+    warnings.filterwarnings("ignore", module="lightning")
+
+    class Module(L.LightningModule):
+        def __init__(self):
+            super().__init__()
+            self.net = fresh_net(hidden)
+
+        def training_step(self, batch, batch_idx):
+            x, y = batch
+            return nn.functional.cross_entropy(self.net(x), y)
+
+        def configure_optimizers(self):
+            return torch.optim.Adam(self.parameters(), lr=lr)
+
+    class EpochClock(L.Callback):
+        def on_train_epoch_start(self, trainer, module):
+            self.t0 = time.perf_counter()
+
+        def on_train_epoch_end(self, trainer, module):
+            self.seconds = time.perf_counter() - self.t0
+
+    loader, (xt, yt) = seed_pipeline("mnist", root, batch, workers)
+    module, clock = Module(), EpochClock()
+    trainer = L.Trainer(max_epochs=1, accelerator="cpu", devices=1, logger=False, enable_checkpointing=False,
+                        enable_progress_bar=False, enable_model_summary=False, num_sanity_val_steps=0,
+                        limit_train_batches=limit if limit is not None else 1.0, callbacks=[clock])
+    trainer.fit(module, loader)
+    return clock.seconds, accuracy(module.net, xt, yt)
+
+
+def mlplab_epoch(root: str, hidden: list[int], batch: int, lr: float, limit: int | None,
+                 precision: torch.dtype | None = None) -> tuple[float, float]:
     ds = load_dataset("mnist", data_dir=root, val_size=0, download=False)
+    train = ds.train if limit is None else ds.train.subset(limit * batch)
     torch.manual_seed(0)
     model = MLPClassifier(784, hidden, 10, dropout=0.0)
     trainer = Trainer(model, make_optimizer(model.parameters(), "adam", lr), progress=False,
-                      generator=torch.Generator().manual_seed(0))
+                      generator=torch.Generator().manual_seed(0), precision=precision)
     t0 = time.perf_counter()
-    trainer.train_epoch(ds.train, batch, epoch=1)
+    trainer.train_epoch(train, batch, epoch=1)
     seconds = time.perf_counter() - t0
     return seconds, trainer.evaluate(ds.test)["accuracy"]
 
 
-def bare_epoch(root: str, hidden: list[int], batch: int, lr: float) -> float:
+def bare_epoch(root: str, hidden: list[int], batch: int, lr: float, limit: int | None) -> float:
     """The least a resident-tensor loop can do: same permutation, fused Adam, no metrics, no checks."""
     ds = load_dataset("mnist", data_dir=root, val_size=0, download=False)
-    torch.manual_seed(0)
-    net = MLPClassifier(784, hidden, 10, dropout=0.0).net
+    train = ds.train if limit is None else ds.train.subset(limit * batch)
+    net = fresh_net(hidden)
     opt = make_optimizer(net.parameters(), "adam", lr)
     t0 = time.perf_counter()
-    perm = torch.randperm(len(ds.train), generator=torch.Generator().manual_seed(0))
-    x, y = ds.train.x[perm], ds.train.y[perm]
+    perm = torch.randperm(len(train), generator=torch.Generator().manual_seed(0))
+    x, y = train.x[perm], train.y[perm]
     for i in range(0, len(x), batch):
         loss = nn.functional.cross_entropy(net(x[i:i + batch]), y[i:i + batch])
         opt.zero_grad(set_to_none=True)
@@ -83,21 +125,16 @@ def bare_epoch(root: str, hidden: list[int], batch: int, lr: float) -> float:
     return time.perf_counter() - t0
 
 
-def training_flops(sizes: list[int], n: int) -> float:
-    """Forward 2*W, weight gradients 2*W, input gradients 2*W for every layer but the first (per example)."""
-    weights = [a * b for a, b in zip(sizes[:-1], sizes[1:])]
-    return n * (4 * sum(weights) + 2 * sum(weights[1:]))
-
-
-def matmul_flops_per_second(size: int = 2048, repeats: int = 10) -> float:
-    a, b = torch.randn(size, size), torch.randn(size, size)
-    a @ b
-    best = float("inf")
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        a @ b
-        best = min(best, time.perf_counter() - t0)
-    return 2 * size**3 / best
+def floor_seconds(sizes: list[int], batch: int, n: int) -> tuple[float, float]:
+    """(seconds, FLOP/s): recipe (a)'s training FLOPs at the best fp32 matmul rate of its own layer shapes."""
+    weights = list(zip(sizes[:-1], sizes[1:]))
+    seconds = 0.0
+    for i, (a, b) in enumerate(weights):
+        # forward (batch, a) @ (a, b); weight gradient (a, batch) @ (batch, b); input gradient (batch, b) @ (b, a)
+        shapes = [(batch, a, b), (a, batch, b)] + ([(batch, b, a)] if i else [])
+        seconds += sum(2 * m * k * q / matmul_flops_per_second((m, k, q)) for m, k, q in shapes)
+    seconds *= n / batch
+    return seconds, training_flops(sizes, n) / seconds
 
 
 def main() -> None:
@@ -105,26 +142,41 @@ def main() -> None:
     p.add_argument("--data", default="../shared/data")
     p.add_argument("--recipe", choices=["a", "b", "both"], default="both")
     p.add_argument("--workers", type=int, default=0)
+    p.add_argument("--quick", action="store_true", help="smoke run: 20 batches per contestant")
     args = p.parse_args()
-    print(f"torch {torch.__version__}, threads {torch.get_num_threads()}")
+    limit = 20 if args.quick else None
+    bf16_ok, bf16_line = bf16_support(torch.device("cpu"))
+    print(machine_line())
     for name in (["a", "b"] if args.recipe == "both" else [args.recipe]):
         hidden, batch, lr = RECIPES[name]
-        base_s, base_acc = baseline_epoch(args.data, hidden, batch, lr, args.workers)
-        ours_s, ours_acc = mlplab_epoch(args.data, hidden, batch, lr)
-        bare_s = bare_epoch(args.data, hidden, batch, lr)
-        print(f"recipe ({name}) 784-{'-'.join(map(str, hidden))}-10, batch {batch}, Adam {lr:g}")
-        print(f"  torchvision DataLoader: {base_s:7.2f} s/epoch  test accuracy {base_acc:.4f}")
-        print(f"  mlplab trainer:         {ours_s:7.2f} s/epoch  test accuracy {ours_acc:.4f}")
-        print(f"  bare resident loop:     {bare_s:7.2f} s/epoch  (no trainer: the eager-PyTorch limit, "
-              f"{base_s / bare_s:.2f}x the baseline)")
-        print(f"  speed-up: {base_s / ours_s:.2f}x   accuracy difference: {100 * (ours_acc - base_acc):+.2f} points   "
-              f"trainer overhead over the bare loop: {100 * (ours_s / bare_s - 1):+.0f}%")
+        rows = [("torchvision DataLoader", *dataloader_epoch(args.data, hidden, batch, lr, args.workers, limit)),
+                ("PyTorch Lightning", *lightning_epoch(args.data, hidden, batch, lr, args.workers, limit)),
+                ("mlplab trainer", *mlplab_epoch(args.data, hidden, batch, lr, limit))]
+        if bf16_ok:
+            rows.append(("mlplab trainer, bf16", *mlplab_epoch(args.data, hidden, batch, lr, limit, torch.bfloat16)))
+        bare = bare_epoch(args.data, hidden, batch, lr, limit)
+        base = rows[0][1]
+        print(f"\nrecipe ({name}) 784-{'-'.join(map(str, hidden))}-10, batch {batch}, Adam {lr:g}, one epoch"
+              + (f" ({limit} batches)" if limit else ""))
+        print(f"  {'contestant':26s} {'s/epoch':>8s} {'vs DataLoader':>14s} {'test accuracy':>14s}")
+        for label, seconds, acc in rows:
+            print(f"  {label:26s} {seconds:8.2f} {base / seconds:13.2f}x {acc:14.4f}")
+        print(f"  {'bare resident loop':26s} {bare:8.2f} {base / bare:13.2f}x {'-':>14s}")
+        ours = rows[2][1]
+        print(f"  mlplab trainer overhead over the bare loop: {100 * (ours / bare - 1):+.1f}%; "
+              f"mlplab vs Lightning: {rows[1][1] / ours:.2f}x faster")
+        if not bf16_ok:
+            print(f"  bf16: not measured ({bf16_line})")
         if name == "a":
-            flops = training_flops([784, *hidden, 10], 60000)
-            rate = matmul_flops_per_second()
-            floor = flops / rate
-            print(f"  compute floor: {flops / 1e12:.3f} TFLOP / {rate / 1e9:.1f} GFLOP/s = {floor:.2f} s; "
-                  f"mlplab at {ours_s / floor:.2f}x the floor")
+            n = len(range(0, 60000, batch)) * batch if limit is None else limit * batch
+            floor, rate = floor_seconds([784, *hidden, 10], batch, n)
+            print(f"  fp32 compute floor: {training_flops([784, *hidden, 10], n) / 1e12:.3f} TFLOP at "
+                  f"{rate / 1e9:.1f} GFLOP/s (best fp32 matmuls of these shapes) = {floor:.2f} s; "
+                  f"mlplab fp32 at {ours / floor:.2f}x the floor"
+                  + (f", bf16 at {rows[3][1] / floor:.2f}x" if bf16_ok else ""))
+            peak = matmul_flops_per_second()
+            print(f"  (at the 2048x2048x2048 fp32 matmul peak, {peak / 1e9:.1f} GFLOP/s, the floor would be "
+                  f"{training_flops([784, *hidden, 10], n) / peak:.2f} s: these layer shapes run below the peak)")
 
 
 if __name__ == "__main__":

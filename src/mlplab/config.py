@@ -189,25 +189,37 @@ def _accepts_int(tp: Any) -> bool:
 def parse_overrides(cls: type[BaseConfig], items: list[str], base: dict[str, Any] | None = None,
                     typed: dict[str, Any] | None = None) -> BaseConfig:
     """Build `cls` from `base` values, `key=value` strings and then `typed` Python values (the API's
-    keywords), and validate it: the same checks and messages whichever way a value came in."""
+    keywords), and validate it: the same checks and messages whichever way a value came in. A `preset=NAME`
+    given here (not one inherited from `base`) first sets the keys of `cls.PRESETS[NAME]`; keys given
+    explicitly win over the preset's."""
     hints = typing.get_type_hints(cls)
     names = [f.name for f in dataclasses.fields(cls)]
-    values: dict[str, Any] = {}
-    for key, value in (base or {}).items():
-        if key in names:
-            values[key] = value
+    values: dict[str, Any] = {key: value for key, value in (base or {}).items() if key in names}
+    explicit: dict[str, Any] = {}
     for item in items:
         if "=" not in item:
             raise UserError(f"expected key=value, got {item!r}; for example epochs=5")
         key, text = item.split("=", 1)
         key = _known_key(key, names)
-        values[key] = parse_value(key, text, hints[key])
+        explicit[key] = parse_value(key, text, hints[key])
     for key, value in (typed or {}).items():
         key = _known_key(key, names)
-        values[key] = normalize_value(value, hints[key])
+        explicit[key] = normalize_value(value, hints[key])
+    if explicit.get("preset", "none") != "none":
+        values.update(preset_values(cls, explicit["preset"]))
+    values.update(explicit)
     cfg = cls(**values)
     cfg.validate()
     return cfg
+
+
+def preset_values(cls: type[BaseConfig], name: str) -> dict[str, Any]:
+    """The keys a named preset of `cls` sets (UserError for a name it does not have)."""
+    presets = getattr(cls, "PRESETS", {})
+    if name not in presets:
+        choices = ", ".join(["none", *presets]) if presets else "none (this experiment has no presets)"
+        raise UserError(f"config key 'preset': unknown preset {name!r}; choose {choices}")
+    return dict(presets[name])
 
 
 def _known_key(key: str, names: list[str]) -> str:

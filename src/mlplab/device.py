@@ -54,3 +54,60 @@ def memory_errors_as_user_errors() -> Iterator[None]:
         need = f" (one allocation asked for {asked})" if asked else ""
         raise UserError(f"not enough memory for this configuration{need}; choose smaller sizes (hidden layers, "
                         "image_size, batch_size, code) or a device with more memory") from None
+
+
+# CPU flags of matrix instructions that compute in bfloat16 (without them oneDNN emulates bf16, slower than fp32)
+BF16_CPU_FLAGS = ("amx_bf16", "avx512_bf16")
+
+
+def cpu_model() -> str:
+    """The CPU's model name (Linux /proc/cpuinfo; else platform.processor())."""
+    import platform
+    try:
+        for line in open("/proc/cpuinfo", encoding="utf-8", errors="replace"):
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine() or "unknown CPU"
+
+
+def cpu_bf16_flags() -> list[str]:
+    """Which bf16 matrix instructions this CPU has, of amx_bf16 and avx512_bf16 (Linux /proc/cpuinfo)."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as f:
+            flags = next((line.split(":", 1)[1].split() for line in f if line.startswith("flags")), [])
+    except OSError:
+        flags = []
+    return [f for f in BF16_CPU_FLAGS if f in flags]
+
+
+def bf16_support(device: torch.device) -> tuple[bool, str]:
+    """(whether bf16 autocast is fast here, a line saying which hardware decides it)."""
+    if device.type == "cuda":
+        ok = torch.cuda.is_bf16_supported(including_emulation=False)
+        return ok, f"{torch.cuda.get_device_name(device)} {'has' if ok else 'has no'} bf16 tensor cores"
+    flags = cpu_bf16_flags()
+    what = f"{cpu_model()}: {', '.join(flags)}" if flags else f"{cpu_model()} has no bf16 matrix instructions " \
+                                                              f"({' or '.join(BF16_CPU_FLAGS)})"
+    return bool(flags), what
+
+
+def resolve_precision(name: str, device: torch.device) -> torch.dtype | None:
+    """fp32 -> None (no autocast); bf16 -> torch.bfloat16 where the device computes in it, else a UserError;
+    auto -> bf16 where the device computes in it, else None."""
+    if name == "fp32":
+        return None
+    if name not in ("bf16", "auto"):
+        raise UserError(f"unknown precision {name!r}; choose fp32, bf16 or auto")
+    ok, what = bf16_support(device)
+    if ok:
+        return torch.bfloat16
+    if name == "auto":
+        return None
+    raise UserError(f"precision=bf16 needs bf16 matrix instructions, and {what}; use precision=fp32 "
+                    "(or precision=auto, which picks bf16 only where it is fast)")
+
+
+def precision_name(dtype: torch.dtype | None) -> str:
+    return "bf16" if dtype == torch.bfloat16 else "fp32"

@@ -387,6 +387,8 @@ class Run:
     def write_env(self, device: str, seed: int) -> None:
         import torch
         import torchvision
+
+        from mlplab.device import cpu_bf16_flags, cpu_model
         self.write_json("env.json", {
             "python": sys.version.split()[0],
             "platform": platform.platform(),
@@ -395,6 +397,8 @@ class Run:
             "numpy": np.__version__,
             "device": device,
             "cuda_device": torch.cuda.get_device_name(0) if device.startswith("cuda") else None,
+            "cpu": cpu_model(),
+            "cpu_bf16": cpu_bf16_flags(),
             "threads": torch.get_num_threads(),
             "seed": seed,
             "git_commit": git_commit(Path(__file__).resolve().parent),

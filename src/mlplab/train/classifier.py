@@ -27,7 +27,7 @@ class ClassifierConfig(TrainConfig):
     epochs: int = param(20, "passes over the training set", min=1)
     batch_size: int = param(256, "examples per step", min=1)
     lr: float = param(1e-3, "learning rate", min=0, min_exclusive=True)
-    schedule: Literal["none", "cosine", "step"] = param("cosine", "learning-rate schedule, stepped per epoch")
+    schedule: Literal["none", "cosine", "step", "onecycle"] = param("cosine", "learning-rate schedule, stepped per epoch")
     hidden: list[int] = param([1024, 1024], "hidden layer sizes, e.g. hidden=[1024,2048,256]",
                               nonempty=True, item_min=1, item_max=16384)
     activation: Literal["relu", "leaky_relu", "tanh", "sigmoid", "gelu", "elu"] = param("relu", "hidden activation")

@@ -25,4 +25,7 @@ class TrainConfig(BaseConfig):
     val_size: int = param(-1, "validation examples taken from train; -1 = the dataset's default", min=-1)
     normalization: Literal["standard", "minus_one_one", "unit"] = param(
         "standard", "input normalisation: per-channel standardisation, [-1, 1], or [0, 1]")
+    precision: Literal["fp32", "bf16", "auto"] = param(
+        "fp32", "training arithmetic: fp32, or bf16 autocast (matmuls in bfloat16, weights kept in fp32; refused where "
+                "the CPU/GPU has no bf16 matrix instructions), or auto = bf16 where it is fast, else fp32")
     image_size: int = param(0, "resize images to this side (e.g. 28 for digits); 0 = native", min=0, max=256)

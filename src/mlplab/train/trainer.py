@@ -12,6 +12,7 @@ checkpoints/NAME-last.pt and rows tagged "model": NAME.
 """
 from __future__ import annotations
 
+import contextlib
 import math
 import sys
 import time
@@ -25,6 +26,7 @@ from torch import nn
 from mlplab.data.augment import Augment
 from mlplab.data.batches import iterate_batches, num_batches
 from mlplab.data.core import Split
+from mlplab.device import resolve_precision
 from mlplab.errors import RunFailed, UserError
 from mlplab.progress import bar, enabled as progress_enabled
 from mlplab.runs import Run
@@ -67,7 +69,8 @@ class Trainer:
                  optimizers: dict[str, torch.optim.Optimizer] | None = None, schedulers: dict[str, Any] | None = None,
                  epochs: int | None = None, batch_size: int | None = None, eval_every: int = 1,
                  steps_per_epoch: int | None = None, total_steps: int | None = None,
-                 epoch_metrics: Callable | None = None):
+                 epoch_metrics: Callable | None = None, precision: torch.dtype | None = None,
+                 print_rows: bool = True):
         if (optimizer is None) == (optimizers is None):
             raise ValueError("give either one optimizer or the model's optimizers")
         self.model = model
@@ -95,6 +98,10 @@ class Trainer:
         self.epoch_metrics = epoch_metrics  # (trainer, row) -> more numbers for the row, before it is logged
         self.stop_requested = False
         self._writer = None
+        # None: fp32; torch.bfloat16: the forward passes of training run under autocast (matmuls in bf16, the
+        # weights, their gradients and the optimizer state stay fp32); evaluation stays fp32
+        self.precision = precision
+        self.print_rows = print_rows  # each epoch's row as a line on stderr
 
     @classmethod
     def from_config(cls, model: nn.Module, cfg: TrainConfig, *, run: Run | None = None,
@@ -106,7 +113,7 @@ class Trainer:
         device = next(model.parameters()).device
         epochs = epochs or cfg.epochs
         common = dict(run=run, generator=generator, augment=augment, callbacks=callbacks, name=name, epochs=epochs,
-                      batch_size=cfg.batch_size, **kwargs)
+                      batch_size=cfg.batch_size, precision=resolve_precision(cfg.precision, device), **kwargs)
         if defines_step(model):
             optimizers = model.configure_optimizers(cfg)
             schedulers = {k: s for k, opt in optimizers.items()
@@ -125,14 +132,16 @@ class Trainer:
     def _step(self, batch: tuple[torch.Tensor, torch.Tensor], epoch: int, step: int) -> dict[str, torch.Tensor]:
         """One optimisation step: the model's own (several optimizers) or backward on its "loss"."""
         if self.optimizers is not None:
-            out = self.model.training_step(batch, self.optimizers, self.step, self.generator)
+            with self._autocast():
+                out = self.model.training_step(batch, self.optimizers, self.step, self.generator)
             bad = step % self.nan_check_every == 0 and any(
                 v.dim() == 0 and not torch.isfinite(v) for v in out.values())
             if bad:
                 raise RunFailed(f"training values became {({k: float(v) for k, v in out.items()})} at epoch {epoch}, "
                                 f"step {step}; training stopped and {self._kept()}; lower lr or check the inputs")
         else:
-            out = self.model.loss(batch)
+            with self._autocast():
+                out = self.model.loss(batch)
             loss = out["loss"]
             if step % self.nan_check_every == 0 and not torch.isfinite(loss):
                 raise RunFailed(f"loss became {loss.item()} at epoch {epoch}, step {step}; training stopped "
@@ -142,6 +151,11 @@ class Trainer:
             self.optimizer.step()
         self.step += 1
         return out
+
+    def _autocast(self):
+        if self.precision is None:
+            return contextlib.nullcontext()  # not a disabled autocast: entering one costs a few microseconds a step
+        return torch.autocast(self.device.type, dtype=self.precision)
 
     def _epoch_batches(self, split: Split, batch_size: int):
         """One shuffled pass; or, with `steps_per_epoch`, that many batches (no more than `total_steps` leaves) from
@@ -275,6 +289,8 @@ class Trainer:
         self._writer.write(row, row["epoch"])
 
     def _print(self, row: dict[str, Any], epochs: int) -> None:
+        if not self.print_rows:
+            return
         parts = ([self.name] if self.name else []) + [f"epoch {row['epoch']}/{epochs}"]
         parts += [f"{k} {v:.4f}" for k, v in row.items()
                   if k != "epoch" and not k.startswith("lr") and isinstance(v, float)]
