@@ -86,6 +86,8 @@ def plot(by_size: list[dict], by_width: list[dict], out: Path, title: str) -> No
         ax.plot(xs, [r["mlplab"] for r in rows], "s-", label="mlplab trainer")
         ax.plot(xs, [r["floor"] for r in rows], "k--", label="fp32 compute floor")
         ax.set(xscale="log", yscale="log", xlabel=label, ylabel="seconds per epoch")
+        ax.set_xticks(xs, [f"{x // 1000}k" if key == "n" else str(x) for x in xs])
+        ax.minorticks_off()
         ax.grid(True, which="both", alpha=0.3)
         ax.legend()
     axes[0].set_title("epoch time against training-set size")

@@ -185,10 +185,11 @@ class Trainer:
                 xb = self.augment(xb, self.generator)
             out = self._step((xb, yb), epoch, step)
             # keep the per-step scalars and weigh them once at the end: no extra kernels per step
+            n = len(xb)
             for k, v in out.items():
                 if v.dim() == 0:
-                    values.setdefault(k, []).append(v.detach())
-                    sizes.setdefault(k, []).append(len(xb))
+                    values.setdefault(k, []).append(v.detach() if v.requires_grad else v)
+                    sizes.setdefault(k, []).append(n)
         means = {}
         for k, vs in values.items():
             weights = torch.tensor(sizes[k], dtype=torch.float64)

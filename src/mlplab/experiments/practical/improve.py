@@ -23,7 +23,7 @@ from mlplab.train.config import ScheduleName
 BASELINE = {"augment": [], "dropout": 0.0, "weight_decay": 0.0, "norm": "none", "hidden": [256, 128],
             "label_smoothing": 0.0, "schedule": "none"}
 CHANGES = tuple(BASELINE)
-STUDY_EPOCHS, STUDY_EPOCHS_DIGITS = 20, 4
+STUDY_EPOCHS, STUDY_EPOCHS_DIGITS = 40, 4
 
 
 @dataclass
@@ -37,8 +37,9 @@ class ImproveConfig(TrainConfig):
     optimizer: Literal["adam", "adamw"] = param("adamw", "optimizer of every model (weight decay is decoupled "
                                                          "with adamw, L2 with adam)")
     lr: float = param(1e-3, "learning rate", min=0, min_exclusive=True)
-    augment: list[str] = param(["crop"], "batched on-device augmentation: any of crop (pad 1/8 of the "
-                                                   "side, crop back), flip (left-right), affine (small)")
+    augment: list[str] = param(["auto"], "batched on-device augmentation: any of crop (pad 1/8 of the side, crop "
+                                         "back), flip (left-right), affine (small); auto = flip where a mirror "
+                                         "image keeps its class, none on the digit datasets")
     dropout: float = param(0.2, "dropout after every hidden activation", min=0, max=0.95)
     weight_decay: float = param(0.05, "weight decay", min=0)
     norm: Literal["none", "batch", "layer"] = param("batch", "normalisation after every hidden linear layer")
@@ -77,6 +78,10 @@ def row_settings(cfg: ImproveConfig) -> dict[str, dict]:
 def run(cfg: ImproveConfig, ctx: Context) -> dict:
     """Ablation of MLP improvements (augmentation, dropout, weight decay, norm, size, smoothing, schedule) over seeds."""
     ds = with_practical_stats(dataset_for(cfg, ctx.device))
+    cfg = replace(cfg, augment=resolve_auto(cfg.augment, ds.name))
+    if cfg.rows and "augment" in cfg.rows and "augment" not in cfg.changes():
+        raise UserError(f"config key 'rows': augment=auto means no augmentation on {ds.name} (a flip mirrors its "
+                        "characters), so there is no augment row; ask for one, e.g. augment=[affine]")
     flips_digits = "flip" in cfg.augment and ds.name in MIRRORED_MEANING
     if flips_digits:
         print(f"warning: augment=flip mirrors the characters of {ds.name} (a mirrored 2 is not a 2); running it "
@@ -110,8 +115,15 @@ def run(cfg: ImproveConfig, ctx: Context) -> dict:
             "best_mean_test_accuracy": summary[best].mean,
             **{f"{r}/mean_test_accuracy": s.mean for r, s in summary.items()},  # plain numbers for the run page
             "dataset": ds.name, "seeds": cfg.seeds,
-            "flip_on_digits": flips_digits, "epochs": epochs,
+            "flip_on_digits": flips_digits, "epochs": epochs, "augment": cfg.augment,
             "total_train_seconds": sum(r["train_seconds"] for r in per_seed)}
+
+
+def resolve_auto(names: list[str], dataset: str) -> list[str]:
+    """augment=[auto] -> [flip] where a mirrored image keeps its class, [] on the digit datasets."""
+    if "auto" not in names:
+        return names
+    return [n for n in names if n != "auto"] + ([] if dataset in MIRRORED_MEANING or "flip" in names else ["flip"])
 
 
 def describe(row: str, cfg: ImproveConfig) -> str:
