@@ -20,8 +20,8 @@ from mlplab.train import TrainConfig, evaluate, fit_named
 from mlplab.train.config import ScheduleName
 
 # The practical's MLP as it leaves Part 1; every change below is measured against it.
-BASELINE = {"augment": [], "dropout": 0.0, "weight_decay": 0.0, "norm": "none", "hidden": [256, 128],
-            "label_smoothing": 0.0, "schedule": "none"}
+BASELINE = {"augment": [], "dropout": 0.0, "input_dropout": 0.0, "weight_decay": 0.0, "norm": "none",
+            "hidden": [256, 128], "label_smoothing": 0.0, "schedule": "none"}
 CHANGES = tuple(BASELINE)
 STUDY_EPOCHS, STUDY_EPOCHS_DIGITS = 40, 4
 
@@ -41,6 +41,8 @@ class ImproveConfig(TrainConfig):
                                          "back), flip (left-right), affine (small); auto = flip where a mirror "
                                          "image keeps its class, none on the digit datasets")
     dropout: float = param(0.2, "dropout after every hidden activation", min=0, max=0.95)
+    input_dropout: float = param(0.0, "dropout on the input pixels (Srivastava et al. 2014 use 0.2); 0 = not studied",
+                                 min=0, max=0.95)
     weight_decay: float = param(0.05, "weight decay", min=0)
     norm: Literal["none", "batch", "layer"] = param("batch", "normalisation after every hidden linear layer")
     hidden: list[int] = param([1024, 512], "depth and width: hidden sizes of the improved MLP", nonempty=True,
@@ -95,7 +97,8 @@ def run(cfg: ImproveConfig, ctx: Context) -> dict:
         for seed in range(cfg.seed, cfg.seed + cfg.seeds):
             torch.manual_seed(seed)
             model = MLPClassifier(ds.num_features, values["hidden"], ds.num_classes, dropout=values["dropout"],
-                                  norm=values["norm"], label_smoothing=values["label_smoothing"]).to(ctx.device)
+                                  input_dropout=values["input_dropout"], norm=values["norm"],
+                                  label_smoothing=values["label_smoothing"]).to(ctx.device)
             name = f"{row}-seed{seed}"
             # resume: a finished model (checkpoints/NAME.pt) is loaded, not trained again
             fit = fit_named(model, ds, settings, ctx.run, torch.Generator().manual_seed(seed), name,
