@@ -19,8 +19,7 @@ import torch
 from torch import nn
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_trainer import floor_seconds  # noqa: E402
-from common import TORCHVISION, machine_line  # noqa: E402
+from common import TORCHVISION, floor_seconds, machine_line  # noqa: E402
 
 from mlplab.data import load_dataset  # noqa: E402
 from mlplab.nn import MLPClassifier  # noqa: E402

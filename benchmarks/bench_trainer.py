@@ -28,7 +28,8 @@ import torch
 from torch import nn
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import accuracy, machine_line, matmul_flops_per_second, seed_pipeline, training_flops  # noqa: E402
+from common import (accuracy, floor_seconds, machine_line, matmul_flops_per_second, seed_pipeline,  # noqa: E402
+                    training_flops)
 
 from mlplab.data import load_dataset  # noqa: E402
 from mlplab.device import bf16_support  # noqa: E402
@@ -126,18 +127,6 @@ def bare_epoch(root: str, hidden: list[int], batch: int, lr: float, limit: int |
         loss.backward()
         opt.step()
     return time.perf_counter() - t0
-
-
-def floor_seconds(sizes: list[int], batch: int, n: int) -> tuple[float, float]:
-    """(seconds, FLOP/s): recipe (a)'s training FLOPs at the best fp32 matmul rate of its own layer shapes."""
-    weights = list(zip(sizes[:-1], sizes[1:]))
-    seconds = 0.0
-    for i, (a, b) in enumerate(weights):
-        # forward (batch, a) @ (a, b); weight gradient (a, batch) @ (batch, b); input gradient (batch, b) @ (b, a)
-        shapes = [(batch, a, b), (a, batch, b)] + ([(batch, b, a)] if i else [])
-        seconds += sum(2 * m * k * q / matmul_flops_per_second((m, k, q), repeats=20) for m, k, q in shapes)
-    seconds *= n / batch
-    return seconds, training_flops(sizes, n) / seconds
 
 
 def main() -> None:

@@ -62,3 +62,15 @@ def matmul_flops_per_second(shape: tuple[int, int, int] = (2048, 2048, 2048), re
         a @ b
         best = min(best, time.perf_counter() - t0)
     return 2 * m * k * n / best
+
+
+def floor_seconds(sizes: list[int], batch: int, n: int) -> tuple[float, float]:
+    """(seconds, FLOP/s): a model's training FLOPs at the best fp32 matmul rate of its own layer shapes."""
+    weights = list(zip(sizes[:-1], sizes[1:]))
+    seconds = 0.0
+    for i, (a, b) in enumerate(weights):
+        # forward (batch, a) @ (a, b); weight gradient (a, batch) @ (batch, b); input gradient (batch, b) @ (b, a)
+        shapes = [(batch, a, b), (a, batch, b)] + ([(batch, b, a)] if i else [])
+        seconds += sum(2 * m * k * q / matmul_flops_per_second((m, k, q), repeats=20) for m, k, q in shapes)
+    seconds *= n / batch
+    return seconds, training_flops(sizes, n) / seconds
