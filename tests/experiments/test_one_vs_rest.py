@@ -33,7 +33,11 @@ def test_loss_is_binary_cross_entropy_of_the_sigmoid_outputs():
     x, y = torch.randn(8, 6), torch.tensor([0, 1, 2, 2, 0, 3, 1, 2])
     targets = torch.stack([(y == 2), (y == 0)], 1).float()
     expected = torch.nn.BCELoss()(torch.sigmoid(model(x)), targets)
-    torch.testing.assert_close(model.loss((x, y))["loss"], expected)
+    out = model.loss((x, y))
+    torch.testing.assert_close(out["loss"], expected)
+    # the accuracy is the share of right binary decisions, computed when read (sklearn's, over every decision)
+    said = (torch.sigmoid(model(x)) > 0.5).flatten()
+    assert out["accuracy"].mean().item() == pytest.approx(accuracy_score(targets.flatten().bool(), said.detach()))
     assert isinstance(model.net.act1, torch.nn.LeakyReLU)
 
 

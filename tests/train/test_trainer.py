@@ -42,6 +42,21 @@ def test_evaluate_matches_a_direct_computation():
     assert abs(got["accuracy"] - (logits.argmax(1) == ds.test.y).float().mean().item()) < 1e-6
 
 
+def test_an_epochs_training_means_are_over_its_examples():
+    """With lr=0 the weights stay put, so the epoch's loss and accuracy (the accuracy computed once at the end, from
+    every step's kept logits) must equal the model's on the whole training set, uneven last batch included."""
+    torch.manual_seed(0)
+    ds = load_dataset("digits")
+    model = MLPClassifier(64, [32], 10)
+    trainer = Trainer(model, make_optimizer(model.parameters(), "sgd", 0.0), progress=False)
+    got = trainer.train_epoch(ds.train, 7, epoch=1)
+    assert len(ds.train) % 7 != 0
+    with torch.no_grad():
+        logits = model(ds.train.x)
+    assert abs(got["loss"] - torch.nn.functional.cross_entropy(logits, ds.train.y).item()) < 1e-5
+    assert got["accuracy"] == pytest.approx((logits.argmax(1) == ds.train.y).double().mean().item(), abs=1e-12)
+
+
 def _numbers(run_dir):
     run = Run.open(run_dir)
     metrics = {k: v for k, v in run.metrics().items() if "seconds" not in k}

@@ -8,6 +8,7 @@ from torch import nn
 
 from mlplab.nn.inference import batched, evaluating
 from mlplab.nn.mlp import classification_loss
+from mlplab.nn.per_example import PerExample
 from mlplab.nn.registry import register_model
 
 
@@ -33,7 +34,7 @@ class SmallCNN(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.net(x)  # (B, num_classes) logits
 
-    def loss(self, batch: tuple[torch.Tensor, torch.Tensor]) -> dict[str, torch.Tensor]:
+    def loss(self, batch: tuple[torch.Tensor, torch.Tensor]) -> dict[str, torch.Tensor | PerExample]:
         x, y = batch
         return classification_loss(self(x), y)
 

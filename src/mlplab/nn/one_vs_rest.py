@@ -7,6 +7,7 @@ from torch import nn
 
 from mlplab.nn.inference import batched, evaluating
 from mlplab.nn.mlp import mlp_layers
+from mlplab.nn.per_example import PerExample
 from mlplab.nn.registry import register_model
 
 
@@ -28,12 +29,12 @@ class OneVsRestMLP(nn.Module):
     def targets(self, y: torch.Tensor) -> torch.Tensor:
         return (y[:, None] == self.positives).float()  # (B, P)
 
-    def loss(self, batch: tuple[torch.Tensor, torch.Tensor]) -> dict[str, torch.Tensor]:
+    def loss(self, batch: tuple[torch.Tensor, torch.Tensor]) -> dict[str, torch.Tensor | PerExample]:
         x, y = batch
         logits, t = self(x), self.targets(y)
         # binary cross-entropy of sigmoid(logits), computed from the logits for numerical stability
         bce = F.binary_cross_entropy_with_logits(logits, t)
-        return {"loss": bce, "accuracy": ((logits > 0).float() == t).float().mean()}
+        return {"loss": bce, "accuracy": PerExample(_binary_correct, logits, t)}
 
     def hidden_layer_names(self) -> list[str]:
         return [name for name, _ in self.net.named_children() if name.startswith("act")]
@@ -42,3 +43,8 @@ class OneVsRestMLP(nn.Module):
         """Sigmoid outputs (N, P): P(class == positives[j]), in eval mode, in batches."""
         with evaluating(self):
             return batched(lambda b: self(b).sigmoid(), x, batch_size)
+
+
+def _binary_correct(logits: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+    """(B,) the share of an example's P binary decisions that are right."""
+    return ((logits > 0) == (t > 0.5)).float().mean(1)

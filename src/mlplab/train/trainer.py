@@ -1,4 +1,6 @@
 """One trainer for every model: `model.loss(batch) -> {"loss": ...}`, or a model-defined training step.
+Every other 0-dim value the loss returns is averaged over the epoch's examples, and so is a `PerExample` value,
+computed once at the epoch's end.
 
 fit / evaluate, an optional LR schedule, evaluation each epoch (or every `eval_every` epochs), best and last checkpoints written
 atomically with the RNG states, resume, and a NaN/Inf guard that stops and keeps the last good
@@ -28,6 +30,7 @@ from mlplab.data.batches import iterate_batches, num_batches
 from mlplab.data.core import Split
 from mlplab.device import resolve_precision
 from mlplab.errors import RunFailed, UserError
+from mlplab.nn.per_example import PerExample
 from mlplab.progress import bar, enabled as progress_enabled
 from mlplab.runs import Run
 from mlplab.train.checkpoint import CHECKPOINT_FORMAT, model_spec, read_checkpoint, spec_text, write_checkpoint
@@ -135,7 +138,7 @@ class Trainer:
             with self._autocast():
                 out = self.model.training_step(batch, self.optimizers, self.step, self.generator)
             bad = step % self.nan_check_every == 0 and any(
-                v.dim() == 0 and not torch.isfinite(v) for v in out.values())
+                isinstance(v, torch.Tensor) and v.dim() == 0 and not torch.isfinite(v) for v in out.values())
             if bad:
                 raise RunFailed(f"training values became {({k: float(v) for k, v in out.items()})} at epoch {epoch}, "
                                 f"step {step}; training stopped and {self._kept()}; lower lr or check the inputs")
@@ -180,20 +183,25 @@ class Trainer:
             batches = bar(batches, total=total, desc=f"epoch {epoch}", leave=False, file=sys.stderr)
         values: dict[str, list[torch.Tensor]] = {}
         sizes: dict[str, list[int]] = {}  # per key: a model-defined step may return a value on some steps only
+        later: dict[str, list[PerExample]] = {}
         for step, (xb, yb) in enumerate(batches):
             if self.augment is not None:
                 xb = self.augment(xb, self.generator)
             out = self._step((xb, yb), epoch, step)
-            # keep the per-step scalars and weigh them once at the end: no extra kernels per step
+            # keep the per-step values and reduce them once at the end: no extra kernels per step
             n = len(xb)
             for k, v in out.items():
-                if v.dim() == 0:
+                if isinstance(v, PerExample):
+                    later.setdefault(k, []).append(v)
+                elif v.dim() == 0:
                     values.setdefault(k, []).append(v.detach() if v.requires_grad else v)
                     sizes.setdefault(k, []).append(n)
         means = {}
         for k, vs in values.items():
             weights = torch.tensor(sizes[k], dtype=torch.float64)
             means[k] = float((torch.stack(vs).double().cpu() * weights).sum()) / sum(sizes[k])
+        for k, parts in later.items():
+            means[k] = PerExample.epoch_mean(parts)
         if not all(math.isfinite(v) for v in means.values()):
             raise RunFailed(f"training metrics became {means} in epoch {epoch}; training stopped and "
                             f"{self._kept()}; lower lr or check the inputs")
@@ -368,6 +376,8 @@ def evaluate(model: nn.Module, split: Split, batch_size: int = 4096) -> dict[str
     for xb, yb in iterate_batches(split.x, split.y, batch_size, shuffle=False):
         out = model.loss((xb, yb))
         for k, v in out.items():
+            if isinstance(v, PerExample):
+                v = v.mean()
             if v.dim() == 0:
                 sums[k] = sums.get(k, 0) + v.detach().double() * len(xb)
     model.train(was_training)
