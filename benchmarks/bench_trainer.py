@@ -12,8 +12,8 @@ Contestants, each on the same model from the same weights, drawing the same batc
 Every contestant runs --repeats epochs, interleaved (A B C A B C ...): this 2-core VM's epoch times wander by
 10-20% from one minute to the next, so the best of each is compared and the median shown. The trainer's overhead
 over the bare loop is smaller than that wander, so it is measured apart, with both in lock-step (one bare step
-inside each trainer step, each side's time summed apart), over --lockstep epochs. Recipe (a) also prints its fp32 compute floor: training FLOPs / the best fp32 matmul FLOP/s measured here, now,
-on recipe (a)'s own layer shapes.
+inside each trainer step, each side's time summed apart), over --lockstep epochs. Recipe (a) also prints its
+fp32 compute floor: training FLOPs / the best fp32 matmul FLOP/s measured here, now, on its own layer shapes.
 
     python benchmarks/bench_trainer.py --data ../shared/data [--recipe a|b|both] [--workers 0] [--quick]
 """
@@ -44,6 +44,13 @@ RECIPES = {"a": ([1024, 2048, 256], 2048, 1e-3), "b": ([100, 100, 100, 100], 16,
 def fresh_net(hidden: list[int]) -> nn.Module:
     torch.manual_seed(0)
     return MLPClassifier(784, hidden, 10, dropout=0.0).net
+
+
+def fresh_trainer(hidden: list[int], lr: float, precision: torch.dtype | None = None) -> Trainer:
+    torch.manual_seed(0)
+    model = MLPClassifier(784, hidden, 10, dropout=0.0)
+    return Trainer(model, make_optimizer(model.parameters(), "adam", lr), progress=False,
+                   generator=torch.Generator().manual_seed(0), precision=precision)
 
 
 def dataloader_epoch(root: str, hidden: list[int], batch: int, lr: float, workers: int, limit: int | None
@@ -104,10 +111,7 @@ def mlplab_epoch(root: str, hidden: list[int], batch: int, lr: float, limit: int
                  precision: torch.dtype | None = None) -> tuple[float, float]:
     ds = load_dataset("mnist", data_dir=root, val_size=0, download=False)
     train = ds.train if limit is None else ds.train.subset(limit * batch)
-    torch.manual_seed(0)
-    model = MLPClassifier(784, hidden, 10, dropout=0.0)
-    trainer = Trainer(model, make_optimizer(model.parameters(), "adam", lr), progress=False,
-                      generator=torch.Generator().manual_seed(0), precision=precision)
+    trainer = fresh_trainer(hidden, lr, precision)
     t0 = time.perf_counter()
     trainer.train_epoch(train, batch, epoch=1)
     seconds = time.perf_counter() - t0
@@ -146,17 +150,14 @@ def lockstep_overhead(root: str, hidden: list[int], batch: int, lr: float, limit
     train = ds.train if limit is None else ds.train.subset(limit * batch)
     net = fresh_net(hidden)
     steps, bare_seconds = bare_steps(train, net, make_optimizer(net.parameters(), "adam", lr), batch), [0.0]
-    torch.manual_seed(0)
-    model = MLPClassifier(784, hidden, 10, dropout=0.0)
-    optimizer = make_optimizer(model.parameters(), "adam", lr)
-    trainer = Trainer(model, optimizer, progress=False, generator=torch.Generator().manual_seed(0))
+    trainer = fresh_trainer(hidden, lr)
 
     def one_bare_step(*_):
         t = time.perf_counter()
         next(steps, None)
         bare_seconds[0] += time.perf_counter() - t
 
-    optimizer.register_step_post_hook(one_bare_step)
+    trainer.optimizer.register_step_post_hook(one_bare_step)
     t0 = time.perf_counter()
     trainer.train_epoch(train, batch, epoch=1)
     total = time.perf_counter() - t0
@@ -171,7 +172,8 @@ def main() -> None:
     p.add_argument("--workers", type=int, default=0)
     p.add_argument("--quick", action="store_true", help="smoke run: 20 batches per contestant, one repeat")
     p.add_argument("--repeats", type=int, default=3, help="epochs per contestant, interleaved; the best is compared")
-    p.add_argument("--lockstep", type=int, default=5, help="epochs of trainer and bare loop in lock-step, for the overhead")
+    p.add_argument("--lockstep", type=int, default=5,
+                   help="epochs of trainer and bare loop in lock-step, for the overhead")
     args = p.parse_args()
     limit = 20 if args.quick else None
     args.repeats, args.lockstep = (1, 1) if args.quick else (args.repeats, args.lockstep)

@@ -9,7 +9,7 @@ from torch import nn
 
 from mlplab.errors import UserError
 from mlplab.nn.inference import batched, evaluating
-from mlplab.nn.per_example import PerExample, correct
+from mlplab.nn.per_example import PerExample
 from mlplab.nn.registry import register_model
 
 ACTIVATIONS = {
@@ -53,7 +53,13 @@ def classification_loss(logits: torch.Tensor, y: torch.Tensor, label_smoothing: 
     """Cross-entropy on logits (B, K) (against labels smoothed towards uniform by `label_smoothing`) and the
     accuracy: the loss of every classifier here. The accuracy is computed when read (`PerExample`): a training
     step then launches no kernels for it, which at batch 16 is a few percent of the step."""
-    return {"loss": F.cross_entropy(logits, y, label_smoothing=label_smoothing), "accuracy": PerExample(correct, logits, y)}
+    return {"loss": F.cross_entropy(logits, y, label_smoothing=label_smoothing),
+            "accuracy": PerExample(_correct, logits, y)}
+
+
+def _correct(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """(B,) True where the largest logit is the label's."""
+    return logits.argmax(1) == y
 
 
 @register_model("MLPClassifier")

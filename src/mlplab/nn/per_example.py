@@ -28,10 +28,5 @@ class PerExample:
     @staticmethod
     def epoch_mean(parts: Sequence["PerExample"]) -> float:
         """The mean over every example of `parts` (batches of one `fn`), computed in one go."""
-        joined = (torch.cat(ts) if len(ts) > 1 else ts[0] for ts in zip(*(p.tensors for p in parts)))
-        return float(parts[0].fn(*joined).double().mean())
+        return float(parts[0].fn(*(torch.cat(ts) for ts in zip(*(p.tensors for p in parts)))).double().mean())
 
-
-def correct(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    """(B,) 1 where the largest logit is the label's."""
-    return logits.argmax(1) == y

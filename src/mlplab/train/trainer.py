@@ -137,11 +137,11 @@ class Trainer:
         if self.optimizers is not None:
             with self._autocast():
                 out = self.model.training_step(batch, self.optimizers, self.step, self.generator)
-            bad = step % self.nan_check_every == 0 and any(
-                isinstance(v, torch.Tensor) and v.dim() == 0 and not torch.isfinite(v) for v in out.values())
-            if bad:
-                raise RunFailed(f"training values became {({k: float(v) for k, v in out.items()})} at epoch {epoch}, "
-                                f"step {step}; training stopped and {self._kept()}; lower lr or check the inputs")
+            if step % self.nan_check_every == 0:
+                scalars = {k: float(v) for k, v in out.items() if isinstance(v, torch.Tensor) and v.dim() == 0}
+                if not all(math.isfinite(v) for v in scalars.values()):
+                    raise RunFailed(f"training values became {scalars} at epoch {epoch}, step {step}; training "
+                                    f"stopped and {self._kept()}; lower lr or check the inputs")
         else:
             with self._autocast():
                 out = self.model.loss(batch)
