@@ -38,3 +38,4 @@ def test_scaling_quick_writes_its_figure(mnist_dir, tmp_path):
 def test_trainer_quick(mnist_dir):
     out = _bench("bench_trainer.py", "--data", str(mnist_dir), "--quick")
     assert out.count("PyTorch Lightning") == 2 and "fp32 compute floor" in out
+    assert out.count("epochs run in lock-step") == 2  # the overhead line of each recipe
