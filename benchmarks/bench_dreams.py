@@ -9,6 +9,7 @@ forward + input-gradient FLOPs / matmul FLOP/s measured here, now.
 
     python benchmarks/bench_dreams.py [--steps 200] [--repeats 3] [--threads N]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -43,8 +44,9 @@ def naive(model: torch.nn.Module, start: torch.Tensor, targets: torch.Tensor, st
 
 def ours(model: torch.nn.Module, start: torch.Tensor, targets: torch.Tensor, steps: int) -> torch.Tensor:
     forward = pixel_forward([freeze(model)], lambda px: (px - MEAN) / STD)
-    return dream(forward, start, cross_entropy(targets), steps=steps, lr=LR, stop=target_reached(targets, NEVER),
-                 check_every=10).pixels
+    return dream(
+        forward, start, cross_entropy(targets), steps=steps, lr=LR, stop=target_reached(targets, NEVER), check_every=10
+    ).pixels
 
 
 def best_of(fn, repeats: int, *args) -> tuple[float, torch.Tensor]:
@@ -89,14 +91,20 @@ def main() -> None:
     base_s, base_x = best_of(naive, args.repeats, model, start, targets, args.steps)
     ours_s, ours_x = best_of(ours, args.repeats, model, start, targets, args.steps)
     floor, rate = floor_seconds(args.steps, 10)
-    print(f"torch {torch.__version__}, threads {torch.get_num_threads()}; 10 dreams x {args.steps} steps, "
-          f"784-{'-'.join(map(str, HIDDEN))}-10, best of {args.repeats}")
+    print(
+        f"torch {torch.__version__}, threads {torch.get_num_threads()}; 10 dreams x {args.steps} steps, "
+        f"784-{'-'.join(map(str, HIDDEN))}-10, best of {args.repeats}"
+    )
     print(f"  naive loop (weight grads, .item() each step): {base_s:6.3f} s")
     print(f"  mlplab dream():                                {ours_s:6.3f} s   speed-up {base_s / ours_s:.2f}x")
-    print(f"  same final images: {torch.allclose(base_x, ours_x, atol=1e-5)} "
-          f"(max difference {float((base_x - ours_x).abs().max()):.2e})")
-    print(f"  compute floor: {floor:.3f} s at {rate / 1e9:.1f} GFLOP/s (batch-10 matmul measured now); "
-          f"mlplab at {ours_s / floor:.2f}x the floor; target <= 1 s: {'met' if ours_s <= 1 else 'NOT met'}")
+    print(
+        f"  same final images: {torch.allclose(base_x, ours_x, atol=1e-5)} "
+        f"(max difference {float((base_x - ours_x).abs().max()):.2e})"
+    )
+    print(
+        f"  compute floor: {floor:.3f} s at {rate / 1e9:.1f} GFLOP/s (batch-10 matmul measured now); "
+        f"mlplab at {ours_s / floor:.2f}x the floor; target <= 1 s: {'met' if ours_s <= 1 else 'NOT met'}"
+    )
 
 
 if __name__ == "__main__":

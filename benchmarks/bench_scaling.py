@@ -8,6 +8,7 @@ per-step (mlplab) or per-sample (DataLoader) overhead does.
 
     python benchmarks/bench_scaling.py --data ../shared/data [--out benchmarks/results/scaling.png] [--quick]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -19,11 +20,11 @@ import torch
 from torch import nn
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import TORCHVISION, floor_seconds, machine_line  # noqa: E402
+from common import TORCHVISION, floor_seconds, machine_line
 
-from mlplab.data import load_dataset  # noqa: E402
-from mlplab.nn import MLPClassifier  # noqa: E402
-from mlplab.train import Trainer, make_optimizer  # noqa: E402
+from mlplab.data import load_dataset
+from mlplab.nn import MLPClassifier
+from mlplab.train import Trainer, make_optimizer
 
 BATCH, LR = 256, 1e-3
 SIZES, SIZE_WIDTH = [1000, 2000, 5000, 10000, 20000, 60000], 1024
@@ -33,11 +34,20 @@ WIDTHS, WIDTH_SIZE = [256, 512, 1024, 2048, 4096], 10000
 def dataloader_seconds(root: str, n: int, width: int) -> float:
     """One epoch of the first n images, the notebook way (per-sample ToTensor + Normalize through a DataLoader)."""
     from torchvision import transforms
+
     cls, mean, std = TORCHVISION["mnist"]
-    data = cls(root, train=True, download=False,
-               transform=transforms.Compose([transforms.ToTensor(), transforms.Normalize(mean, std)]))
-    loader = torch.utils.data.DataLoader(torch.utils.data.Subset(data, range(n)), batch_size=BATCH, shuffle=True,
-                                         generator=torch.Generator().manual_seed(0))
+    data = cls(
+        root,
+        train=True,
+        download=False,
+        transform=transforms.Compose([transforms.ToTensor(), transforms.Normalize(mean, std)]),
+    )
+    loader = torch.utils.data.DataLoader(
+        torch.utils.data.Subset(data, range(n)),
+        batch_size=BATCH,
+        shuffle=True,
+        generator=torch.Generator().manual_seed(0),
+    )
     torch.manual_seed(0)
     net = MLPClassifier(784, [width, width], 10).net
     opt = torch.optim.Adam(net.parameters(), lr=LR)
@@ -52,8 +62,12 @@ def dataloader_seconds(root: str, n: int, width: int) -> float:
 def mlplab_seconds(train, n: int, width: int) -> float:
     torch.manual_seed(0)
     model = MLPClassifier(784, [width, width], 10)
-    trainer = Trainer(model, make_optimizer(model.parameters(), "adam", LR), progress=False,
-                      generator=torch.Generator().manual_seed(0))
+    trainer = Trainer(
+        model,
+        make_optimizer(model.parameters(), "adam", LR),
+        progress=False,
+        generator=torch.Generator().manual_seed(0),
+    )
     part = train.subset(n)
     t0 = time.perf_counter()
     trainer.train_epoch(part, BATCH, epoch=1)
@@ -64,22 +78,34 @@ def sweep(root: str, train, points: list[tuple[int, int]]) -> list[dict]:
     rows = []
     for n, width in points:
         floor, _ = floor_seconds([784, width, width, 10], BATCH, n)
-        row = {"n": n, "width": width, "mlplab": mlplab_seconds(train, n, width),
-               "dataloader": dataloader_seconds(root, n, width), "floor": floor}
-        print(f"  N {n:6d}  W {width:5d}   mlplab {row['mlplab']:7.3f} s   DataLoader {row['dataloader']:7.3f} s   "
-              f"floor {floor:7.3f} s   DataLoader/mlplab {row['dataloader'] / row['mlplab']:5.2f}x   "
-              f"mlplab/floor {row['mlplab'] / floor:5.2f}x", flush=True)
+        row = {
+            "n": n,
+            "width": width,
+            "mlplab": mlplab_seconds(train, n, width),
+            "dataloader": dataloader_seconds(root, n, width),
+            "floor": floor,
+        }
+        print(
+            f"  N {n:6d}  W {width:5d}   mlplab {row['mlplab']:7.3f} s   DataLoader {row['dataloader']:7.3f} s   "
+            f"floor {floor:7.3f} s   DataLoader/mlplab {row['dataloader'] / row['mlplab']:5.2f}x   "
+            f"mlplab/floor {row['mlplab'] / floor:5.2f}x",
+            flush=True,
+        )
         rows.append(row)
     return rows
 
 
 def plot(by_size: list[dict], by_width: list[dict], out: Path, title: str) -> None:
     import matplotlib
+
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
-    for ax, rows, key, label in ((axes[0], by_size, "n", f"training images (width {SIZE_WIDTH})"),
-                                 (axes[1], by_width, "width", f"hidden width W ({WIDTH_SIZE:,} images)")):
+    for ax, rows, key, label in (
+        (axes[0], by_size, "n", f"training images (width {SIZE_WIDTH})"),
+        (axes[1], by_width, "width", f"hidden width W ({WIDTH_SIZE:,} images)"),
+    ):
         xs = [r[key] for r in rows]
         ax.plot(xs, [r["dataloader"] for r in rows], "o-", label="torchvision DataLoader")
         ax.plot(xs, [r["mlplab"] for r in rows], "s-", label="mlplab trainer")

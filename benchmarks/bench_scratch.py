@@ -9,6 +9,7 @@ MKL_NUM_THREADS) before starting; both NumPy's BLAS and torch read them, and the
     OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 python benchmarks/bench_scratch.py --data-dir ../shared/data
     (without MNIST under --data-dir it uses the embedded digits, upsampled to 28x28)
 """
+
 from __future__ import annotations
 
 import argparse
@@ -31,8 +32,7 @@ def load(data_dir: str | None) -> tuple[str, np.ndarray, np.ndarray, np.ndarray,
         ds = load_dataset("mnist", data_dir=data_dir, val_size=0)
     else:
         ds = load_dataset("digits", image_size=28, val_size=0)
-    return (ds.name, ds.train.x.flatten(1).numpy(), ds.train.y.numpy(), ds.test.x.flatten(1).numpy(),
-            ds.test.y.numpy())
+    return (ds.name, ds.train.x.flatten(1).numpy(), ds.train.y.numpy(), ds.test.x.flatten(1).numpy(), ds.test.y.numpy())
 
 
 def scratch_epoch(model: MLP, x: np.ndarray, y: np.ndarray, order: list[np.ndarray]) -> float:
@@ -42,8 +42,9 @@ def scratch_epoch(model: MLP, x: np.ndarray, y: np.ndarray, order: list[np.ndarr
     return time.perf_counter() - start
 
 
-def torch_epoch(net: torch.nn.Module, opt: torch.optim.Optimizer, x: torch.Tensor, y: torch.Tensor,
-                order: list[torch.Tensor]) -> float:
+def torch_epoch(
+    net: torch.nn.Module, opt: torch.optim.Optimizer, x: torch.Tensor, y: torch.Tensor, order: list[torch.Tensor]
+) -> float:
     start = time.perf_counter()
     for idx in order:
         opt.zero_grad(set_to_none=True)
@@ -66,10 +67,14 @@ def main() -> None:
     name, x, y, xt, yt = load(args.data_dir)
     x, xt = x.astype(args.dtype), xt.astype(args.dtype)
     tdtype = torch.float32 if args.dtype == "float32" else torch.float64
-    print(f"data: {name}, {len(x)} training examples; MLP {x.shape[1]}-{'-'.join(map(str, hidden))}-10, "
-          f"batch {args.batch_size}, SGD lr {args.lr} momentum {args.momentum}, {args.dtype}")
-    print(f"threads: torch {torch.get_num_threads()}, OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS')}, "
-          f"MKL_NUM_THREADS={os.environ.get('MKL_NUM_THREADS')}")
+    print(
+        f"data: {name}, {len(x)} training examples; MLP {x.shape[1]}-{'-'.join(map(str, hidden))}-10, "
+        f"batch {args.batch_size}, SGD lr {args.lr} momentum {args.momentum}, {args.dtype}"
+    )
+    print(
+        f"threads: torch {torch.get_num_threads()}, OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS')}, "
+        f"MKL_NUM_THREADS={os.environ.get('MKL_NUM_THREADS')}"
+    )
     rng = np.random.default_rng(0)
     xs, ys = torch.from_numpy(x), torch.from_numpy(y)
     times: dict[str, list[float]] = {"scratch": [], "torch": []}
@@ -82,18 +87,24 @@ def main() -> None:
                 net.get_parameter(k).copy_(torch.from_numpy(v))
         opt = torch.optim.SGD(net.parameters(), lr=args.lr, momentum=args.momentum)
         torder = [torch.from_numpy(i) for i in order]
-        runs = [("scratch", lambda: scratch_epoch(ours, x, y, order)),
-                ("torch", lambda: torch_epoch(net, opt, xs, ys, torder))]
-        for key, fn in (runs if r % 2 == 0 else runs[::-1]):  # alternate who goes first
+        runs = [
+            ("scratch", lambda: scratch_epoch(ours, x, y, order)),
+            ("torch", lambda: torch_epoch(net, opt, xs, ys, torder)),
+        ]
+        for key, fn in runs if r % 2 == 0 else runs[::-1]:  # alternate who goes first
             times[key].append(fn())
         acc_s = float((ours.predict_proba(xt).argmax(1) == yt).mean())
         with torch.no_grad():
             acc_t = float((net(torch.from_numpy(xt)).argmax(1).numpy() == yt).mean())
-        print(f"repeat {r + 1}: scratch {times['scratch'][-1]:.3f} s (test acc {acc_s:.4f}), "
-              f"torch {times['torch'][-1]:.3f} s (test acc {acc_t:.4f})")
+        print(
+            f"repeat {r + 1}: scratch {times['scratch'][-1]:.3f} s (test acc {acc_s:.4f}), "
+            f"torch {times['torch'][-1]:.3f} s (test acc {acc_t:.4f})"
+        )
     best_s, best_t = min(times["scratch"]), min(times["torch"])
-    print(f"best epoch: scratch {best_s:.3f} s, torch {best_t:.3f} s; scratch / torch = {best_s / best_t:.2f} "
-          f"(target <= 2)")
+    print(
+        f"best epoch: scratch {best_s:.3f} s, torch {best_t:.3f} s; scratch / torch = {best_s / best_t:.2f} "
+        f"(target <= 2)"
+    )
 
 
 if __name__ == "__main__":

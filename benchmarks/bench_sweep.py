@@ -10,6 +10,7 @@ reports and the summary included), in the same invocation of this script:
 The sequential baseline is one process calling `execute` six times with torch's default threads (what
 six `mlplab run` commands would do, minus five interpreter start-ups).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -53,35 +54,51 @@ def main() -> None:
     args = ap.parse_args()
     py = sys.executable
     sweep = [py, "-m", "mlplab", "sweep", "classify", *args.grid, "--workers", str(args.workers)]
-    contenders = {"sequential, one process": lambda out: [py, "-c", SEQUENTIAL, out, *args.grid],
-                  f"mlplab sweep --workers {args.workers}": lambda out: [*sweep, "--out", out]}
+    contenders = {
+        "sequential, one process": lambda out: [py, "-c", SEQUENTIAL, out, *args.grid],
+        f"mlplab sweep --workers {args.workers}": lambda out: [*sweep, "--out", out],
+    }
     if not args.skip_ray:
-        contenders[f"mlplab sweep --engine ray --workers {args.workers}"] = \
-            lambda out: [*sweep, "--engine", "ray", "--out", out]
+        contenders[f"mlplab sweep --engine ray --workers {args.workers}"] = lambda out: [
+            *sweep,
+            "--engine",
+            "ray",
+            "--out",
+            out,
+        ]
     times: dict[str, list[float]] = {name: [] for name in contenders}
     load = os.getloadavg()[0]
     with tempfile.TemporaryDirectory() as tmp:
         for r in range(args.rounds):  # interleaved, so a change in the machine's load hits every contender
             for i, (name, cmd) in enumerate(contenders.items()):
                 times[name].append(timed(cmd(f"{tmp}/{r}-{i}")))
-        overhead = {name: _overhead(Path(f"{tmp}/{args.rounds - 1}-{i}"), times[name][-1])
-                    for i, name in enumerate(contenders) if i}
+        overhead = {
+            name: _overhead(Path(f"{tmp}/{args.rounds - 1}-{i}"), times[name][-1])
+            for i, name in enumerate(contenders)
+            if i
+        }
     rows = [(name, min(t)) for name, t in times.items()]
     base, local = rows[0][1], rows[1][1]
-    print(f"grid: {' '.join(args.grid)} ({os.cpu_count()} cores; load average {load:.1f} at the start, "
-          f"{os.getloadavg()[0]:.1f} at the end; best of {args.rounds})")
+    print(
+        f"grid: {' '.join(args.grid)} ({os.cpu_count()} cores; load average {load:.1f} at the start, "
+        f"{os.getloadavg()[0]:.1f} at the end; best of {args.rounds})"
+    )
     print(f"{'':<40} {'seconds':>8} {'vs sequential':>14}")
     for name, seconds in rows:
         print(f"{name:<40} {seconds:8.1f} {seconds / base:13.0%}")
     print(f"local sweep: {local / base:.0%} of sequential (target <= 60%)")
     for name, (seconds, busiest) in overhead.items():
-        print(f"{name}: {seconds - busiest:.1f} s outside trials (start-up, scheduling, summary); "
-              f"busiest worker {busiest:.1f} s in trials")
+        print(
+            f"{name}: {seconds - busiest:.1f} s outside trials (start-up, scheduling, summary); "
+            f"busiest worker {busiest:.1f} s in trials"
+        )
     if len(rows) > 2:
         (ray_wall, ray_busy), (local_wall, local_busy) = overhead[rows[2][0]], overhead[rows[1][0]]
         ray_extra = (ray_wall - ray_busy) - (local_wall - local_busy)
-        print(f"Ray vs local: {rows[2][1] - local:+.1f} s wall ({rows[2][1] / local - 1:+.0%}); "
-              f"{ray_extra:+.1f} s more outside trials")
+        print(
+            f"Ray vs local: {rows[2][1] - local:+.1f} s wall ({rows[2][1] / local - 1:+.0%}); "
+            f"{ray_extra:+.1f} s more outside trials"
+        )
 
 
 def _overhead(sweep_dir: Path, wall: float) -> tuple[float, float]:

@@ -16,6 +16,7 @@ recipe's DataLoader time over each contestant's, for the same target, in this ru
 On a GPU (--device cuda, or auto where there is one) every contestant trains there: the DataLoader one copies each
 batch over as the notebook does, the mlplab ones keep the data resident; clocks stop after a synchronize.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -28,15 +29,15 @@ import torch
 from torch import nn
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import accuracy, machine_line, seed_pipeline  # noqa: E402
+from common import accuracy, machine_line, seed_pipeline
 
-from mlplab.config import format_overrides, parse_overrides  # noqa: E402
-from mlplab.data import load_dataset  # noqa: E402
-from mlplab.device import resolve_device  # noqa: E402
-from mlplab.experiments.classify import FAST, ClassifyConfig  # noqa: E402
-from mlplab.nn import MLPClassifier  # noqa: E402
-from mlplab.train import Trainer  # noqa: E402
-from mlplab.train.classifier import build_classifier  # noqa: E402
+from mlplab.config import format_overrides, parse_overrides
+from mlplab.data import load_dataset
+from mlplab.device import resolve_device
+from mlplab.experiments.classify import FAST, ClassifyConfig
+from mlplab.nn import MLPClassifier
+from mlplab.train import Trainer
+from mlplab.train.classifier import build_classifier
 
 TARGETS = {"mnist": (0.98, 0.985), "fashion-mnist": (0.90,)}
 SEED_HIDDEN, SEED_BATCH, SEED_LR = [1024, 2048, 256], 2048, 1e-3
@@ -90,14 +91,27 @@ def sync(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
-def on_trainer(race: Race, name: str, root: str, cfg: ClassifyConfig, model: nn.Module,
-               targets: tuple[float, ...], max_epochs: int | None = None) -> Race:
+def on_trainer(
+    race: Race,
+    name: str,
+    root: str,
+    cfg: ClassifyConfig,
+    model: nn.Module,
+    targets: tuple[float, ...],
+    max_epochs: int | None = None,
+) -> Race:
     """Train `model` with the Trainer of `cfg`, checking test accuracy after each epoch (not timed; the epoch's
     time is the Trainer's own epoch_seconds, which end with the epoch's metrics copied to the host)."""
     device = next(model.parameters()).device
     ds = load_dataset(name, data_dir=root, val_size=0, download=False, device=device)
-    trainer = Trainer.from_config(model, cfg, generator=torch.Generator().manual_seed(cfg.seed), progress=False,
-                                  print_rows=False, epochs=max_epochs)
+    trainer = Trainer.from_config(
+        model,
+        cfg,
+        generator=torch.Generator().manual_seed(cfg.seed),
+        progress=False,
+        print_rows=False,
+        epochs=max_epochs,
+    )
     total = 0.0
 
     def check(trainer: Trainer, row: dict) -> None:
@@ -112,8 +126,16 @@ def on_trainer(race: Race, name: str, root: str, cfg: ClassifyConfig, model: nn.
 
 
 def seed_mlplab(name: str, root: str, targets: tuple[float, ...], max_epochs: int, device: torch.device) -> Race:
-    cfg = ClassifyConfig(dataset=name, hidden=SEED_HIDDEN, batch_size=SEED_BATCH, lr=SEED_LR, optimizer="adam",
-                         schedule="none", dropout=0.0, epochs=max_epochs)
+    cfg = ClassifyConfig(
+        dataset=name,
+        hidden=SEED_HIDDEN,
+        batch_size=SEED_BATCH,
+        lr=SEED_LR,
+        optimizer="adam",
+        schedule="none",
+        dropout=0.0,
+        epochs=max_epochs,
+    )
     torch.manual_seed(0)
     model = build_classifier(cfg, 784, 10).to(device)
     return on_trainer(Race("seed recipe, mlplab"), name, root, cfg, model, targets)
@@ -142,21 +164,29 @@ def main() -> None:
     print(machine_line() + (f"; GPU {torch.cuda.get_device_name(device)}" if device.type == "cuda" else ""))
     print(f"preset=fast: {FAST}")
     for name, goals in targets.items():
-        races = [seed_dataloader(name, args.data, goals, max_epochs, device),
-                 seed_mlplab(name, args.data, goals, max_epochs, device)]
+        races = [
+            seed_dataloader(name, args.data, goals, max_epochs, device),
+            seed_mlplab(name, args.data, goals, max_epochs, device),
+        ]
         fast = {goal: fast_preset(name, args.data, goal, FASTEST[(name, goal)], device) for goal in goals}
         for goal in goals:
             width = max(len(r.name) for r in (*races, fast[goal]))
-            print(f"\n{name} to {100 * goal:.1f}% test accuracy (seconds of training; checks after every epoch, "
-                  f"not timed)")
-            print(f"  {'contestant':{max(34, width)}s} {'epochs':>6s} {'seconds':>8s} {'vs DataLoader':>14s}  test accuracy per epoch")
+            print(
+                f"\n{name} to {100 * goal:.1f}% test accuracy (seconds of training; checks after every epoch, "
+                f"not timed)"
+            )
+            print(
+                f"  {'contestant':{max(34, width)}s} {'epochs':>6s} {'seconds':>8s} {'vs DataLoader':>14s}  test accuracy per epoch"
+            )
             base = races[0].reached(goal)
             for race in (*races, fast[goal]):
                 hit = race.reached(goal)
                 curve = " ".join(f"{100 * a:.2f}" for a in race.accuracies)
                 if hit is None:
-                    print(f"  {race.name:{max(34, width)}s} {'-':>6s} {'-':>8s} {'not reached':>14s}  {curve} "
-                          f"({race.seconds[-1]:.1f} s in all)")
+                    print(
+                        f"  {race.name:{max(34, width)}s} {'-':>6s} {'-':>8s} {'not reached':>14s}  {curve} "
+                        f"({race.seconds[-1]:.1f} s in all)"
+                    )
                     continue
                 # where the DataLoader never got there, its whole run is a lower bound on its time
                 ratio = f"{base[1] / hit[1]:.1f}x sooner" if base else f">{races[0].seconds[-1] / hit[1]:.1f}x sooner"
@@ -165,8 +195,11 @@ def main() -> None:
 
 # mlplab's fastest pure-MLP recipe per target: preset=fast as it is for MNIST 98.0%; planned for more epochs for
 # 98.5%; wider, deeper and with dropout for Fashion-MNIST 90% (where the preset's one layer peaks near 89.9%)
-FASTEST = {("mnist", 0.98): {}, ("mnist", 0.985): {"epochs": 10},
-           ("fashion-mnist", 0.90): {"hidden": [1024, 1024], "dropout": 0.2, "lr": 1e-3, "epochs": 12}}
+FASTEST = {
+    ("mnist", 0.98): {},
+    ("mnist", 0.985): {"epochs": 10},
+    ("fashion-mnist", 0.90): {"hidden": [1024, 1024], "dropout": 0.2, "lr": 1e-3, "epochs": 12},
+}
 
 if __name__ == "__main__":
     main()

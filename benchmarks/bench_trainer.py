@@ -17,6 +17,7 @@ fp32 compute floor: training FLOPs / the best fp32 matmul FLOP/s measured here, 
 
     python benchmarks/bench_trainer.py --data ../shared/data [--recipe a|b|both] [--workers 0] [--quick]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -30,13 +31,12 @@ import torch
 from torch import nn
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import (accuracy, floor_seconds, machine_line, matmul_flops_per_second, seed_pipeline,  # noqa: E402
-                    training_flops)
+from common import accuracy, floor_seconds, machine_line, matmul_flops_per_second, seed_pipeline, training_flops
 
-from mlplab.data import load_dataset  # noqa: E402
-from mlplab.device import bf16_support  # noqa: E402
-from mlplab.nn import MLPClassifier  # noqa: E402
-from mlplab.train import Trainer, make_optimizer  # noqa: E402
+from mlplab.data import load_dataset
+from mlplab.device import bf16_support
+from mlplab.nn import MLPClassifier
+from mlplab.train import Trainer, make_optimizer
 
 RECIPES = {"a": ([1024, 2048, 256], 2048, 1e-3), "b": ([100, 100, 100, 100], 16, 1e-4)}
 
@@ -49,12 +49,18 @@ def fresh_net(hidden: list[int]) -> nn.Module:
 def fresh_trainer(hidden: list[int], lr: float, precision: torch.dtype | None = None) -> Trainer:
     torch.manual_seed(0)
     model = MLPClassifier(784, hidden, 10, dropout=0.0)
-    return Trainer(model, make_optimizer(model.parameters(), "adam", lr), progress=False,
-                   generator=torch.Generator().manual_seed(0), precision=precision)
+    return Trainer(
+        model,
+        make_optimizer(model.parameters(), "adam", lr),
+        progress=False,
+        generator=torch.Generator().manual_seed(0),
+        precision=precision,
+    )
 
 
-def dataloader_epoch(root: str, hidden: list[int], batch: int, lr: float, workers: int, limit: int | None
-                     ) -> tuple[float, float]:
+def dataloader_epoch(
+    root: str, hidden: list[int], batch: int, lr: float, workers: int, limit: int | None
+) -> tuple[float, float]:
     """The notebook way: per-sample transforms through a DataLoader. Returns (seconds, test accuracy)."""
     loader, (xt, yt) = seed_pipeline("mnist", root, batch, workers)
     model = fresh_net(hidden)
@@ -70,12 +76,14 @@ def dataloader_epoch(root: str, hidden: list[int], batch: int, lr: float, worker
     return time.perf_counter() - t0, accuracy(model, xt, yt)
 
 
-def lightning_epoch(root: str, hidden: list[int], batch: int, lr: float, workers: int, limit: int | None
-                    ) -> tuple[float, float]:
+def lightning_epoch(
+    root: str, hidden: list[int], batch: int, lr: float, workers: int, limit: int | None
+) -> tuple[float, float]:
     import logging
     import warnings
 
     import lightning as L
+
     logging.getLogger("lightning.pytorch").setLevel(logging.ERROR)
     warnings.filterwarnings("ignore", module="lightning")
 
@@ -100,15 +108,25 @@ def lightning_epoch(root: str, hidden: list[int], batch: int, lr: float, workers
 
     loader, (xt, yt) = seed_pipeline("mnist", root, batch, workers)
     module, clock = Module(), EpochClock()
-    trainer = L.Trainer(max_epochs=1, accelerator="cpu", devices=1, logger=False, enable_checkpointing=False,
-                        enable_progress_bar=False, enable_model_summary=False, num_sanity_val_steps=0,
-                        limit_train_batches=limit if limit is not None else 1.0, callbacks=[clock])
+    trainer = L.Trainer(
+        max_epochs=1,
+        accelerator="cpu",
+        devices=1,
+        logger=False,
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        num_sanity_val_steps=0,
+        limit_train_batches=limit if limit is not None else 1.0,
+        callbacks=[clock],
+    )
     trainer.fit(module, loader)
     return clock.seconds, accuracy(module.net, xt, yt)
 
 
-def mlplab_epoch(root: str, hidden: list[int], batch: int, lr: float, limit: int | None,
-                 precision: torch.dtype | None = None) -> tuple[float, float]:
+def mlplab_epoch(
+    root: str, hidden: list[int], batch: int, lr: float, limit: int | None, precision: torch.dtype | None = None
+) -> tuple[float, float]:
     ds = load_dataset("mnist", data_dir=root, val_size=0, download=False)
     train = ds.train if limit is None else ds.train.subset(limit * batch)
     trainer = fresh_trainer(hidden, lr, precision)
@@ -124,7 +142,7 @@ def bare_steps(train, net: nn.Module, opt: torch.optim.Optimizer, batch: int):
     perm = torch.randperm(len(train), generator=torch.Generator().manual_seed(0))
     x, y = train.x[perm], train.y[perm]
     for i in range(0, len(x), batch):
-        loss = nn.functional.cross_entropy(net(x[i:i + batch]), y[i:i + batch])
+        loss = nn.functional.cross_entropy(net(x[i : i + batch]), y[i : i + batch])
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
@@ -172,8 +190,9 @@ def main() -> None:
     p.add_argument("--workers", type=int, default=0)
     p.add_argument("--quick", action="store_true", help="smoke run: 20 batches per contestant, one repeat")
     p.add_argument("--repeats", type=int, default=3, help="epochs per contestant, interleaved; the best is compared")
-    p.add_argument("--lockstep", type=int, default=5,
-                   help="epochs of trainer and bare loop in lock-step, for the overhead")
+    p.add_argument(
+        "--lockstep", type=int, default=5, help="epochs of trainer and bare loop in lock-step, for the overhead"
+    )
     args = p.parse_args()
     limit = 20 if args.quick else None
     args.repeats, args.lockstep = (1, 1) if args.quick else (args.repeats, args.lockstep)
@@ -181,15 +200,17 @@ def main() -> None:
         sys.exit("PyTorch Lightning, the peer this benchmark measures, is not installed: pip install -e '.[bench]'")
     bf16_ok, bf16_line = bf16_support(torch.device("cpu"))
     print(machine_line())
-    for name in (["a", "b"] if args.recipe == "both" else [args.recipe]):
+    for name in ["a", "b"] if args.recipe == "both" else [args.recipe]:
         hidden, batch, lr = RECIPES[name]
         contestants = [
             ("torchvision DataLoader", lambda: dataloader_epoch(args.data, hidden, batch, lr, args.workers, limit)),
             ("PyTorch Lightning", lambda: lightning_epoch(args.data, hidden, batch, lr, args.workers, limit)),
-            ("mlplab trainer", lambda: mlplab_epoch(args.data, hidden, batch, lr, limit))]
+            ("mlplab trainer", lambda: mlplab_epoch(args.data, hidden, batch, lr, limit)),
+        ]
         if bf16_ok:
-            contestants.append(("mlplab trainer, bf16",
-                                lambda: mlplab_epoch(args.data, hidden, batch, lr, limit, torch.bfloat16)))
+            contestants.append(
+                ("mlplab trainer, bf16", lambda: mlplab_epoch(args.data, hidden, batch, lr, limit, torch.bfloat16))
+            )
         contestants.append(("bare resident loop", lambda: (bare_epoch(args.data, hidden, batch, lr, limit), None)))
         # interleaved repeats; each contestant's best epoch time (the least disturbed by the machine) is compared
         times: dict[str, list[float]] = {label: [] for label, _ in contestants}
@@ -201,33 +222,45 @@ def main() -> None:
         rows = [(label, min(times[label]), statistics.median(times[label]), accs[label]) for label, _ in contestants]
         bare = rows[-1][1]
         base = rows[0][1]
-        print(f"\nrecipe ({name}) 784-{'-'.join(map(str, hidden))}-10, batch {batch}, Adam {lr:g}, one epoch"
-              + (f" ({limit} batches)" if limit else ""))
+        print(
+            f"\nrecipe ({name}) 784-{'-'.join(map(str, hidden))}-10, batch {batch}, Adam {lr:g}, one epoch"
+            + (f" ({limit} batches)" if limit else "")
+        )
         print(f"  {'contestant':26s} {'best s':>8s} {'median s':>9s} {'vs DataLoader':>14s} {'test accuracy':>14s}")
         for label, best, median, acc in rows:
-            print(f"  {label:26s} {best:8.2f} {median:9.2f} {base / best:13.2f}x "
-                  f"{'-' if acc is None else f'{acc:.4f}':>14s}")
+            print(
+                f"  {label:26s} {best:8.2f} {median:9.2f} {base / best:13.2f}x "
+                f"{'-' if acc is None else f'{acc:.4f}':>14s}"
+            )
         ours = rows[2][1]
-        print(f"  mlplab vs Lightning: {rows[1][1] / ours:.2f}x faster; vs the DataLoader: {base / ours:.2f}x faster "
-              f"({args.repeats} interleaved repeats, best of each)")
+        print(
+            f"  mlplab vs Lightning: {rows[1][1] / ours:.2f}x faster; vs the DataLoader: {base / ours:.2f}x faster "
+            f"({args.repeats} interleaved repeats, best of each)"
+        )
         # the trainer's overhead is a few percent, below this machine's drift from one epoch to the next: measure
         # it with both loops in lock-step, a few epochs, and take the median
         ratios = sorted(lockstep_overhead(args.data, hidden, batch, lr, limit) for _ in range(args.lockstep))
-        print(f"  mlplab trainer overhead over the bare loop: {100 * (statistics.median(ratios) - 1):+.1f}% "
-              f"(median of {args.lockstep} epochs run in lock-step; {100 * (ratios[0] - 1):+.1f}% to "
-              f"{100 * (ratios[-1] - 1):+.1f}%)")
+        print(
+            f"  mlplab trainer overhead over the bare loop: {100 * (statistics.median(ratios) - 1):+.1f}% "
+            f"(median of {args.lockstep} epochs run in lock-step; {100 * (ratios[0] - 1):+.1f}% to "
+            f"{100 * (ratios[-1] - 1):+.1f}%)"
+        )
         if not bf16_ok:
             print(f"  bf16: not measured ({bf16_line})")
         if name == "a":
             n = len(range(0, 60000, batch)) * batch if limit is None else limit * batch
             floor, rate = floor_seconds([784, *hidden, 10], batch, n)
-            print(f"  fp32 compute floor: {training_flops([784, *hidden, 10], n) / 1e12:.3f} TFLOP at "
-                  f"{rate / 1e9:.1f} GFLOP/s (best fp32 matmuls of these shapes) = {floor:.2f} s; "
-                  f"mlplab fp32 at {ours / floor:.2f}x the floor"
-                  + (f", bf16 at {rows[3][1] / floor:.2f}x" if bf16_ok else ""))
+            print(
+                f"  fp32 compute floor: {training_flops([784, *hidden, 10], n) / 1e12:.3f} TFLOP at "
+                f"{rate / 1e9:.1f} GFLOP/s (best fp32 matmuls of these shapes) = {floor:.2f} s; "
+                f"mlplab fp32 at {ours / floor:.2f}x the floor"
+                + (f", bf16 at {rows[3][1] / floor:.2f}x" if bf16_ok else "")
+            )
             peak = matmul_flops_per_second()
-            print(f"  (at the 2048x2048x2048 fp32 matmul peak, {peak / 1e9:.1f} GFLOP/s, the floor would be "
-                  f"{training_flops([784, *hidden, 10], n) / peak:.2f} s: these layer shapes run below the peak)")
+            print(
+                f"  (at the 2048x2048x2048 fp32 matmul peak, {peak / 1e9:.1f} GFLOP/s, the floor would be "
+                f"{training_flops([784, *hidden, 10], n) / peak:.2f} s: these layer shapes run below the peak)"
+            )
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
 """What the benchmarks share: the seed notebook's DataLoader pipeline, the machine line, the compute floor."""
+
 from __future__ import annotations
 
 import time
@@ -10,15 +11,19 @@ from torchvision import transforms
 from mlplab.device import bf16_support, cpu_model
 
 # torchvision class and the usual published per-dataset Normalize constants of the notebooks
-TORCHVISION = {"mnist": (torchvision.datasets.MNIST, (0.1307,), (0.3081,)),
-               "fashion-mnist": (torchvision.datasets.FashionMNIST, (0.2860,), (0.3530,))}
+TORCHVISION = {
+    "mnist": (torchvision.datasets.MNIST, (0.1307,), (0.3081,)),
+    "fashion-mnist": (torchvision.datasets.FashionMNIST, (0.2860,), (0.3530,)),
+}
 
 
 def machine_line() -> str:
     """CPU model, threads, torch version and which bf16 hardware there is: the first line of every table."""
     _, bf16 = bf16_support(torch.device("cpu"))
-    return (f"CPU {cpu_model()} ({torch.get_num_threads()} threads, torch {torch.__version__}, "
-            f"capability {torch.backends.cpu.get_cpu_capability()}); bf16: {bf16}")
+    return (
+        f"CPU {cpu_model()} ({torch.get_num_threads()} threads, torch {torch.__version__}, "
+        f"capability {torch.backends.cpu.get_cpu_capability()}); bf16: {bf16}"
+    )
 
 
 def seed_pipeline(name: str, root: str, batch: int, workers: int = 0, seed: int = 0):
@@ -28,8 +33,9 @@ def seed_pipeline(name: str, root: str, batch: int, workers: int = 0, seed: int 
     tf = transforms.Compose([transforms.ToTensor(), transforms.Normalize(mean, std)])
     train = cls(root, train=True, download=False, transform=tf)
     test = cls(root, train=False, download=False, transform=tf)
-    loader = torch.utils.data.DataLoader(train, batch_size=batch, shuffle=True, num_workers=workers,
-                                         generator=torch.Generator().manual_seed(seed))
+    loader = torch.utils.data.DataLoader(
+        train, batch_size=batch, shuffle=True, num_workers=workers, generator=torch.Generator().manual_seed(seed)
+    )
     xt, yt = next(iter(torch.utils.data.DataLoader(test, batch_size=len(test))))
     return loader, (xt, yt)
 
@@ -39,7 +45,7 @@ def accuracy(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, batch: in
     """Test accuracy in eval mode, fp32 (the training mode is restored after)."""
     was = model.training
     model.eval()
-    correct = sum(int((model(x[i:i + batch]).argmax(1) == y[i:i + batch]).sum()) for i in range(0, len(x), batch))
+    correct = sum(int((model(x[i : i + batch]).argmax(1) == y[i : i + batch]).sum()) for i in range(0, len(x), batch))
     model.train(was)
     return correct / len(x)
 
@@ -50,8 +56,9 @@ def training_flops(sizes: list[int], n: int) -> float:
     return n * (4 * sum(weights) + 2 * sum(weights[1:]))
 
 
-def matmul_flops_per_second(shape: tuple[int, int, int] = (2048, 2048, 2048), repeats: int = 10,
-                            dtype: torch.dtype = torch.float32) -> float:
+def matmul_flops_per_second(
+    shape: tuple[int, int, int] = (2048, 2048, 2048), repeats: int = 10, dtype: torch.dtype = torch.float32
+) -> float:
     """The best FLOP/s of an (m, k) @ (k, n) matmul here, now."""
     m, k, n = shape
     a, b = torch.randn(m, k, dtype=dtype), torch.randn(k, n, dtype=dtype)

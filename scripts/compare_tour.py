@@ -8,6 +8,7 @@ contains "seconds" are timings and are skipped; paths into a model cache are com
 key only one side has, and a summary line; exits 1 when a shared number differs. With --findings it also
 compares the older root's notes.json with the newer run's findings (report.findings.findings_for).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -54,7 +55,9 @@ def compare(before: Path, after: Path) -> tuple[list[str], list[str], int]:
     a = {k: v for k, v in flatten(json.loads(before.read_text())).items() if not any(t in k for t in TIMING)}
     b = {k: v for k, v in flatten(json.loads(after.read_text())).items() if not any(t in k for t in TIMING)}
     diffs = [f"{k}: {a[k]!r} -> {b[k]!r}" for k in a if k in b and not same(comparable(k, a[k]), comparable(k, b[k]))]
-    only = [f"only before: {k}" for k in a if k not in b] + [f"only after: {k} = {b[k]!r}"[:200] for k in b if k not in a]
+    only = [f"only before: {k}" for k in a if k not in b] + [
+        f"only after: {k} = {b[k]!r}"[:200] for k in b if k not in a
+    ]
     return diffs, only, len(set(a) & set(b))
 
 
@@ -87,7 +90,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.findings:
             diffs += compare_findings(before[exp], after[exp])
         changed += bool(diffs)
-        print(f"{exp}: {shared} numbers compared, {len(diffs)} differ" + (f", {len(only)} keys on one side" if only else ""))
+        print(
+            f"{exp}: {shared} numbers compared, {len(diffs)} differ"
+            + (f", {len(only)} keys on one side" if only else "")
+        )
         for line in diffs + only:
             print(f"  {line}")
     print(f"{len(set(before) | set(after))} experiments, {changed} with differences")

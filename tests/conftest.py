@@ -1,4 +1,5 @@
 """Shared fixtures. Real MNIST / Fashion-MNIST come from $MLPLAB_TEST_DATA (CI: ../shared/data)."""
+
 from __future__ import annotations
 
 import os
@@ -67,6 +68,7 @@ def interrupt_after(monkeypatch):
             def interrupt(trainer, row):
                 if trainer.name == model and row["epoch"] == epoch:
                     raise KeyboardInterrupt
+
             self.callbacks.append(interrupt)
 
         monkeypatch.setattr(Trainer, "__init__", init)

@@ -1,4 +1,5 @@
 """The Python API: the command's run folders, validation and messages, from `mlplab.run` and friends."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -134,9 +135,11 @@ def test_config_of_and_list_experiments():
 
 
 def test_import_mlplab_is_cheap_and_exports_lazily():
-    code = ("import sys, mlplab; assert 'torch' not in sys.modules and 'mlplab.api' not in sys.modules; "
-            "assert callable(mlplab.run) and 'torch' not in sys.modules; "
-            "assert {'run', 'open', 'config_of', 'ConfigError'} <= set(dir(mlplab))")
+    code = (
+        "import sys, mlplab; assert 'torch' not in sys.modules and 'mlplab.api' not in sys.modules; "
+        "assert callable(mlplab.run) and 'torch' not in sys.modules; "
+        "assert {'run', 'open', 'config_of', 'ConfigError'} <= set(dir(mlplab))"
+    )
     src = str(Path(mlplab.__file__).parents[1])
     subprocess.run([sys.executable, "-c", code], check=True, env={"PYTHONPATH": src, "PATH": ""})
     with pytest.raises(AttributeError, match="no attribute 'nosuch'"):

@@ -6,6 +6,7 @@ leaves no run folder behind. Add a row for every bad input found; the row count 
 `other` (a run folder of another experiment), `resumable` (a classify run of KMNIST with a checkpoint),
 `unstarted` (a gradcheck run without one).
 """
+
 import os
 import pickle
 import struct
@@ -58,7 +59,11 @@ BAD_INPUTS = [
     (["run", "classify", "hidden=[1000000000000]"], 2, "'hidden': 1000000000000 in [1000000000000] is out of range"),
     (["run", "classify", "image_size=100000"], 2, "'image_size': 100000 is out of range"),
     (["run", "classify", "image_size=1", "epochs=1"], 2, "image_size=1 leaves a single pixel"),
-    (["run", "classify", "seed=4294967296"], 2, "'seed': 4294967296 is out of range; it must be >= 0 and <= 4294967295"),
+    (
+        ["run", "classify", "seed=4294967296"],
+        2,
+        "'seed': 4294967296 is out of range; it must be >= 0 and <= 4294967295",
+    ),
     (["run", "classify", "seed=-1"], 2, "'seed'"),
     (["run", "one-vs-rest", "digit=10"], 2, "'digit': 10 is not a class of 'digits'"),
     (["run", "one-vs-rest", "digit=two"], 2, "'digit'"),
@@ -130,9 +135,16 @@ def places(tmp_path_factory):
     (root / "unstarted" / "config.yaml").write_text("experiment: gradcheck\n")
     (root / "other").mkdir()
     (root / "other" / "config.yaml").write_text("experiment: explore\n")
-    return {"damaged": root / "damaged", "other": root / "other", "hostile": root / "hostile", "badlabels": root / "badlabels", "file": root / "file",
-            "resumable": root / "resumable", "unstarted": root / "unstarted",
-            "nowhere": root / "nowhere"}
+    return {
+        "damaged": root / "damaged",
+        "other": root / "other",
+        "hostile": root / "hostile",
+        "badlabels": root / "badlabels",
+        "file": root / "file",
+        "resumable": root / "resumable",
+        "unstarted": root / "unstarted",
+        "nowhere": root / "nowhere",
+    }
 
 
 def _files(folder):

@@ -1,10 +1,10 @@
 """The benchmarks still run (their --quick smoke runs, on real MNIST): they print their tables, the scaling one
 writes its figure, and the time-to-accuracy one's preset=fast reaches 98.0%. Speeds are never asserted."""
+
 import importlib.util
 import re
 import subprocess
 import sys
-
 from pathlib import Path
 
 import pytest
@@ -15,8 +15,9 @@ pytestmark = pytest.mark.slow
 
 
 def _bench(script, *args):
-    done = subprocess.run([sys.executable, str(REPO / "benchmarks" / script), *args], capture_output=True, text=True,
-                          timeout=900)
+    done = subprocess.run(
+        [sys.executable, str(REPO / "benchmarks" / script), *args], capture_output=True, text=True, timeout=900
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     return done.stdout
 

@@ -1,4 +1,5 @@
 """The command line: list, run, report, and one clear line with exit code 2 for every bad input."""
+
 import pytest
 
 from mlplab.runs import Run
@@ -20,42 +21,66 @@ def test_classify_on_digits_end_to_end(cli, tmp_path):
     run = Run.open(tmp_path / "run")
     metrics = run.metrics()
     assert metrics["test_accuracy"] >= 0.95 and metrics["train_seconds"] > 0
-    for name in ("config.yaml", "metrics.json", "metrics.jsonl", "env.json", "report.html",
-                 "checkpoints/best.pt", "checkpoints/last.pt", "figures/loss_curves.png",
-                 "figures/accuracy_curves.png", "figures/confusion_matrix.png", "arrays/predictions.npz"):
+    for name in (
+        "config.yaml",
+        "metrics.json",
+        "metrics.jsonl",
+        "env.json",
+        "report.html",
+        "checkpoints/best.pt",
+        "checkpoints/last.pt",
+        "figures/loss_curves.png",
+        "figures/accuracy_curves.png",
+        "figures/confusion_matrix.png",
+        "arrays/predictions.npz",
+    ):
         assert (run.path / name).is_file(), name
     html = (run.path / "report.html").read_text()
     assert "test_accuracy" in html and "figures/confusion_matrix.png" in html
     (run.path / "report.html").unlink()
     (run.path / "figures" / "confusion_matrix.png").unlink()
     code, out, _ = cli("report", str(run.path))
-    assert code == 0 and (run.path / "report.html").is_file() and (run.path / "figures" / "confusion_matrix.png").is_file()
+    assert (
+        code == 0 and (run.path / "report.html").is_file() and (run.path / "figures" / "confusion_matrix.png").is_file()
+    )
 
 
 @pytest.mark.slow
 def test_classify_on_real_mnist(cli, tmp_path, mnist_dir):
-    code, out, err = cli("run", "classify", "dataset=mnist", f"data_dir={mnist_dir}", "hidden=[256]", "epochs=3", "batch_size=64",
-                         "--out", str(tmp_path / "run"))
+    code, out, err = cli(
+        "run",
+        "classify",
+        "dataset=mnist",
+        f"data_dir={mnist_dir}",
+        "hidden=[256]",
+        "epochs=3",
+        "batch_size=64",
+        "--out",
+        str(tmp_path / "run"),
+    )
     assert code == 0, err
     assert Run.open(tmp_path / "run").metrics()["test_accuracy"] >= 0.97
 
 
-@pytest.mark.parametrize("args, words", [
-    (["run", "nosuch"], ["unknown experiment 'nosuch'"]),
-    (["run", "classify", "dataset=imagenet"], ["unknown dataset 'imagenet'", "mnist"]),
-    (["run", "classify", "colour=red"], ["unknown config key 'colour'"]),
-    (["run", "classify", "epochs=many"], ["'epochs'", "'many'"]),
-    (["run", "classify", "lr=0"], ["'lr'"]),
-    (["run", "classify", "lr=-0.1"], ["'lr'"]),
-    (["run", "classify", "epochs=0"], ["'epochs'"]),
-    (["run", "classify", "batch_size=0"], ["'batch_size'"]),
-    (["run", "classify", "hidden=[]"], ["'hidden'", "empty"]),
-    (["run", "classify", "hidden=[0]"], ["'hidden'"]),
-    (["run", "classify", "hidden=[-5,3]"], ["'hidden'"]),
-    (["run", "classify", "device=tpu"], ["'device'"]),
-    (["report", "."], ["not a run folder"]),
-    (["frobnicate"], ["invalid choice"]),
-])
+@pytest.mark.parametrize(
+    "args, words",
+    [
+        (["run", "nosuch"], ["unknown experiment 'nosuch'"]),
+        (["run", "classify", "dataset=imagenet"], ["unknown dataset 'imagenet'", "mnist"]),
+        (["run", "classify", "colour=red"], ["unknown config key 'colour'"]),
+        (["run", "classify", "epochs=many"], ["'epochs'", "'many'"]),
+        (["run", "classify", "lr=0"], ["'lr'"]),
+        (["run", "classify", "lr=-0.1"], ["'lr'"]),
+        (["run", "classify", "epochs=0"], ["'epochs'"]),
+        (["run", "classify", "batch_size=0"], ["'batch_size'"]),
+        (["run", "classify", "hidden=[]"], ["'hidden'", "empty"]),
+        (["run", "classify", "hidden=[0]"], ["'hidden'"]),
+        (["run", "classify", "hidden=[-5,3]"], ["'hidden'"]),
+        (["run", "classify", "device=tpu"], ["'device'"]),
+        (["report", "."], ["not a run folder"]),
+        (["frobnicate"], ["invalid choice"]),
+    ],
+)
 def test_bad_input_one_line_exit_2(cli, args, words):
     code, out, err = cli(*args)
     assert code == 2
@@ -73,6 +98,7 @@ def test_missing_dataset_offline(cli, tmp_path):
 
 def test_truncated_dataset_file(cli, tmp_path, mnist_dir):
     import shutil
+
     shutil.copytree(mnist_dir / "MNIST", tmp_path / "data" / "MNIST")
     f = tmp_path / "data" / "MNIST" / "raw" / "t10k-images-idx3-ubyte"
     f.write_bytes(f.read_bytes()[:5000])
@@ -103,6 +129,7 @@ def test_resume_of_a_non_run(cli, tmp_path):
 
 def test_cuda_without_a_gpu(cli):
     import torch
+
     if torch.cuda.is_available():
         pytest.skip("a GPU is present")
     code, _, err = cli("run", "classify", "device=cuda", *TINY)

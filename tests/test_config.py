@@ -1,4 +1,5 @@
 """Config parsing and validation: typed values, bounds, and one-line errors naming key and value."""
+
 import pytest
 
 from mlplab.config import parse_overrides
@@ -7,8 +8,10 @@ from mlplab.experiments.classify import ClassifyConfig
 
 
 def test_overrides_are_typed():
-    cfg = parse_overrides(ClassifyConfig, ["hidden=[1024,2048,256]", "lr=1e-3", "epochs=3", "optimizer=sgd",
-                                           "dropout=0", "augment=[crop,flip]"])
+    cfg = parse_overrides(
+        ClassifyConfig,
+        ["hidden=[1024,2048,256]", "lr=1e-3", "epochs=3", "optimizer=sgd", "dropout=0", "augment=[crop,flip]"],
+    )
     assert cfg.hidden == [1024, 2048, 256]
     assert cfg.lr == pytest.approx(1e-3) and isinstance(cfg.lr, float)
     assert cfg.epochs == 3 and cfg.optimizer == "sgd"
@@ -20,22 +23,25 @@ def test_single_hidden_size_becomes_a_list():
     assert parse_overrides(ClassifyConfig, ["hidden=64"]).hidden == [64]
 
 
-@pytest.mark.parametrize("item, words", [
-    ("lr=0", ["'lr'", "0", "> 0"]),
-    ("lr=-1", ["'lr'", "-1"]),
-    ("epochs=0", ["'epochs'", ">= 1"]),
-    ("batch_size=0", ["'batch_size'", ">= 1"]),
-    ("hidden=[]", ["'hidden'", "empty"]),
-    ("hidden=[64,0]", ["'hidden'", "0", ">= 1"]),
-    ("hidden=[64,-3]", ["'hidden'", "-3"]),
-    ("epochs=two", ["'epochs'", "'two'", "integer"]),
-    ("epochs=2.5", ["'epochs'", "integer"]),
-    ("optimizer=rmsprop", ["'optimizer'", "rmsprop", "adam"]),
-    ("epoch=3", ["'epoch'", "did you mean 'epochs'"]),
-    ("lr", ["key=value"]),
-    ("dropout=1.5", ["'dropout'", "<= 0.95"]),
-    ("lr=nan", ["'lr'", "finite"]),
-])
+@pytest.mark.parametrize(
+    "item, words",
+    [
+        ("lr=0", ["'lr'", "0", "> 0"]),
+        ("lr=-1", ["'lr'", "-1"]),
+        ("epochs=0", ["'epochs'", ">= 1"]),
+        ("batch_size=0", ["'batch_size'", ">= 1"]),
+        ("hidden=[]", ["'hidden'", "empty"]),
+        ("hidden=[64,0]", ["'hidden'", "0", ">= 1"]),
+        ("hidden=[64,-3]", ["'hidden'", "-3"]),
+        ("epochs=two", ["'epochs'", "'two'", "integer"]),
+        ("epochs=2.5", ["'epochs'", "integer"]),
+        ("optimizer=rmsprop", ["'optimizer'", "rmsprop", "adam"]),
+        ("epoch=3", ["'epoch'", "did you mean 'epochs'"]),
+        ("lr", ["key=value"]),
+        ("dropout=1.5", ["'dropout'", "<= 0.95"]),
+        ("lr=nan", ["'lr'", "finite"]),
+    ],
+)
 def test_bad_values_name_key_value_and_rule(item, words):
     with pytest.raises(UserError) as err:
         parse_overrides(ClassifyConfig, [item])

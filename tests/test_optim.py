@@ -1,4 +1,5 @@
 """The hand-written optimizers of mlplab.optim against torch.optim, 100 steps on an MLP over digits batches."""
+
 import pytest
 import torch
 
@@ -39,13 +40,19 @@ CASES = {
     "sgd": (lambda p: SGD(p, lr=0.1), lambda p: torch.optim.SGD(p, lr=0.1)),
     "sgd+wd": (lambda p: SGD(p, lr=0.1, weight_decay=1e-3), lambda p: torch.optim.SGD(p, lr=0.1, weight_decay=1e-3)),
     # the practical's momentum at lr is torch's at lr * (1 - beta): the docstring's claim
-    "sgdm": (lambda p: SGDMomentum(p, lr=0.5, momentum=0.9),
-             lambda p: torch.optim.SGD(p, lr=0.5 * (1 - 0.9), momentum=0.9)),
-    "sgdm-0.5+wd": (lambda p: SGDMomentum(p, lr=0.2, momentum=0.5, weight_decay=1e-2),
-                    lambda p: torch.optim.SGD(p, lr=0.2 * 0.5, momentum=0.5, weight_decay=1e-2)),
+    "sgdm": (
+        lambda p: SGDMomentum(p, lr=0.5, momentum=0.9),
+        lambda p: torch.optim.SGD(p, lr=0.5 * (1 - 0.9), momentum=0.9),
+    ),
+    "sgdm-0.5+wd": (
+        lambda p: SGDMomentum(p, lr=0.2, momentum=0.5, weight_decay=1e-2),
+        lambda p: torch.optim.SGD(p, lr=0.2 * 0.5, momentum=0.5, weight_decay=1e-2),
+    ),
     "adam": (lambda p: Adam(p, lr=1e-3), lambda p: torch.optim.Adam(p, lr=1e-3, foreach=False)),
-    "adam-betas+wd": (lambda p: Adam(p, lr=3e-3, beta1=0.8, beta2=0.99, weight_decay=1e-3),
-                      lambda p: torch.optim.Adam(p, lr=3e-3, betas=(0.8, 0.99), weight_decay=1e-3, foreach=False)),
+    "adam-betas+wd": (
+        lambda p: Adam(p, lr=3e-3, beta1=0.8, beta2=0.99, weight_decay=1e-3),
+        lambda p: torch.optim.Adam(p, lr=3e-3, betas=(0.8, 0.99), weight_decay=1e-3, foreach=False),
+    ),
 }
 
 
@@ -76,10 +83,18 @@ def test_parameters_without_gradient_are_skipped():
         assert used.grad is None
 
 
-@pytest.mark.parametrize("make", [
-    lambda p: SGD(p, lr=0), lambda p: SGD(p, lr=-1), lambda p: SGDMomentum(p, lr=0.1, momentum=1.0),
-    lambda p: SGDMomentum(p, lr=0.1, momentum=-0.1), lambda p: Adam(p, lr=0.1, beta1=1.0),
-    lambda p: Adam(p, lr=0.1, beta2=1.5), lambda p: SGD(p, lr=0.1, weight_decay=-1)])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda p: SGD(p, lr=0),
+        lambda p: SGD(p, lr=-1),
+        lambda p: SGDMomentum(p, lr=0.1, momentum=1.0),
+        lambda p: SGDMomentum(p, lr=0.1, momentum=-0.1),
+        lambda p: Adam(p, lr=0.1, beta1=1.0),
+        lambda p: Adam(p, lr=0.1, beta2=1.5),
+        lambda p: SGD(p, lr=0.1, weight_decay=-1),
+    ],
+)
 def test_bad_hyper_parameters_are_user_errors(make):
     with pytest.raises(UserError, match="must be"):
         make([torch.nn.Parameter(torch.ones(2))])
@@ -96,13 +111,18 @@ def test_trainer_takes_them_by_name_and_resumes_them_exactly(tmp_path):
             model = MLPClassifier(64, [16], 10)
             for i, epochs in enumerate(split):
                 opt = make_optimizer(model.parameters(), name, 0.05)
-                trainer = Trainer(model, opt, run=run, generator=torch.Generator().manual_seed(1),
-                                  scheduler=make_scheduler(opt, "cosine", 4), restore_best=False)
+                trainer = Trainer(
+                    model,
+                    opt,
+                    run=run,
+                    generator=torch.Generator().manual_seed(1),
+                    scheduler=make_scheduler(opt, "cosine", 4),
+                    restore_best=False,
+                )
                 trainer.fit(ds.train, ds.val, epochs=epochs, batch_size=128, resume=i > 0)
             finals.append(torch.cat([p.detach().flatten() for p in model.parameters()]))
             assert run.history()[-1]["lr"] < 0.05
-        assert type(opt).__name__ == {"scratch-sgd": "SGD", "scratch-sgdm": "SGDMomentum",
-                                      "scratch-adam": "Adam"}[name]
+        assert type(opt).__name__ == {"scratch-sgd": "SGD", "scratch-sgdm": "SGDMomentum", "scratch-adam": "Adam"}[name]
         torch.testing.assert_close(finals[0], finals[1], atol=0, rtol=0)
 
 

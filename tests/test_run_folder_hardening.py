@@ -1,4 +1,5 @@
 """The run folder under stress: damaged files, a full disk, a second writer, Ctrl-C, the umask (issue 11)."""
+
 import errno
 import json
 import os
@@ -37,17 +38,20 @@ def test_atomic_writes_honour_the_umask(tmp_path, umask, mode):
 
 
 # ---- 11: damaged files are named --------------------------------------------------------------
-@pytest.mark.parametrize("name, content, read", [
-    ("metrics.jsonl", b'{"epoch": 1}\n\xff\xfe{"epoch": 2}\n', lambda r: r.history()),
-    ("metrics.jsonl", b'{"epoch": 1}\n{"epo\n{"epoch": 3}\n', lambda r: r.history()),
-    ("metrics.json", b'{"test_accuracy": 0.9', lambda r: r.metrics()),
-    ("metrics.json", b'[1, 2]', lambda r: r.metrics()),
-    ("config.yaml", b"experiment: classify\nhidden: [32,\n", lambda r: r.config),
-    ("config.yaml", b"- just\n- a list\n", lambda r: r.experiment),
-    ("notes.json", b'[{"title": "a", "te', lambda r: r.notes()),
-    ("notes.json", b'[{"title": 3}]', lambda r: r.notes()),
-    ("arrays/predictions.npz", None, lambda r: r.load_arrays("predictions")),
-])
+@pytest.mark.parametrize(
+    "name, content, read",
+    [
+        ("metrics.jsonl", b'{"epoch": 1}\n\xff\xfe{"epoch": 2}\n', lambda r: r.history()),
+        ("metrics.jsonl", b'{"epoch": 1}\n{"epo\n{"epoch": 3}\n', lambda r: r.history()),
+        ("metrics.json", b'{"test_accuracy": 0.9', lambda r: r.metrics()),
+        ("metrics.json", b"[1, 2]", lambda r: r.metrics()),
+        ("config.yaml", b"experiment: classify\nhidden: [32,\n", lambda r: r.config),
+        ("config.yaml", b"- just\n- a list\n", lambda r: r.experiment),
+        ("notes.json", b'[{"title": "a", "te', lambda r: r.notes()),
+        ("notes.json", b'[{"title": 3}]', lambda r: r.notes()),
+        ("arrays/predictions.npz", None, lambda r: r.load_arrays("predictions")),
+    ],
+)
 def test_damaged_files_raise_one_error_naming_the_file(tmp_path, name, content, read):
     run = Run.create("classify", {"seed": 0}, out=tmp_path / "r")
     if content is None:  # a truncated archive
@@ -81,12 +85,15 @@ def test_report_names_a_damaged_arrays_file_and_builds_the_rest(cli, tiny_run):
     assert not (tiny_run / "figures" / "confusion_matrix.png").exists()
 
 
-@pytest.mark.parametrize("name, content, missing", [
-    ("metrics.json", b'{"test_accuracy": 0.9', "<h2>All numbers</h2>"),
-    ("config.yaml", b"experiment: [classify\n", "<summary>Configuration (resolved"),
-    ("metrics.jsonl", b"\xff\xff\n" * 3, None),
-    ("env.json", b"{", "<summary>Environment (env.json)"),
-])
+@pytest.mark.parametrize(
+    "name, content, missing",
+    [
+        ("metrics.json", b'{"test_accuracy": 0.9', "<h2>All numbers</h2>"),
+        ("config.yaml", b"experiment: [classify\n", "<summary>Configuration (resolved"),
+        ("metrics.jsonl", b"\xff\xff\n" * 3, None),
+        ("env.json", b"{", "<summary>Environment (env.json)"),
+    ],
+)
 def test_report_names_each_damaged_file_and_still_writes_the_page(cli, tiny_run, name, content, missing):
     assert missing is None or missing in (tiny_run / "report.html").read_text(), "the healthy page shows it"
     (tiny_run / name).write_bytes(content)
@@ -110,8 +117,9 @@ HOLD = "import sys; from mlplab.runs import Run; r = Run(sys.argv[1]).lock(); pr
 
 def _holder(path: Path) -> subprocess.Popen:
     env = {**os.environ, "PYTHONPATH": str(SRC)}
-    proc = subprocess.Popen([sys.executable, "-c", HOLD, str(path)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                            env=env, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", HOLD, str(path)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, text=True
+    )
     assert proc.stdout.readline().strip() == "locked"
     return proc
 
@@ -136,14 +144,24 @@ def test_a_second_process_cannot_resume_a_run_that_is_being_written(cli, tiny_ru
 
 def test_the_lock_is_held_while_a_run_is_written(tmp_path):
     run = Run.create("classify", {}, out=tmp_path / "r")
-    code = ("import sys; from mlplab.runs import Run\ntry:\n    Run(sys.argv[1]).lock()\nexcept Exception as e:\n"
-            "    print(type(e).__name__, e)")
-    got = subprocess.run([sys.executable, "-c", code, str(run.path)], capture_output=True, text=True,
-                         env={**os.environ, "PYTHONPATH": str(SRC)})
+    code = (
+        "import sys; from mlplab.runs import Run\ntry:\n    Run(sys.argv[1]).lock()\nexcept Exception as e:\n"
+        "    print(type(e).__name__, e)"
+    )
+    got = subprocess.run(
+        [sys.executable, "-c", code, str(run.path)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(SRC)},
+    )
     assert got.stdout.startswith("RunLocked") and f"pid {os.getpid()}" in got.stdout
     run.release()
-    got = subprocess.run([sys.executable, "-c", code, str(run.path)], capture_output=True, text=True,
-                         env={**os.environ, "PYTHONPATH": str(SRC)})
+    got = subprocess.run(
+        [sys.executable, "-c", code, str(run.path)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(SRC)},
+    )
     assert got.stdout == "" and got.returncode == 0
 
 
@@ -172,6 +190,7 @@ def _full_disk_at(monkeypatch, name: str, nth: int):
 
 def test_a_full_disk_keeps_the_last_checkpoint_and_says_so(cli, tmp_path, monkeypatch):
     from mlplab.train import read_checkpoint
+
     _full_disk_at(monkeypatch, "last.pt", 2)
     code, out, err = cli("run", "classify", *TINY, "--out", str(tmp_path / "r"))
     last = err.strip().splitlines()[-1]  # after the progress lines of epoch 1

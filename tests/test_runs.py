@@ -1,4 +1,5 @@
 """Run folder: layout, atomic writes, history that survives a torn last line."""
+
 import os
 
 import numpy as np

@@ -5,6 +5,7 @@ The same validation, run folders and reports as the `mlplab` command, which call
 Bad input raises `ConfigError` (the command's `UserError`) with the line the command prints; nothing here
 prints or exits.
 """
+
 from __future__ import annotations
 
 import base64
@@ -23,13 +24,19 @@ from mlplab.errors import RunFailed, UserError
 
 ConfigError = UserError  # one name for Python users; the very class the command catches
 
-__all__ = ["ConfigError", "Run", "RunFailed", "SweepSummary", "config_of", "list_experiments", "open", "run",
-           "sweep"]
+__all__ = ["ConfigError", "Run", "RunFailed", "SweepSummary", "config_of", "list_experiments", "open", "run", "sweep"]
 
 
-def run(experiment: str, /, *overrides: str, out: str | os.PathLike | None = None,
-        resume: str | os.PathLike | None = None, root: str | os.PathLike = "runs",
-        progress: bool | None = None, **values: Any) -> "Run":
+def run(
+    experiment: str,
+    /,
+    *overrides: str,
+    out: str | os.PathLike | None = None,
+    resume: str | os.PathLike | None = None,
+    root: str | os.PathLike = "runs",
+    progress: bool | None = None,
+    **values: Any,
+) -> Run:
     """Run an experiment as `mlplab run` does and return its run folder as a `Run`.
 
     Keys come as Python values (`hidden=[64, 32]`, `lr=1e-3`) or as the command's `"key=value"` texts.
@@ -46,8 +53,10 @@ def run(experiment: str, /, *overrides: str, out: str | os.PathLike | None = Non
     out = None if out is None else os.fspath(out)
     resume = None if resume is None else os.fspath(resume)
     if out and resume:
-        raise ConfigError(f"--resume continues {resume!r} in place, so --out {out!r} cannot apply; "
-                          "drop --out to resume, or drop --resume to start a new run there")
+        raise ConfigError(
+            f"--resume continues {resume!r} in place, so --out {out!r} cannot apply; "
+            "drop --out to resume, or drop --resume to start a new run there"
+        )
     if out and os.path.isfile(out):
         raise ConfigError(f"--out {out!r} is a file, not a folder; give a folder path")
     with showing(progress):
@@ -55,7 +64,7 @@ def run(experiment: str, /, *overrides: str, out: str | os.PathLike | None = Non
     return Run(folder.path)
 
 
-def open(path: str | os.PathLike) -> "Run":  # noqa: A001 - `mlplab.open(RUN_DIR)` reads as intended
+def open(path: str | os.PathLike) -> Run:
     """An existing run folder (made by `mlplab run` or `mlplab.run`) as a `Run`."""
     return Run(path)
 
@@ -81,8 +90,9 @@ def config_of(experiment: str, /, **values: Any) -> BaseConfig:
 
 def _check_name(experiment: Any) -> None:
     if not isinstance(experiment, str):
-        raise ConfigError(f"expected an experiment name such as 'classify', got {experiment!r}; "
-                          "see mlplab.list_experiments()")
+        raise ConfigError(
+            f"expected an experiment name such as 'classify', got {experiment!r}; see mlplab.list_experiments()"
+        )
 
 
 class Run:
@@ -125,8 +135,10 @@ class Run:
         try:
             import pandas as pd
         except ImportError:
-            raise ImportError("Run.history_frame() needs pandas (pip install pandas); "
-                              "Run.history gives the same rows as a list of dicts") from None
+            raise ImportError(
+                "Run.history_frame() needs pandas (pip install pandas); "
+                "Run.history gives the same rows as a list of dicts"
+            ) from None
         return pd.DataFrame(self.history)
 
     @property
@@ -163,18 +175,27 @@ class Run:
         return dict(main_metrics(self.experiment, self.metrics)[:limit])
 
     def _repr_html_(self) -> str:
-        esc = lambda value: html.escape(str(value), quote=True)  # noqa: E731
-        rows = "".join(f"<tr><th style='text-align:left'>{esc(k)}</th><td>{esc(_fmt(v))}</td></tr>"
-                       for k, v in self.main_numbers().items())
+        esc = lambda value: html.escape(str(value), quote=True)
+        rows = "".join(
+            f"<tr><th style='text-align:left'>{esc(k)}</th><td>{esc(_fmt(v))}</td></tr>"
+            for k, v in self.main_numbers().items()
+        )
         thumbs = "".join(
             f"<figure style='display:inline-block;margin:4px'><img src='{uri}' alt='{esc(f.stem)}'>"
             f"<figcaption style='font-size:0.8em'>{esc(f.stem)}</figcaption></figure>"
-            for f in self.figures[:3] if (uri := _thumbnail(f)))
+            for f in self.figures[:3]
+            if (uri := _thumbnail(f))
+        )
         more = f"{len(self.figures)} figures, {len(self.animations)} animations"
-        link = (f"<a href='{esc(_href(self.report))}' target='_blank'>report.html</a>" if self.report.is_file()
-                else "no report.html yet (mlplab report RUN_DIR builds it)")
-        return (f"<div class='mlplab-run'><b>mlplab · {esc(self.experiment)}</b> <code>{esc(self.path)}</code>"
-                f"<table>{rows}</table><div>{thumbs}</div><div>{link} · {esc(more)}</div></div>")
+        link = (
+            f"<a href='{esc(_href(self.report))}' target='_blank'>report.html</a>"
+            if self.report.is_file()
+            else "no report.html yet (mlplab report RUN_DIR builds it)"
+        )
+        return (
+            f"<div class='mlplab-run'><b>mlplab · {esc(self.experiment)}</b> <code>{esc(self.path)}</code>"
+            f"<table>{rows}</table><div>{thumbs}</div><div>{link} · {esc(more)}</div></div>"
+        )
 
 
 def _fmt(value: Any) -> str:
@@ -238,15 +259,25 @@ class SweepSummary:
         if not rows:
             return f"<p>sweep <code>{html.escape(str(self.path))}</code>: no grid point finished</p>"
         head = "".join(f"<th>{html.escape(str(k))}</th>" for k in rows[0])
-        body = "".join("<tr>" + "".join(f"<td>{html.escape(_fmt(v))}</td>" for v in r.values()) + "</tr>"
-                       for r in rows)
-        return (f"<p>sweep <code>{html.escape(str(self.path))}</code> · <a href='{html.escape(_href(self.report))}'>"
-                f"summary.html</a></p><table><tr>{head}</tr>{body}</table>")
+        body = "".join("<tr>" + "".join(f"<td>{html.escape(_fmt(v))}</td>" for v in r.values()) + "</tr>" for r in rows)
+        return (
+            f"<p>sweep <code>{html.escape(str(self.path))}</code> · <a href='{html.escape(_href(self.report))}'>"
+            f"summary.html</a></p><table><tr>{head}</tr>{body}</table>"
+        )
 
 
-def sweep(experiment: str, /, grid: dict[str, list[Any]] | None = None, *, seeds: int | list[int] = 3,
-          engine: str = "local", address: str | None = None, workers: int | None = None,
-          out: str | os.PathLike | None = None, root: str | os.PathLike = "sweeps") -> SweepSummary:
+def sweep(
+    experiment: str,
+    /,
+    grid: dict[str, list[Any]] | None = None,
+    *,
+    seeds: int | list[int] = 3,
+    engine: str = "local",
+    address: str | None = None,
+    workers: int | None = None,
+    out: str | os.PathLike | None = None,
+    root: str | os.PathLike = "sweeps",
+) -> SweepSummary:
     """`mlplab sweep` from Python: every combination of `grid`'s values x `seeds` (a count, or the seeds).
 
     `mlplab.sweep("classify", grid={"lr": [1e-3, 3e-3], "hidden": [[256], [512, 256]]}, seeds=3)` runs the
@@ -267,9 +298,16 @@ def sweep(experiment: str, /, grid: dict[str, list[Any]] | None = None, *, seeds
         seeds = list(range(seeds))
     items = [f"{key}={','.join(_grid_text(key, v) for v in _values(key, values))}" for key, values in grid.items()]
     items.append("seed=" + ",".join(_grid_text("seed", s) for s in seeds))
-    result = run_sweep(experiment, items, engine=engine, address=address, workers=workers,
-                       out=None if out is None else os.fspath(out), root=os.fspath(root),
-                       command=shlex.join(["mlplab", "sweep", experiment, *items]))
+    result = run_sweep(
+        experiment,
+        items,
+        engine=engine,
+        address=address,
+        workers=workers,
+        out=None if out is None else os.fspath(out),
+        root=os.fspath(root),
+        command=shlex.join(["mlplab", "sweep", experiment, *items]),
+    )
     return SweepSummary(result.path, result.summary)
 
 

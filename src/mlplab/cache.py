@@ -4,6 +4,7 @@ A cache entry is written under a temporary name and renamed into place when comp
 training leaves no half entry, and two processes that train the same model at once both end with one.
 The temporary folder is a locked run folder: a later call removes those whose owner died (a killed run).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -12,8 +13,9 @@ import os
 import shutil
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from mlplab.data.core import default_data_dir
 from mlplab.errors import RunLocked, UserError
@@ -50,8 +52,13 @@ def config_key(config: dict[str, Any]) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def cached_run(cache_dir: str | os.PathLike, experiment: str, key_config: dict[str, Any],
-               run_config: dict[str, Any], train: Callable[[Run], None]) -> tuple[Run, bool]:
+def cached_run(
+    cache_dir: str | os.PathLike,
+    experiment: str,
+    key_config: dict[str, Any],
+    run_config: dict[str, Any],
+    train: Callable[[Run], None],
+) -> tuple[Run, bool]:
     """The run folder for `key_config` from the cache, or trained now by `train(run)`; returns (run, was_cached)."""
     root = Path(cache_dir).expanduser()
     target = root / f"{experiment}-{config_key({'experiment': experiment, **key_config})}"
@@ -62,8 +69,10 @@ def cached_run(cache_dir: str | os.PathLike, experiment: str, key_config: dict[s
         sweep_stale(root)
         tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=root))
     except OSError as exc:
-        raise UserError(f"cannot write the model cache {str(root)!r} ({exc.strerror}); "
-                        "set cache_dir= or $MLPLAB_CACHE to a writable folder") from None
+        raise UserError(
+            f"cannot write the model cache {str(root)!r} ({exc.strerror}); "
+            "set cache_dir= or $MLPLAB_CACHE to a writable folder"
+        ) from None
     try:
         run = Run.create(experiment, run_config, out=tmp)
         train(run)

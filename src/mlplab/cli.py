@@ -1,4 +1,5 @@
 """`mlplab`: list, run, report, tour. Thin: parse, dispatch through the registry, print the run folder."""
+
 from __future__ import annotations
 
 import argparse
@@ -27,17 +28,25 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("overrides", nargs="*", metavar="key=value")
     r.add_argument("--out", help="run folder to create (default runs/NAME/TIMESTAMP)")
     r.add_argument("--resume", metavar="RUN_DIR", help="continue a stopped run from its last checkpoint")
-    rep = sub.add_parser("report", help="(re)build a run folder's figures and report.html, "
-                         "or a folder of runs' gallery (index.html)")
+    rep = sub.add_parser(
+        "report", help="(re)build a run folder's figures and report.html, or a folder of runs' gallery (index.html)"
+    )
     rep.add_argument("run_dir", metavar="RUN_DIR|RUNS_DIR")
     sw = sub.add_parser("sweep", help="a grid of settings x seeds: mlplab sweep NAME key=v1,v2 seed=0,1,2")
     sw.add_argument("experiment")
-    sw.add_argument("axes", nargs="*", metavar="key=v1,v2",
-                    help="values split at commas outside brackets: hidden=[256,128],[1024,1024]")
+    sw.add_argument(
+        "axes",
+        nargs="*",
+        metavar="key=v1,v2",
+        help="values split at commas outside brackets: hidden=[256,128],[1024,1024]",
+    )
     sw.add_argument("--engine", default="local", help="local (a process pool, default) or ray")
     sw.add_argument("--address", help="HOST:PORT of a running Ray cluster (`ray start --head`); default: a local one")
-    sw.add_argument("--workers", type=int,
-                    help="trials at once (default: the number of cores; with --engine ray: the local instance's CPUs)")
+    sw.add_argument(
+        "--workers",
+        type=int,
+        help="trials at once (default: the number of cores; with --engine ray: the local instance's CPUs)",
+    )
     sw.add_argument("--out", help="sweep folder (default sweeps/NAME-GRIDHASH; the same command resumes it)")
     t = sub.add_parser("tour", help="run every experiment with its defaults on the embedded datasets")
     t.add_argument("--root", default="runs", help="folder for the tour's runs")
@@ -83,9 +92,8 @@ def _gallery(root: str):
 
 def cmd_report(run_dir: str) -> None:
     from mlplab.report import build_report
-    from mlplab.runs import Run
-
     from mlplab.report.gallery import is_runs_folder, write_gallery
+    from mlplab.runs import Run
 
     if not os.path.isdir(run_dir):
         raise UserError(f"{run_dir!r} is not a folder; give a run folder made by `mlplab run`")
@@ -100,12 +108,24 @@ def cmd_sweep(args) -> int:
 
     from mlplab.sweeps import sweep
 
-    command = shlex.join(["mlplab", "sweep", args.experiment, *args.axes]
-                         + [f"--{k}={v}" for k in ("engine", "address", "workers", "out")
-                            if (v := getattr(args, k)) is not None and (k, v) != ("engine", "local")])
+    command = shlex.join(
+        ["mlplab", "sweep", args.experiment, *args.axes]
+        + [
+            f"--{k}={v}"
+            for k in ("engine", "address", "workers", "out")
+            if (v := getattr(args, k)) is not None and (k, v) != ("engine", "local")
+        ]
+    )
     try:
-        result = sweep(args.experiment, args.axes, engine=args.engine, address=args.address, workers=args.workers,
-                       out=args.out, command=command)
+        result = sweep(
+            args.experiment,
+            args.axes,
+            engine=args.engine,
+            address=args.address,
+            workers=args.workers,
+            out=args.out,
+            command=command,
+        )
     except KeyboardInterrupt:
         print("mlplab: sweep interrupted; run the same command again to resume it", file=sys.stderr)
         return 130
@@ -113,8 +133,9 @@ def cmd_sweep(args) -> int:
     for entry in result.summary["points"][:5]:
         point = " ".join(f"{k}={v}" for k, v in entry["point"].items()) or "(one point)"
         value = entry["metrics"][main["name"]] if main else None
-        shown = (f"{main['name']} {value['mean']:.4g} ± {value['std']:.2g} (n={value['n']})" if value
-                 else f"n={entry['n']}")
+        shown = (
+            f"{main['name']} {value['mean']:.4g} ± {value['std']:.2g} (n={value['n']})" if value else f"n={entry['n']}"
+        )
         print(f"{entry['rank']}. {point}: {shown}")
     print(f"summary: {result.path / 'summary.html'}")
     print(result.path)
@@ -138,7 +159,10 @@ def cmd_tour(root: str) -> int:
             failed.append(name)
             print(f"{name}: failed: {exc}", file=sys.stderr)
     if failed:
-        print(f"tour: {len(failed)} of {len(EXPERIMENTS.names())} experiments failed: {', '.join(failed)}", file=sys.stderr)
+        print(
+            f"tour: {len(failed)} of {len(EXPERIMENTS.names())} experiments failed: {', '.join(failed)}",
+            file=sys.stderr,
+        )
     print(f"gallery of every run: {_gallery(root).resolve()}")
     return 1 if failed else 0
 
@@ -164,6 +188,7 @@ def _run_state(before: set[Path]) -> tuple[Path | None, str, bool]:
     except UserError:
         experiment = "EXPERIMENT"
     from mlplab.experiments.base import has_checkpoints
+
     return run.path, experiment, has_checkpoints(run.path)
 
 
@@ -173,8 +198,10 @@ def _stopped(what: str, before: set[Path]) -> str:
     if path is None:
         return f"{what} before a run folder was made; nothing was written"
     if resumable:
-        return (f"{what}; every file in {path} is whole and its last checkpoint is kept: resume with "
-                f"`mlplab run {experiment} --resume {path}`")
+        return (
+            f"{what}; every file in {path} is whole and its last checkpoint is kept: resume with "
+            f"`mlplab run {experiment} --resume {path}`"
+        )
     return f"{what}; {path} has no checkpoint yet, so it cannot be resumed: start the run again"
 
 
@@ -231,8 +258,10 @@ def _internal(exc: BaseException) -> int:
     if os.environ.get("MLPLAB_DEBUG"):
         traceback.print_exception(exc)
     else:
-        print(f"mlplab: internal error: {type(exc).__name__}: {exc} (set MLPLAB_DEBUG=1 for the traceback)",
-              file=sys.stderr)
+        print(
+            f"mlplab: internal error: {type(exc).__name__}: {exc} (set MLPLAB_DEBUG=1 for the traceback)",
+            file=sys.stderr,
+        )
     return 1
 
 

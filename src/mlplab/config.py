@@ -4,6 +4,7 @@ Constructors store, `validate` checks (as in scikit-learn: `fit` validates). `pa
 turns `key=value` strings into typed values and reports bad ones as one line naming the key,
 the value and what is allowed.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -19,12 +20,27 @@ import yaml
 from mlplab.errors import UserError
 
 
-def param(default: Any, help: str = "", *, min: float | None = None, max: float | None = None,
-          min_exclusive: bool = False, item_min: float | None = None, item_max: float | None = None,
-          nonempty: bool = False):
+def param(
+    default: Any,
+    help: str = "",
+    *,
+    min: float | None = None,
+    max: float | None = None,
+    min_exclusive: bool = False,
+    item_min: float | None = None,
+    item_max: float | None = None,
+    nonempty: bool = False,
+):
     """A config field with a default, a help text and bounds that `validate` enforces."""
-    meta = {"help": help, "min": min, "max": max, "min_exclusive": min_exclusive,
-            "item_min": item_min, "item_max": item_max, "nonempty": nonempty}
+    meta = {
+        "help": help,
+        "min": min,
+        "max": max,
+        "min_exclusive": min_exclusive,
+        "item_min": item_min,
+        "item_max": item_max,
+        "nonempty": nonempty,
+    }
     if isinstance(default, (list, dict)):
         return field(default_factory=lambda d=default: type(d)(d), metadata=meta)
     return field(default=default, metadata=meta)
@@ -61,8 +77,9 @@ class BaseConfig:
     @classmethod
     def help(cls) -> str:
         """Every key with its default, type and help, as `mlplab list EXPERIMENT` prints them."""
-        return "\n".join(f"  {key:<16} {str(default):<22} {kind}. {text}"
-                         for key, kind, default, text in config_help(cls))
+        return "\n".join(
+            f"  {key:<16} {str(default):<22} {kind}. {text}" for key, kind, default, text in config_help(cls)
+        )
 
 
 def describe_type(tp: Any) -> str:
@@ -77,7 +94,8 @@ def describe_type(tp: Any) -> str:
     if tp is type(None):
         return "none"
     return {int: "an integer", float: "a number", str: "text", bool: "true or false"}.get(
-        tp, getattr(tp, "__name__", str(tp)))
+        tp, getattr(tp, "__name__", str(tp))
+    )
 
 
 def _matches(value: Any, tp: Any) -> bool:
@@ -109,8 +127,10 @@ def _check_type(name: str, value: Any, tp: Any) -> None:
     if isinstance(value, (list, tuple)):
         for item in value:
             if isinstance(item, float) and not math.isfinite(item):
-                raise UserError(f"config key {name!r}: {item!r} in {list(value)!r} is not a finite number; "
-                                "every value must be finite")
+                raise UserError(
+                    f"config key {name!r}: {item!r} in {list(value)!r} is not a finite number; "
+                    "every value must be finite"
+                )
 
 
 def _check_bounds(name: str, value: Any, meta: typing.Mapping[str, Any]) -> None:
@@ -118,23 +138,31 @@ def _check_bounds(name: str, value: Any, meta: typing.Mapping[str, Any]) -> None
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         if lo is not None and (value <= lo if meta.get("min_exclusive") else value < lo):
             op = ">" if meta.get("min_exclusive") else ">="
-            raise UserError(f"config key {name!r}: {value!r} is out of range; it must be {op} {lo}"
-                            + (f" and <= {hi}" if hi is not None else ""))
+            raise UserError(
+                f"config key {name!r}: {value!r} is out of range; it must be {op} {lo}"
+                + (f" and <= {hi}" if hi is not None else "")
+            )
         if hi is not None and value > hi:
             low = "" if lo is None else (f"> {lo} and " if meta.get("min_exclusive") else f">= {lo} and ")
             raise UserError(f"config key {name!r}: {value!r} is out of range; it must be {low}<= {hi}")
     if isinstance(value, (list, tuple)):
         if meta.get("nonempty") and not value:
-            raise UserError(f"config key {name!r}: the list is empty; give at least one value, "
-                            f"e.g. {name}=[128,64]")
+            raise UserError(f"config key {name!r}: the list is empty; give at least one value, e.g. {name}=[128,64]")
         item_min, item_max = meta.get("item_min"), meta.get("item_max")
         numbers = [v for v in value if isinstance(v, (int, float)) and not isinstance(v, bool)]
         bad = [v for v in numbers if (item_min is not None and v < item_min) or (item_max is not None and v > item_max)]
         if bad:
-            rule = " and ".join(r for r in (f">= {item_min}" if item_min is not None else "",
-                                            f"<= {item_max}" if item_max is not None else "") if r)
-            raise UserError(f"config key {name!r}: {bad[0]!r} in {list(value)!r} is out of range; "
-                            f"every value must be {rule}")
+            rule = " and ".join(
+                r
+                for r in (
+                    f">= {item_min}" if item_min is not None else "",
+                    f"<= {item_max}" if item_max is not None else "",
+                )
+                if r
+            )
+            raise UserError(
+                f"config key {name!r}: {bad[0]!r} in {list(value)!r} is out of range; every value must be {rule}"
+            )
 
 
 def parse_value(name: str, text: str, tp: Any) -> Any:
@@ -186,8 +214,9 @@ def _accepts_int(tp: Any) -> bool:
     return typing.get_origin(tp) in (typing.Union, types.UnionType) and int in typing.get_args(tp)
 
 
-def parse_overrides(cls: type[BaseConfig], items: list[str], base: dict[str, Any] | None = None,
-                    typed: dict[str, Any] | None = None) -> BaseConfig:
+def parse_overrides(
+    cls: type[BaseConfig], items: list[str], base: dict[str, Any] | None = None, typed: dict[str, Any] | None = None
+) -> BaseConfig:
     """Build `cls` from `base` values, `key=value` strings and then `typed` Python values (the API's
     keywords), and validate it: the same checks and messages whichever way a value came in. A `preset=NAME`
     given here (not one inherited from `base`) first sets the keys of `cls.PRESETS[NAME]`; keys given
@@ -226,6 +255,7 @@ def _known_key(key: str, names: list[str]) -> str:
     key = key.strip().replace("-", "_")
     if key not in names:
         from difflib import get_close_matches
+
         hint = get_close_matches(key, names, n=1)
         did = f" (did you mean {hint[0]!r}?)" if hint else ""
         raise UserError(f"unknown config key {key!r}{did}; this experiment takes: {', '.join(names)}")
@@ -244,6 +274,7 @@ def config_help(cls: type[BaseConfig]) -> list[tuple[str, str, Any, str]]:
 
 def format_overrides(config: dict[str, Any]) -> list[str]:
     """The `key=value` strings that `parse_overrides` reads back as `config` (the inverse, for commands)."""
+
     def text(value: Any) -> str:
         if isinstance(value, bool):
             return "true" if value else "false"

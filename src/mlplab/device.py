@@ -1,10 +1,11 @@
 """Device choice and seeding, done once per run."""
+
 from __future__ import annotations
 
 import contextlib
 import random
 import re
-from typing import Iterator
+from collections.abc import Iterator
 
 import numpy as np
 import torch
@@ -46,14 +47,19 @@ def memory_errors_as_user_errors() -> Iterator[None]:
         yield
     except (torch.OutOfMemoryError, MemoryError, RuntimeError) as exc:
         text = str(exc)
-        if not isinstance(exc, (torch.OutOfMemoryError, MemoryError)) and \
-                "can't allocate memory" not in text and "out of memory" not in text.lower():
+        if (
+            not isinstance(exc, (torch.OutOfMemoryError, MemoryError))
+            and "can't allocate memory" not in text
+            and "out of memory" not in text.lower()
+        ):
             raise
         in_bytes, in_units = re.search(r"allocate (\d+) bytes", text), re.search(r"allocate ([\d.]+ [KMGTP]i?B)", text)
         asked = _size_text(int(in_bytes.group(1))) if in_bytes else in_units.group(1) if in_units else ""
         need = f" (one allocation asked for {asked})" if asked else ""
-        raise UserError(f"not enough memory for this configuration{need}; choose smaller sizes (hidden layers, "
-                        "image_size, batch_size, code) or a device with more memory") from None
+        raise UserError(
+            f"not enough memory for this configuration{need}; choose smaller sizes (hidden layers, "
+            "image_size, batch_size, code) or a device with more memory"
+        ) from None
 
 
 # CPU flags of matrix instructions that compute in bfloat16 (without them oneDNN emulates bf16, slower than fp32)
@@ -63,6 +69,7 @@ BF16_CPU_FLAGS = ("amx_bf16", "avx512_bf16")
 def cpu_model() -> str:
     """The CPU's model name (Linux /proc/cpuinfo; else platform.processor())."""
     import platform
+
     try:
         for line in open("/proc/cpuinfo", encoding="utf-8", errors="replace"):
             if line.startswith("model name"):
@@ -88,8 +95,11 @@ def bf16_support(device: torch.device) -> tuple[bool, str]:
         ok = torch.cuda.is_bf16_supported(including_emulation=False)
         return ok, f"{torch.cuda.get_device_name(device)} {'has' if ok else 'has no'} bf16 tensor cores"
     flags = cpu_bf16_flags()
-    what = f"{cpu_model()}: {', '.join(flags)}" if flags else f"{cpu_model()} has no bf16 matrix instructions " \
-                                                              f"({' or '.join(BF16_CPU_FLAGS)})"
+    what = (
+        f"{cpu_model()}: {', '.join(flags)}"
+        if flags
+        else f"{cpu_model()} has no bf16 matrix instructions ({' or '.join(BF16_CPU_FLAGS)})"
+    )
     return bool(flags), what
 
 
@@ -105,8 +115,10 @@ def resolve_precision(name: str, device: torch.device) -> torch.dtype | None:
         return torch.bfloat16
     if name == "auto":
         return None
-    raise UserError(f"precision=bf16 needs bf16 matrix instructions, and {what}; use precision=fp32 "
-                    "(or precision=auto, which picks bf16 only where it is fast)")
+    raise UserError(
+        f"precision=bf16 needs bf16 matrix instructions, and {what}; use precision=fp32 "
+        "(or precision=auto, which picks bf16 only where it is fast)"
+    )
 
 
 def precision_name(dtype: torch.dtype | None) -> str:

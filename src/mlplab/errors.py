@@ -18,8 +18,10 @@ class DamagedFile(UserError):
 
     def __init__(self, path, problem: str):
         self.path, self.problem = path, problem
-        super().__init__(f"{path} is damaged ({problem}); restore it from a copy, or delete it and rebuild "
-                         "what you can with `mlplab report`")
+        super().__init__(
+            f"{path} is damaged ({problem}); restore it from a copy, or delete it and rebuild "
+            "what you can with `mlplab report`"
+        )
 
 
 class RunLocked(UserError):

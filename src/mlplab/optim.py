@@ -4,9 +4,10 @@ Each one is a `torch.optim.Optimizer`, so the Trainer, LR schedulers and checkpo
 it like torch's own; the update itself is written out in `update_param`, one parameter at a time.
 Weight decay, where set, is L2 added to the gradient (g <- g + weight_decay * w), as torch.optim does.
 """
+
 from __future__ import annotations
 
-from typing import Callable, Iterable
+from collections.abc import Callable, Iterable
 
 import torch
 
@@ -96,17 +97,23 @@ class SGDMomentum(OptimizerTemplate):
 class Adam(OptimizerTemplate):
     """Adam with bias correction (Kingma & Ba 2015):
 
-        m <- b1*m + (1-b1)*g,   v <- b2*v + (1-b2)*g^2
-        w <- w - lr * (m / (1-b1^t)) / (sqrt(v / (1-b2^t)) + eps)
+    m <- b1*m + (1-b1)*g,   v <- b2*v + (1-b2)*g^2
+    w <- w - lr * (m / (1-b1^t)) / (sqrt(v / (1-b2^t)) + eps)
     """
 
-    def __init__(self, params, lr: float = 1e-3, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8,
-                 weight_decay: float = 0.0):
+    def __init__(
+        self,
+        params,
+        lr: float = 1e-3,
+        beta1: float = 0.9,
+        beta2: float = 0.999,
+        eps: float = 1e-8,
+        weight_decay: float = 0.0,
+    ):
         _check("Adam", lr, weight_decay, beta1=beta1, beta2=beta2)
         if not eps > 0:
             raise UserError(f"Adam: eps={eps} must be > 0")
-        super().__init__(params, {"lr": lr, "beta1": beta1, "beta2": beta2, "eps": eps,
-                                  "weight_decay": weight_decay})
+        super().__init__(params, {"lr": lr, "beta1": beta1, "beta2": beta2, "eps": eps, "weight_decay": weight_decay})
 
     def update_param(self, p, grad, state, group):
         b1, b2 = group["beta1"], group["beta2"]
@@ -117,16 +124,23 @@ class Adam(OptimizerTemplate):
         t, m, v = state["t"], state["m"], state["v"]
         m.mul_(b1).add_(grad, alpha=1 - b1)
         v.mul_(b2).addcmul_(grad, grad, value=1 - b2)
-        m_hat_scale = 1 / (1 - b1 ** t)  # bias corrections: m and v start at 0
-        v_hat = v / (1 - b2 ** t)
+        m_hat_scale = 1 / (1 - b1**t)  # bias corrections: m and v start at 0
+        v_hat = v / (1 - b2**t)
         p.addcdiv_(m, v_hat.sqrt().add_(group["eps"]), value=-group["lr"] * m_hat_scale)
 
 
 SCRATCH_OPTIMIZERS = ("scratch-sgd", "scratch-sgdm", "scratch-adam")
 
 
-def make_scratch_optimizer(params, name: str, lr: float, *, weight_decay: float = 0.0, momentum: float = 0.9,
-                           betas: tuple[float, float] = (0.9, 0.999)) -> OptimizerTemplate:
+def make_scratch_optimizer(
+    params,
+    name: str,
+    lr: float,
+    *,
+    weight_decay: float = 0.0,
+    momentum: float = 0.9,
+    betas: tuple[float, float] = (0.9, 0.999),
+) -> OptimizerTemplate:
     """One of SCRATCH_OPTIMIZERS by name (what `optimizer=scratch-...` builds in the Trainer)."""
     if name == "scratch-sgd":
         return SGD(params, lr, weight_decay=weight_decay)

@@ -3,12 +3,14 @@
 Whether bars show is decided once per call of `mlplab.run` / `mlplab run` (`showing(on)`); library code
 asks `enabled()` and wraps its loop in `bar(...)`, and never decides by itself.
 """
+
 from __future__ import annotations
 
 import contextlib
 import sys
+from collections.abc import Iterable, Iterator
 from contextvars import ContextVar
-from typing import Iterable, Iterator, TypeVar
+from typing import TypeVar
 
 T = TypeVar("T")
 

@@ -1,8 +1,10 @@
 """Name -> object registries (experiments, datasets, report builders)."""
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from difflib import get_close_matches
-from typing import Callable, Generic, TypeVar
+from typing import Generic, TypeVar
 
 from mlplab.errors import UserError
 
@@ -29,9 +31,7 @@ class Registry(Generic[T]):
         if name not in self._items:
             hint = get_close_matches(name, self._items, n=1)
             did = f" (did you mean {hint[0]!r}?)" if hint else ""
-            raise UserError(
-                f"unknown {self.kind} {name!r}{did}; choose one of: {', '.join(sorted(self._items))}"
-            )
+            raise UserError(f"unknown {self.kind} {name!r}{did}; choose one of: {', '.join(sorted(self._items))}")
         return self._items[name]
 
     def names(self) -> list[str]:

@@ -5,6 +5,7 @@ over the target, so a crash or a kill leaves either the old file or the new one,
 A process that writes a run holds its lock file (`.lock`, with the owner's pid and host): a second
 process that tries to train or resume the same run is refused while the owner lives.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -20,8 +21,9 @@ import sys
 import tempfile
 import weakref
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import numpy as np
 import yaml
@@ -150,8 +152,10 @@ def _acquire(path: Path) -> Any:
                 fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
                 fh.close()
-                raise RunLocked(f"{path} is being written by {_owner_text(lock)}; wait until that run ends "
-                                f"(or stop it), then try again") from None
+                raise RunLocked(
+                    f"{path} is being written by {_owner_text(lock)}; wait until that run ends "
+                    f"(or stop it), then try again"
+                ) from None
             try:
                 same = os.path.samestat(os.fstat(fh.fileno()), os.stat(lock))
             except FileNotFoundError:
@@ -161,8 +165,16 @@ def _acquire(path: Path) -> Any:
                 continue
         fh.seek(0)
         fh.truncate()
-        fh.write(json.dumps({"pid": os.getpid(), "host": socket.gethostname(),
-                             "since": _dt.datetime.now().isoformat(timespec="seconds")}) + "\n")
+        fh.write(
+            json.dumps(
+                {
+                    "pid": os.getpid(),
+                    "host": socket.gethostname(),
+                    "since": _dt.datetime.now().isoformat(timespec="seconds"),
+                }
+            )
+            + "\n"
+        )
         fh.flush()
         return fh
     raise RunLocked(f"{path} is being locked and unlocked by other processes; try again")
@@ -176,7 +188,7 @@ class Run:
         self._lock_key: Path | None = None
         self._announced = False
 
-    def lock(self) -> "Run":
+    def lock(self) -> Run:
         """Hold the run's lock while this object lives (or until `release`); RunLocked if a live process has it."""
         if self._lock_key is not None:
             return self
@@ -208,16 +220,23 @@ class Run:
 
     # ---- creation and opening -------------------------------------------------------------
     @classmethod
-    def create(cls, experiment: str, config: dict[str, Any], out: str | os.PathLike | None = None,
-               root: str | os.PathLike = "runs") -> "Run":
+    def create(
+        cls,
+        experiment: str,
+        config: dict[str, Any],
+        out: str | os.PathLike | None = None,
+        root: str | os.PathLike = "runs",
+    ) -> Run:
         """Make a fresh folder (`out`, or runs/EXPERIMENT/TIMESTAMP) and write config.yaml."""
         if out is not None:
             path = Path(out)
             if path.exists() and not path.is_dir():
                 raise UserError(f"--out {str(path)!r} is a file, not a folder; give a folder path")
             if path.is_dir() and any(path.iterdir()):
-                raise UserError(f"--out {str(path)!r} is not empty; give a new or empty folder "
-                                f"(or resume a run with --resume {path})")
+                raise UserError(
+                    f"--out {str(path)!r} is not empty; give a new or empty folder "
+                    f"(or resume a run with --resume {path})"
+                )
         else:
             stamp = _dt.datetime.now().strftime("%Y-%m-%dT%H-%M-%S")
             path = Path(root) / experiment / stamp
@@ -236,12 +255,13 @@ class Run:
         return run
 
     @classmethod
-    def open(cls, path: str | os.PathLike) -> "Run":
+    def open(cls, path: str | os.PathLike) -> Run:
         """Open an existing run folder; UserError if it is not one."""
         path = Path(path)
         if not (path / "config.yaml").is_file():
-            raise UserError(f"{str(path)!r} is not a run folder (no config.yaml in it); "
-                            "give a folder made by `mlplab run`")
+            raise UserError(
+                f"{str(path)!r} is not a run folder (no config.yaml in it); give a folder made by `mlplab run`"
+            )
         return cls(path)
 
     # ---- reading ----------------------------------------------------------------------------
@@ -290,8 +310,9 @@ class Run:
     def notes(self) -> list[dict[str, str]]:
         """Paragraphs an older run wrote to notes.json ([] when absent)."""
         notes = self._json("notes.json", list) or []
-        if not all(isinstance(n, dict) and isinstance(n.get("title"), str) and isinstance(n.get("text"), str)
-                   for n in notes):
+        if not all(
+            isinstance(n, dict) and isinstance(n.get("title"), str) and isinstance(n.get("text"), str) for n in notes
+        ):
             raise DamagedFile(self.path / "notes.json", "entries without a text title and text")
         return notes
 
@@ -315,6 +336,7 @@ class Run:
     def load_table(self, name: str) -> list[dict[str, str]]:
         """Rows of tables/NAME.csv as text (empty when the table is absent)."""
         import csv
+
         f = self.path / "tables" / f"{name}.csv"
         if not f.is_file():
             return []
@@ -373,6 +395,7 @@ class Run:
     def save_table(self, name: str, rows: list[dict[str, Any]]) -> Path:
         """Save rows as tables/NAME.csv; the report shows every table."""
         import csv
+
         self._announce()
         buf = io.StringIO()
         if rows:
@@ -389,22 +412,26 @@ class Run:
         import torchvision
 
         from mlplab.device import cpu_bf16_flags, cpu_model
-        self.write_json("env.json", {
-            "python": sys.version.split()[0],
-            "platform": platform.platform(),
-            "torch": torch.__version__,
-            "torchvision": torchvision.__version__,
-            "numpy": np.__version__,
-            "device": device,
-            "cuda_device": torch.cuda.get_device_name(0) if device.startswith("cuda") else None,
-            "cpu": cpu_model(),
-            "cpu_bf16": cpu_bf16_flags(),
-            "threads": torch.get_num_threads(),
-            "seed": seed,
-            "git_commit": git_commit(Path(__file__).resolve().parent),
-            "command": sys.argv,
-            "started": _dt.datetime.now().isoformat(timespec="seconds"),
-        })
+
+        self.write_json(
+            "env.json",
+            {
+                "python": sys.version.split()[0],
+                "platform": platform.platform(),
+                "torch": torch.__version__,
+                "torchvision": torchvision.__version__,
+                "numpy": np.__version__,
+                "device": device,
+                "cuda_device": torch.cuda.get_device_name(0) if device.startswith("cuda") else None,
+                "cpu": cpu_model(),
+                "cpu_bf16": cpu_bf16_flags(),
+                "threads": torch.get_num_threads(),
+                "seed": seed,
+                "git_commit": git_commit(Path(__file__).resolve().parent),
+                "command": sys.argv,
+                "started": _dt.datetime.now().isoformat(timespec="seconds"),
+            },
+        )
 
     def figure(self, name: str) -> Path:
         return self.path / "figures" / f"{name}.png"

@@ -1,4 +1,5 @@
 """Per-epoch scalars for TensorBoard, written when a run's config says tensorboard=true."""
+
 from __future__ import annotations
 
 from pathlib import Path

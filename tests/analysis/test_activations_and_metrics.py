@@ -1,4 +1,5 @@
 """classify deepened: hooks, per-class metrics, confused pairs, per-layer separability, real-data targets."""
+
 from __future__ import annotations
 
 import json

@@ -1,4 +1,5 @@
 """GAN quality metrics against hand computations and closed forms; the collapse detector on known histories."""
+
 from __future__ import annotations
 
 import numpy as np

@@ -1,4 +1,5 @@
 """spread() against numpy and scipy computed here independently."""
+
 import math
 
 import numpy as np

@@ -1,10 +1,11 @@
 """The 2-D surfaces and the optimisation loop of mlplab.analysis.surfaces."""
+
 import math
 
 import pytest
 import torch
 
-from mlplab.analysis.surfaces import (SURFACES, get_surface, grid, optimize, pathological_curvature, steep_optima)
+from mlplab.analysis.surfaces import SURFACES, get_surface, grid, optimize, pathological_curvature, steep_optima
 from mlplab.errors import UserError
 from mlplab.optim import SGD
 
@@ -24,18 +25,18 @@ def test_steep_optima_has_its_three_wells_where_stated():
     w = torch.linspace(-2, 2, 401, dtype=torch.float64)
     for m in ((1.0, -0.5), (-1.0, 0.5), (-0.5, -0.8)):
         i, j = int((w - m[1]).abs().argmin()), int((w - m[0]).abs().argmin())
-        patch = g[i - 5:i + 6, j - 5:j + 6]
+        patch = g[i - 5 : i + 6, j - 5 : j + 6]
         assert g[i, j] == patch.min() and g[i, j] < -3.9  # depth 1 / (2 pi 0.04) = 3.98
     assert abs(float(steep_optima(torch.tensor(0.0), torch.tensor(0.0)))) < 1e-3  # flat plain at the start
 
 
 def test_optimize_records_start_every_update_and_the_end():
-    fn = lambda a, b: (a - 1) ** 2 + 3 * b ** 2  # noqa: E731
+    fn = lambda a, b: (a - 1) ** 2 + 3 * b**2
     traj = optimize(fn, lambda p: SGD(p, 0.1), (0.0, 1.0), 3)
     assert traj.shape == (4, 3)
     w1, w2 = 0.0, 1.0
     for k in range(4):
-        assert traj[k].tolist() == pytest.approx([w1, w2, (w1 - 1) ** 2 + 3 * w2 ** 2])
+        assert traj[k].tolist() == pytest.approx([w1, w2, (w1 - 1) ** 2 + 3 * w2**2])
         w1, w2 = w1 - 0.1 * 2 * (w1 - 1), w2 - 0.1 * 6 * w2
 
 

@@ -1,4 +1,5 @@
 """Untrusted data files never run code, and only files mlplab checked are ever read (issue 11, items 1, 2, 9, 14)."""
+
 import os
 import pickle
 import shutil
@@ -51,8 +52,9 @@ def test_restricted_unpickler_still_reads_python2_style_batches(tmp_path):
         (folder / name).write_bytes(pickle.dumps(entry, protocol=2))
         written[name] = (data, labels)
     raw = read_cifar10(folder, known_md5=None)
-    np.testing.assert_array_equal(raw.x_test.mul(255).round().to(torch.uint8).reshape(3, -1).numpy(),
-                                  written["test_batch"][0])
+    np.testing.assert_array_equal(
+        raw.x_test.mul(255).round().to(torch.uint8).reshape(3, -1).numpy(), written["test_batch"][0]
+    )
     assert raw.y_train.tolist() == sum((written[n][1] for n in CIFAR_TRAIN), [])
 
 
@@ -70,10 +72,15 @@ def test_mnist_reads_the_checked_raw_files_never_processed_pt(tmp_path, mnist_di
     processed = tmp_path / "MNIST" / "processed"
     processed.mkdir()
     for name in ("training.pt", "test.pt"):
-        torch.save((torch.zeros(60000 if name == "training.pt" else 10000, 28, 28, dtype=torch.uint8),
-                    torch.zeros(60000 if name == "training.pt" else 10000, dtype=torch.int64)), processed / name)
+        torch.save(
+            (
+                torch.zeros(60000 if name == "training.pt" else 10000, 28, 28, dtype=torch.uint8),
+                torch.zeros(60000 if name == "training.pt" else 10000, dtype=torch.int64),
+            ),
+            processed / name,
+        )
     ds = load_dataset("mnist", data_dir=tmp_path, val_size=0, normalization="unit", download=False)
-    raw = (tmp_path / "MNIST" / "raw" / "t10k-images-idx3-ubyte").read_bytes()[16:16 + 784]
+    raw = (tmp_path / "MNIST" / "raw" / "t10k-images-idx3-ubyte").read_bytes()[16 : 16 + 784]
     np.testing.assert_allclose(ds.test.x[0, 0].numpy().ravel() * 255, np.frombuffer(raw, np.uint8), atol=1e-3)
     labels = (tmp_path / "MNIST" / "raw" / "t10k-labels-idx1-ubyte").read_bytes()[8:]
     assert ds.test.y.tolist() == list(labels)

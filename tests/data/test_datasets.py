@@ -1,4 +1,5 @@
 """Datasets: splits, normalisation, file checks, and the KMNIST / CIFAR-10 readers on files in the real format."""
+
 import pickle
 import shutil
 import struct
@@ -7,8 +8,8 @@ import numpy as np
 import pytest
 import torch
 
-from mlplab.data import iterate_batches, load_dataset
 from mlplab.data import augment as aug
+from mlplab.data import iterate_batches, load_dataset
 from mlplab.data.vision import CIFAR_TEST, CIFAR_TRAIN, read_cifar10
 from mlplab.errors import UserError
 
@@ -136,8 +137,10 @@ def test_cifar10_reader_on_files_in_the_real_format(tmp_path):
     # CIFAR rows are channel-major: 1024 red, then 1024 green, then 1024 blue values
     np.testing.assert_allclose(raw.x_test[3, 1].numpy().ravel() * 255, data[3, 1024:2048], atol=1e-3)
     assert raw.y_test.tolist() == labels
-    assert raw.x_train[20:40].mul(255).round().to(torch.uint8).reshape(20, -1).numpy().tolist() == \
-        batches["data_batch_2"][0].tolist()
+    assert (
+        raw.x_train[20:40].mul(255).round().to(torch.uint8).reshape(20, -1).numpy().tolist()
+        == batches["data_batch_2"][0].tolist()
+    )
 
 
 def test_cifar10_registered_loader_verifies_checksums(tmp_path):

@@ -1,4 +1,5 @@
 """The example notebooks: stored without outputs, and each runs top to bottom without an error."""
+
 from __future__ import annotations
 
 import os
@@ -13,8 +14,14 @@ NOTEBOOKS = sorted((REPO / "examples").glob("*.ipynb"))
 
 def test_there_are_notebooks():
     names = {p.name for p in NOTEBOOKS}
-    assert {"01_quickstart.ipynb", "02_dreams.ipynb", "03_one_digit_classifier_and_gan.ipynb",
-            "04_autoencoders.ipynb", "05_backprop_from_scratch.ipynb", "06_mlp_practical.ipynb"} <= names
+    assert {
+        "01_quickstart.ipynb",
+        "02_dreams.ipynb",
+        "03_one_digit_classifier_and_gan.ipynb",
+        "04_autoencoders.ipynb",
+        "05_backprop_from_scratch.ipynb",
+        "06_mlp_practical.ipynb",
+    } <= names
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
@@ -25,7 +32,9 @@ def test_stored_valid_and_without_outputs(path):
     for cell in nb.cells:
         if cell.cell_type == "code":
             assert cell.outputs == [] and cell.execution_count is None, f"{path.name}: a cell has outputs"
-    assert sum('DATASET = "digits"' in c.source for c in nb.cells if c.cell_type == "code") == 1, "one marked cell switches the dataset"
+    assert sum('DATASET = "digits"' in c.source for c in nb.cells if c.cell_type == "code") == 1, (
+        "one marked cell switches the dataset"
+    )
 
 
 def test_stored_notebooks_are_what_the_builder_writes(tmp_path):
@@ -35,8 +44,9 @@ def test_stored_notebooks_are_what_the_builder_writes(tmp_path):
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     for built in module.build(tmp_path):
-        assert built.read_text() == (REPO / "examples" / built.name).read_text(), \
+        assert built.read_text() == (REPO / "examples" / built.name).read_text(), (
             f"{built.name}: run python examples/build_notebooks.py"
+        )
 
 
 @pytest.mark.slow

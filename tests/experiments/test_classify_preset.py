@@ -1,5 +1,6 @@
 """preset=fast (issue 15): what it sets, that explicit keys win and a resume does not re-apply it, and that on
 real MNIST it reaches the 98.0% test accuracy it is named for."""
+
 import json
 
 import pytest
@@ -31,7 +32,8 @@ def test_fast_preset_config_is_written(cli, tmp_path):
 
 @pytest.mark.slow
 def test_fast_preset_reaches_98_percent_on_mnist(cli, tmp_path, mnist_dir):
-    code, _, _ = cli("run", "classify", "preset=fast", "dataset=mnist", f"data_dir={mnist_dir}",
-                     "--out", str(tmp_path / "r"))
+    code, _, _ = cli(
+        "run", "classify", "preset=fast", "dataset=mnist", f"data_dir={mnist_dir}", "--out", str(tmp_path / "r")
+    )
     metrics = json.loads((tmp_path / "r" / "metrics.json").read_text())
     assert code == 0 and metrics["test_accuracy"] >= 0.98, metrics["test_accuracy"]

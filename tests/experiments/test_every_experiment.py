@@ -1,4 +1,5 @@
 """Every registered experiment runs end to end on tiny settings and leaves a complete run folder."""
+
 import json
 
 import pytest

@@ -1,4 +1,5 @@
 """explore: PCA against scikit-learn, [-1, 1] normalisation, kNN separability, the run end to end."""
+
 from __future__ import annotations
 
 import json
@@ -110,9 +111,17 @@ def test_explore_run_end_to_end(cli, tmp_path):
     again = knn_separability(torch.from_numpy(p["z"]), torch.from_numpy(p["y"]), 10, k=m["knn_k"])
     assert again.accuracy == pytest.approx(m["knn_accuracy_2d"])
     from mlplab.report.findings import findings_for
+
     assert any("not separated" in f.text for f in findings_for(Run.open(run)))
-    for fig in ("examples", "pca_components", "pca_explained_variance", "pca_projection", "pca_separability",
-                "class_counts", "value_histograms"):
+    for fig in (
+        "examples",
+        "pca_components",
+        "pca_explained_variance",
+        "pca_projection",
+        "pca_separability",
+        "class_counts",
+        "value_histograms",
+    ):
         assert (run / "figures" / f"{fig}.png").is_file(), fig
     assert np.load(run / "arrays" / "pca.npz")["components"].shape == (10, 1, 8, 8)
 
@@ -128,13 +137,16 @@ def test_explore_real_mnist_statistics(cli, tmp_path, mnist_dir):
     assert m["knn_accuracy_2d_per_class"]["one"] > 0.9  # 1s stand apart on the first two components
 
 
-@pytest.mark.parametrize("args, fragment", [
-    (["classes=[3]"], "at least two classes"),
-    (["classes=[3,3]"], "at least two classes"),
-    (["classes=[2,12]"], "not a class"),
-    (["dataset=moons"], "image dataset"),
-    (["per_class=0"], "per_class"),
-])
+@pytest.mark.parametrize(
+    "args, fragment",
+    [
+        (["classes=[3]"], "at least two classes"),
+        (["classes=[3,3]"], "at least two classes"),
+        (["classes=[2,12]"], "not a class"),
+        (["dataset=moons"], "image dataset"),
+        (["per_class=0"], "per_class"),
+    ],
+)
 def test_explore_bad_input_is_one_line_exit_2(cli, tmp_path, args, fragment):
     code, out, err = cli("run", "explore", *args, "--out", "bad")
     assert code == 2

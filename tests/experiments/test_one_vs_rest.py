@@ -1,4 +1,5 @@
 """one-vs-rest: binary counts against sklearn, the BCE loss against torch, counts that add up, targets."""
+
 from __future__ import annotations
 
 import json
@@ -72,7 +73,8 @@ def check_counts_add_up(run, digit: int) -> dict:
     others_p[:, digit] = -1
     taken = others_p[is_d & ~said].argmax(1)
     assert [m["false_negatives_by_class"][c] for c in others] == [
-        int((taken == i).sum()) for i in range(len(classes)) if i != digit]
+        int((taken == i).sum()) for i in range(len(classes)) if i != digit
+    ]
     return m
 
 
@@ -84,12 +86,15 @@ def test_one_vs_rest_on_digits_counts_add_up(cli, tmp_path):
     assert (tmp_path / "o" / "checkpoints" / "best.pt").is_file()
 
 
-@pytest.mark.parametrize("args, fragment", [
-    (["digit=10"], "'digit': 10 is not a class of 'digits'; choose 0..9"),
-    (["digit=-1"], "'digit'"),
-    (["digit=two"], "'digit'"),
-    (["hidden=[]"], "'hidden'"),
-])
+@pytest.mark.parametrize(
+    "args, fragment",
+    [
+        (["digit=10"], "'digit': 10 is not a class of 'digits'; choose 0..9"),
+        (["digit=-1"], "'digit'"),
+        (["digit=two"], "'digit'"),
+        (["hidden=[]"], "'hidden'"),
+    ],
+)
 def test_one_vs_rest_bad_input_is_one_line_exit_2(cli, tmp_path, args, fragment):
     code, out, err = cli("run", "one-vs-rest", *args, "--out", "bad")
     assert code == 2

@@ -1,4 +1,5 @@
 """The GAN model: the generator mirrors the discriminator, each step moves only its own network, both schedules."""
+
 from __future__ import annotations
 
 from types import SimpleNamespace

@@ -1,5 +1,6 @@
 """`import mlplab.nn` registers every model: a fresh interpreter rebuilds a checkpoint of each registered class
 without importing mlplab.experiments."""
+
 import subprocess
 import sys
 import textwrap
@@ -22,6 +23,7 @@ EXAMPLES = {  # one small instance of every registered class, and an input it ta
 def output(model, x):
     """What the model makes of x: a GAN samples images from noise x, every other model is called on x."""
     return model.sample(x) if hasattr(model, "sample") else model(x)
+
 
 CHILD = textwrap.dedent("""
     import sys, torch

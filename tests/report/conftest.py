@@ -1,4 +1,5 @@
 """A hand-made run folder whose every user-controlled string is hostile, and throw-away experiments."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -25,12 +26,22 @@ def write_png(path: Path, h: int = 20, w: int = 30) -> None:
 @pytest.fixture
 def hostile_run(tmp_path) -> Run:
     """A run of experiment "report-demo" in a folder, with config values, class names and files named EVIL."""
-    run = Run.create("report-demo", {"dataset": EVIL, "seed": 3, "note": EVIL, "hidden": [8, 4]},
-                     out=tmp_path / "runs" / f"demo {EVIL.replace('/', '')}")
-    run.save_metrics({"test_accuracy": 0.9123, "test_loss": 0.25, "train_seconds": 12.34, "parameters": 12345,
-                      "per_class_recall": {EVIL: 0.5, "cat": 1.0},
-                      "per_layer": {"layer1": {"knn_accuracy": 0.75, "dims": 32}, EVIL: {"knn_accuracy": 0.8}},
-                      "curve": [0.1, 0.2]})
+    run = Run.create(
+        "report-demo",
+        {"dataset": EVIL, "seed": 3, "note": EVIL, "hidden": [8, 4]},
+        out=tmp_path / "runs" / f"demo {EVIL.replace('/', '')}",
+    )
+    run.save_metrics(
+        {
+            "test_accuracy": 0.9123,
+            "test_loss": 0.25,
+            "train_seconds": 12.34,
+            "parameters": 12345,
+            "per_class_recall": {EVIL: 0.5, "cat": 1.0},
+            "per_layer": {"layer1": {"knn_accuracy": 0.75, "dims": 32}, EVIL: {"knn_accuracy": 0.8}},
+            "curve": [0.1, 0.2],
+        }
+    )
     for epoch in (1, 2, 3):
         run.log({"epoch": epoch, "train_loss": 1.0 / epoch, "val_accuracy": 0.5 + 0.1 * epoch})
     run.save_table("models", [{"model": EVIL, "accuracy": 0.91234, "train_seconds": 3.0}])

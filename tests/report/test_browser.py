@@ -2,6 +2,7 @@
 chromium-driver, driven by Selenium): no console errors, every image and video loaded, every local link
 resolves, the runs table sorts and filters. A screenshot of each page is saved under the test's tmp folder.
 """
+
 from __future__ import annotations
 
 import shutil
@@ -18,8 +19,10 @@ webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not in
 
 BROWSER = shutil.which("chromium") or shutil.which("chromium-browser")
 DRIVER = shutil.which("chromedriver")
-pytestmark = pytest.mark.skipif(BROWSER is None or DRIVER is None,
-                                reason="no chromium + chromedriver here (apt-get install chromium chromium-driver)")
+pytestmark = pytest.mark.skipif(
+    BROWSER is None or DRIVER is None,
+    reason="no chromium + chromedriver here (apt-get install chromium chromium-driver)",
+)
 
 
 @pytest.fixture(scope="module")
@@ -40,9 +43,17 @@ def browser(tmp_path_factory):
 
     opts = webdriver.ChromeOptions()
     opts.binary_location = BROWSER
-    for arg in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                "--disable-component-update", "--disable-sync", "--no-first-run", "--window-size=1280,900",
-                "--autoplay-policy=no-user-gesture-required"):
+    for arg in (
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--window-size=1280,900",
+        "--autoplay-policy=no-user-gesture-required",
+    ):
         opts.add_argument(arg)
     opts.add_argument(f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}")
     opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
@@ -60,8 +71,9 @@ def open_page(driver, page: Path, shots: Path) -> None:
     driver.execute_script("document.querySelectorAll('img').forEach(function (i) { i.loading = 'eager'; });")
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline and not driver.execute_script(
-            "return Array.from(document.images).every(function (i) { return i.complete; }) && "
-            "Array.from(document.querySelectorAll('video')).every(function (v) { return v.readyState >= 2 || v.error; });"):
+        "return Array.from(document.images).every(function (i) { return i.complete; }) && "
+        "Array.from(document.querySelectorAll('video')).every(function (v) { return v.readyState >= 2 || v.error; });"
+    ):
         time.sleep(0.2)
     height = driver.execute_script("return document.body.scrollHeight")
     driver.set_window_size(1280, min(max(height + 120, 900), 8000))
@@ -75,15 +87,18 @@ def check_page(driver, page: Path) -> None:
     assert errors == [], f"{page}: console errors {errors}"
     broken = driver.execute_script(
         "return Array.from(document.images).filter(function (i) { return !(i.complete && i.naturalWidth > 0); })"
-        ".map(function (i) { return i.getAttribute('src'); });")
+        ".map(function (i) { return i.getAttribute('src'); });"
+    )
     assert broken == [], f"{page}: images that did not load: {broken}"
     videos = driver.execute_script(
         "return Array.from(document.querySelectorAll('video')).map(function (v) {"
-        " return [v.getAttribute('src'), v.readyState, v.error ? v.error.code : 0]; });")
+        " return [v.getAttribute('src'), v.readyState, v.error ? v.error.code : 0]; });"
+    )
     assert all(state >= 2 for _, state, _ in videos), f"{page}: videos not playable: {videos}"
     refs = driver.execute_script(
         "return Array.from(document.querySelectorAll('a[href], img[src], video[src], source[src]'))"
-        ".map(function (e) { return e.href || e.src; });")
+        ".map(function (e) { return e.href || e.src; });"
+    )
     for ref in refs:
         url = urlparse(ref)
         assert url.scheme in ("file", "data"), f"{page}: a link leaves the folder: {ref}"
@@ -106,7 +121,8 @@ def test_gallery_and_every_run_page_in_a_real_browser(tour, browser, tmp_path):
     def column(i: int) -> list[str]:
         return browser.execute_script(
             f"return Array.from(document.querySelectorAll('#runs tbody tr')).map(function (r) "
-            f"{{ return r.cells[{i}].dataset.sort; }});")
+            f"{{ return r.cells[{i}].dataset.sort; }});"
+        )
 
     header = browser.find_elements(By.CSS_SELECTOR, "#runs th")[0]
     header.click()
@@ -120,7 +136,8 @@ def test_gallery_and_every_run_page_in_a_real_browser(tour, browser, tmp_path):
     browser.find_element(By.ID, "filter").send_keys(first)
     visible = browser.execute_script(
         "return Array.from(document.querySelectorAll('#runs tbody tr')).filter(function (r) { return !r.hidden; })"
-        ".map(function (r) { return r.cells[0].dataset.sort; });")
+        ".map(function (r) { return r.cells[0].dataset.sort; });"
+    )
     assert first in visible and len(visible) < cards
 
     gifs = sorted(tour.glob("*/*/animations/*.gif"))

@@ -1,4 +1,5 @@
 """Findings are composed in report/ from the run folder: new wording reaches report.html without training."""
+
 import html
 
 from mlplab.report.findings import FINDINGS, Finding, findings_for
@@ -11,14 +12,19 @@ def test_rewording_a_finding_changes_the_report_without_training(cli, tmp_path, 
     old = findings_for(run)
     assert old and "not separated" in old[0].text
     assert html.escape(old[0].text) in (run.path / "report.html").read_text()
-    kept = {p: p.read_bytes() for p in run.path.rglob("*") if p.is_file() and p.name != "report.html"
-            and p.parent.name != "figures"}
+    kept = {
+        p: p.read_bytes()
+        for p in run.path.rglob("*")
+        if p.is_file() and p.name != "report.html" and p.parent.name != "figures"
+    }
 
     builder = FINDINGS.get("explore")
 
     def reworded(r):
-        return [Finding("Reworded: " + f.title, f.text.replace("not separated", "hardly apart"), f.about)
-                for f in builder(r)]
+        return [
+            Finding("Reworded: " + f.title, f.text.replace("not separated", "hardly apart"), f.about)
+            for f in builder(r)
+        ]
 
     monkeypatch.setitem(FINDINGS._items, "explore", reworded)
     code, out, err = cli("report", str(run.path))

@@ -1,4 +1,5 @@
 """index.html of a folder of runs: cards, table, sweeps, and the CLI that builds it."""
+
 from __future__ import annotations
 
 from html.parser import HTMLParser
@@ -8,7 +9,7 @@ from urllib.parse import unquote
 from mlplab.report.gallery import find_runs, write_gallery
 from mlplab.runs import Run
 
-from .conftest import EVIL, write_png
+from .conftest import write_png
 
 
 class Links(HTMLParser):

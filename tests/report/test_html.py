@@ -1,4 +1,5 @@
 """The run page: escaping, tables instead of dict text, units, findings placement, status and command."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -44,9 +45,12 @@ def parse(page: str) -> Tags:
 @pytest.fixture
 def demo_findings(monkeypatch):
     def findings(run):
-        return [Finding("About accuracy", f"accuracy text {EVIL}", "test_accuracy"),
-                Finding("About the table", "table text", "models"),
-                Finding("About the run", "run text", "")]
+        return [
+            Finding("About accuracy", f"accuracy text {EVIL}", "test_accuracy"),
+            Finding("About the table", "table text", "models"),
+            Finding("About the run", "run text", ""),
+        ]
+
     monkeypatch.setitem(FINDINGS._items, "report-demo", findings)
 
 
@@ -73,6 +77,7 @@ def test_hostile_strings_are_escaped_and_dicts_become_tables(hostile_run, demo_f
         if ref and not ref.startswith(("data:", "#")):
             assert "://" not in ref
             from urllib.parse import unquote
+
             assert (hostile_run.path / unquote(ref)).exists(), ref
 
 
@@ -146,8 +151,9 @@ def test_execute_records_status_and_the_reproducing_command(demo_experiment, tmp
     cls = EXPERIMENTS.get(demo_experiment).config
     assert parse_overrides(cls, argv[3:]).to_dict() == {k: v for k, v in run.config.items() if k != "experiment"}
     page = (run.path / "report.html").read_text()
-    assert "finished" in page and shlex.join(argv).replace("'", "&#x27;").replace('"', "&quot;") \
-        .replace("<", "&lt;").replace(">", "&gt;") in page.replace("&amp;", "&")
+    assert "finished" in page and shlex.join(argv).replace("'", "&#x27;").replace('"', "&quot;").replace(
+        "<", "&lt;"
+    ).replace(">", "&gt;") in page.replace("&amp;", "&")
 
 
 def test_a_failed_run_says_failed_with_its_error(demo_experiment, tmp_path):
@@ -160,8 +166,16 @@ def test_a_failed_run_says_failed_with_its_error(demo_experiment, tmp_path):
 
 
 def test_a_resumed_run_is_shown_as_resumed(hostile_run):
-    hostile_run.write_json("status.json", {"status": "finished", "resumes": 1, "seconds": 70.0,
-                                           "started": "2026-12-01T10:00:00", "command": "mlplab run x"})
+    hostile_run.write_json(
+        "status.json",
+        {
+            "status": "finished",
+            "resumes": 1,
+            "seconds": 70.0,
+            "started": "2026-12-01T10:00:00",
+            "command": "mlplab run x",
+        },
+    )
     page = write_html(hostile_run).read_text()
     assert "badge resumed" in page and "1 min 10 s" in page and "2026-12-01 10:00" in page
 

@@ -1,17 +1,18 @@
 """RUN/tensorboard/ from the run folder, read back with TensorBoard's own EventAccumulator."""
+
 from __future__ import annotations
 
 import pytest
 
 pytest.importorskip("tensorboard")
 
-from tensorboard.backend.event_processing.event_accumulator import EventAccumulator  # noqa: E402
-from tensorboard.plugins.hparams import plugin_data_pb2  # noqa: E402
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+from tensorboard.plugins.hparams import plugin_data_pb2
 
-from mlplab.experiments import execute  # noqa: E402
-from mlplab.report.tensorboard import write_tensorboard  # noqa: E402
+from mlplab.experiments import execute
+from mlplab.report.tensorboard import write_tensorboard
 
-from .conftest import EVIL  # noqa: E402
+from .conftest import EVIL
 
 
 def load(folder) -> EventAccumulator:

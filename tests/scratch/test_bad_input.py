@@ -1,5 +1,6 @@
 """Bad input to the scratch engine: one clear UserError line (engine) or exit code 2 (CLI); divergence names
 its step and layer."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -28,12 +29,15 @@ def test_mismatched_shapes_name_the_layer_and_the_shapes():
 
 
 @pytest.mark.parametrize("loss", [SoftmaxCrossEntropy(), CrossEntropy()])
-@pytest.mark.parametrize("labels, fragment", [
-    ([0, 3], "label 3 is out of range for 3 classes; labels must be in 0..2"),
-    ([-1, 0], "label -1 is out of range"),
-    ([0.0, 1.0], "labels must be integer class indices"),
-    ([0, 1, 2], "labels must have shape (2,)"),
-])
+@pytest.mark.parametrize(
+    "labels, fragment",
+    [
+        ([0, 3], "label 3 is out of range for 3 classes; labels must be in 0..2"),
+        ([-1, 0], "label -1 is out of range"),
+        ([0.0, 1.0], "labels must be integer class indices"),
+        ([0, 1, 2], "labels must have shape (2,)"),
+    ],
+)
 def test_labels_out_of_range_or_malformed(loss, labels, fragment):
     with pytest.raises(UserError) as exc:
         loss.forward(np.full((2, 3), 1 / 3), np.array(labels))
@@ -80,7 +84,7 @@ def test_overflow_stops_training_naming_step_and_layer():
     model = MLP(2, [30] * 8, 2, init="normal", lr=0.05, momentum=0.9)
     with pytest.raises(RunFailed) as exc:
         for step in range(100):
-            model.training_step(x[step % 2 * 32:][:32], y[step % 2 * 32:][:32])
+            model.training_step(x[step % 2 * 32 :][:32], y[step % 2 * 32 :][:32])
     d = exc.value
     assert isinstance(d, Diverged) and 1 < d.step < 100 and d.step == model.steps
     assert f"training diverged at step {d.step}: the {d.where} of layer {d.layer}" in one_line(exc)
@@ -90,16 +94,19 @@ def test_overflow_stops_training_naming_step_and_layer():
     assert all(np.isfinite(d.norms["activation"][n]) for n in earlier)  # and it is the first one
 
 
-@pytest.mark.parametrize("args, fragment", [
-    (["moons", "hidden=[30,0]"], "config key 'hidden': 0 in [30, 0] is out of range"),
-    (["scratch-mnist", "hidden=[0]"], "config key 'hidden'"),
-    (["moons", "dataset=digits"], "moons draws a 2-D decision boundary; dataset 'digits' has 64 features"),
-    (["scratch-mnist", "dtype=float16"], "config key 'dtype'"),
-    (["moons", "init=uniform"], "config key 'init'"),
-    (["gradcheck", "out_features=1"], "config key 'out_features'"),
-    (["gradcheck", "step=0"], "config key 'step'"),
-    (["moons", "momentum=1.5"], "config key 'momentum'"),
-])
+@pytest.mark.parametrize(
+    "args, fragment",
+    [
+        (["moons", "hidden=[30,0]"], "config key 'hidden': 0 in [30, 0] is out of range"),
+        (["scratch-mnist", "hidden=[0]"], "config key 'hidden'"),
+        (["moons", "dataset=digits"], "moons draws a 2-D decision boundary; dataset 'digits' has 64 features"),
+        (["scratch-mnist", "dtype=float16"], "config key 'dtype'"),
+        (["moons", "init=uniform"], "config key 'init'"),
+        (["gradcheck", "out_features=1"], "config key 'out_features'"),
+        (["gradcheck", "step=0"], "config key 'step'"),
+        (["moons", "momentum=1.5"], "config key 'momentum'"),
+    ],
+)
 def test_cli_bad_input_is_one_line_exit_2(cli, tmp_path, args, fragment):
     code, out, err = cli("run", *args, "--out", "bad")
     assert code == 2, err
@@ -108,7 +115,8 @@ def test_cli_bad_input_is_one_line_exit_2(cli, tmp_path, args, fragment):
 
 
 def test_cli_divergence_is_one_line_exit_1(cli):
-    code, out, err = cli("run", "scratch-mnist", "init=normal", "hidden=[64,64,64,64]", "lr=0.5", "epochs=1",
-                         "--out", "div")
+    code, out, err = cli(
+        "run", "scratch-mnist", "init=normal", "hidden=[64,64,64,64]", "lr=0.5", "epochs=1", "--out", "div"
+    )
     assert code == 1
     assert err.startswith("mlplab: run failed: training diverged at step ") and err.count("\n") == 1

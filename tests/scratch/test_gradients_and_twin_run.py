@@ -1,5 +1,6 @@
 """The scratch engine's hand-written derivatives against torch.autograd and finite differences (hypothesis
 draws the shapes), its SGD against torch.optim.SGD, and a 200-step twin run against torch.nn."""
+
 from __future__ import annotations
 
 import subprocess
@@ -16,13 +17,28 @@ from mlplab.data import load_dataset
 from mlplab.scratch import MLP, SGD, Linear, ReLU, Softmax
 from mlplab.scratch.finite_differences import all_cases, numeric_gradients
 
-KINDS = ["Linear", "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "Softmax", "CrossEntropy", "SoftmaxCrossEntropy",
-         "MSE", "MLP"]
+KINDS = [
+    "Linear",
+    "ReLU",
+    "LeakyReLU",
+    "Sigmoid",
+    "Tanh",
+    "Softmax",
+    "CrossEntropy",
+    "SoftmaxCrossEntropy",
+    "MSE",
+    "MLP",
+]
 
 
 @settings(max_examples=25, deadline=None, derandomize=True)  # the same examples on every CI run
-@given(batch=st.integers(1, 9), d_in=st.integers(1, 8), d_out=st.integers(2, 7),
-       hidden=st.lists(st.integers(1, 9), min_size=1, max_size=3), seed=st.integers(0, 2**32 - 1))
+@given(
+    batch=st.integers(1, 9),
+    d_in=st.integers(1, 8),
+    d_out=st.integers(2, 7),
+    hidden=st.lists(st.integers(1, 9), min_size=1, max_size=3),
+    seed=st.integers(0, 2**32 - 1),
+)
 @example(batch=1, d_in=1, d_out=2, hidden=[1, 1, 1], seed=1_073_741_820)  # a gradient of 5e-6: rounding dominates
 def test_every_layer_loss_and_mlp_matches_autograd_and_finite_differences(batch, d_in, d_out, hidden, seed):
     cases = all_cases(np.random.default_rng(seed), batch, d_in, d_out, tuple(hidden))
@@ -64,8 +80,9 @@ def test_init_scales():
     assert all(np.array_equal(a.state()[k], b.state()[k]) for k in a.state())
 
 
-@pytest.mark.parametrize("momentum, weight_decay, nesterov", [(0.0, 0.0, False), (0.9, 0.0, False),
-                                                              (0.9, 0.01, False), (0.8, 0.001, True)])
+@pytest.mark.parametrize(
+    "momentum, weight_decay, nesterov", [(0.0, 0.0, False), (0.9, 0.0, False), (0.9, 0.01, False), (0.8, 0.001, True)]
+)
 def test_sgd_matches_torch_optim_sgd(momentum, weight_decay, nesterov):
     rng = np.random.default_rng(2)
     params = [rng.standard_normal((3, 4)), rng.standard_normal(4)]
@@ -97,15 +114,26 @@ def test_training_step_changes_weights_and_evaluate_does_not():
 @pytest.mark.parametrize("activation", ["relu", "tanh"])
 def test_twin_run_matches_torch_nn_for_200_steps(activation):
     ds = load_dataset("digits")
-    twin = twin_run(ds.train.x.numpy(), ds.train.y.numpy(), 10, [30, 30], steps=200, batch_size=32, lr=0.05,
-                    momentum=0.9, activation=activation)
+    twin = twin_run(
+        ds.train.x.numpy(),
+        ds.train.y.numpy(),
+        10,
+        [30, 30],
+        steps=200,
+        batch_size=32,
+        lr=0.05,
+        momentum=0.9,
+        activation=activation,
+    )
     assert len(twin.scratch_loss) == 200 and np.isfinite(twin.scratch_loss).all()
     assert twin.rel_diff.max() <= 1e-6
     assert twin.scratch_loss[-20:].mean() < 0.5 * twin.scratch_loss[:20].mean()  # it trained, not just agreed
 
 
 def test_the_engine_imports_no_autograd():
-    code = ("import sys, mlplab.scratch, mlplab.scratch.finite_differences, mlplab.scratch.loop; "
-            "print('torch' in sys.modules)")
+    code = (
+        "import sys, mlplab.scratch, mlplab.scratch.finite_differences, mlplab.scratch.loop; "
+        "print('torch' in sys.modules)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"

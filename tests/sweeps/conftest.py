@@ -1,4 +1,5 @@
 """Shared pieces of the sweep tests: one small classify grid on the embedded digits, run once locally."""
+
 from __future__ import annotations
 
 import json

@@ -1,4 +1,5 @@
 """Bad sweep input: one line, exit code 2, nothing written and no trial run."""
+
 from __future__ import annotations
 
 import socket
@@ -13,17 +14,20 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.mark.parametrize("args, message", [
-    (["classify", "hiden=[32],[64]"], "unknown config key 'hiden'"),
-    (["classify", "dropout="], "empty value list"),
-    (["classify", "dropout=0.1,,0.2"], "empty value"),
-    (["classify", "dropout=0.1,2.0", "seed=0,1"], "'dropout': 2.0 is out of range"),
-    (["classify", "hidden=[32],[0]"], "'hidden'"),
-    (["nosuch", "seed=0,1"], "nosuch"),
-    (["classify", "seed=0,1", "--workers", "0"], "--workers 0 must be at least 1"),
-    (["classify", "seed=0,1", "--engine", "dask"], "--engine 'dask' is not one of local, ray"),
-    (["classify", "seed=0,1", "--address", "127.0.0.1:6379"], "add --engine ray"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["classify", "hiden=[32],[64]"], "unknown config key 'hiden'"),
+        (["classify", "dropout="], "empty value list"),
+        (["classify", "dropout=0.1,,0.2"], "empty value"),
+        (["classify", "dropout=0.1,2.0", "seed=0,1"], "'dropout': 2.0 is out of range"),
+        (["classify", "hidden=[32],[0]"], "'hidden'"),
+        (["nosuch", "seed=0,1"], "nosuch"),
+        (["classify", "seed=0,1", "--workers", "0"], "--workers 0 must be at least 1"),
+        (["classify", "seed=0,1", "--engine", "dask"], "--engine 'dask' is not one of local, ray"),
+        (["classify", "seed=0,1", "--address", "127.0.0.1:6379"], "add --engine ray"),
+    ],
+)
 def test_bad_input_is_one_line_and_exit_2(cli, tmp_path, args, message):
     code, out, err = cli("sweep", *args)
     assert code == 2

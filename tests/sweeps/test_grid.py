@@ -1,4 +1,5 @@
 """The grid syntax, the trials it makes, and the main-metric rule."""
+
 from __future__ import annotations
 
 import math
@@ -9,14 +10,17 @@ from mlplab.errors import UserError
 from mlplab.sweeps import flatten_numeric, main_metric, parse_grid, split_values, validate
 
 
-@pytest.mark.parametrize("text, values", [
-    ("1e-3,1e-2", ["1e-3", "1e-2"]),
-    ("[256,128],[1024,1024]", ["[256,128]", "[1024,1024]"]),
-    ("[256,128];[1024,1024]", ["[256,128]", "[1024,1024]"]),
-    ("[32]", ["[32]"]),
-    ("[crop,flip],[]", ["[crop,flip]", "[]"]),
-    ("relu", ["relu"]),
-])
+@pytest.mark.parametrize(
+    "text, values",
+    [
+        ("1e-3,1e-2", ["1e-3", "1e-2"]),
+        ("[256,128],[1024,1024]", ["[256,128]", "[1024,1024]"]),
+        ("[256,128];[1024,1024]", ["[256,128]", "[1024,1024]"]),
+        ("[32]", ["[32]"]),
+        ("[crop,flip],[]", ["[crop,flip]", "[]"]),
+        ("relu", ["relu"]),
+    ],
+)
 def test_split_values_keeps_brackets(text, values):
     assert split_values(text) == values
 
@@ -38,25 +42,31 @@ def test_fingerprint_names_the_grid():
     assert a.fingerprint() != parse_grid("classify", ["lr=1e-3,1e-2", "seed=0,1,2"]).fingerprint()
 
 
-@pytest.mark.parametrize("items, message", [
-    (["lr="], "empty value list"),
-    (["lr=1e-3,,1e-2"], "empty value"),
-    (["hidden=[32,16"], "unbalanced brackets"),
-    (["lr=1e-3", "lr=1e-2"], "given twice"),
-    (["lr=0.1,0.1"], "lists a value twice"),
-    (["epochs"], "expected key=v1,v2"),
-])
+@pytest.mark.parametrize(
+    "items, message",
+    [
+        (["lr="], "empty value list"),
+        (["lr=1e-3,,1e-2"], "empty value"),
+        (["hidden=[32,16"], "unbalanced brackets"),
+        (["lr=1e-3", "lr=1e-2"], "given twice"),
+        (["lr=0.1,0.1"], "lists a value twice"),
+        (["epochs"], "expected key=v1,v2"),
+    ],
+)
 def test_malformed_grids_are_refused(items, message):
     with pytest.raises(UserError, match=message):
         parse_grid("classify", items)
 
 
-@pytest.mark.parametrize("items, message", [
-    (["hiden=[32]"], "unknown config key 'hiden'"),
-    (["dropout=0.1,2.0"], r"'dropout': 2\.0 is out of range.*dropout=2\.0"),
-    (["activation=relu,swish"], "activation"),
-    (["hidden=[32],[0]"], "hidden"),
-])
+@pytest.mark.parametrize(
+    "items, message",
+    [
+        (["hiden=[32]"], "unknown config key 'hiden'"),
+        (["dropout=0.1,2.0"], r"'dropout': 2\.0 is out of range.*dropout=2\.0"),
+        (["activation=relu,swish"], "activation"),
+        (["hidden=[32],[0]"], "hidden"),
+    ],
+)
 def test_every_value_is_checked_against_the_config(items, message):
     with pytest.raises(UserError, match=message):
         validate(parse_grid("classify", items))
@@ -68,13 +78,16 @@ def test_flatten_numeric_keeps_nested_numbers_and_nan():
     assert set(flat) == {"a", "b.x", "c"}
 
 
-@pytest.mark.parametrize("names, expected", [
-    (["train_loss", "test_accuracy", "accuracy"], ("test_accuracy", "max")),
-    (["train_loss", "accuracy"], ("accuracy", "max")),
-    (["loss", "knn_accuracy"], ("knn_accuracy", "max")),
-    (["train_loss", "test_mse"], ("test_mse", "min")),
-    (["sse", "epochs"], ("sse", "min")),
-    (["epochs", "per_class.accuracy"], None),
-])
+@pytest.mark.parametrize(
+    "names, expected",
+    [
+        (["train_loss", "test_accuracy", "accuracy"], ("test_accuracy", "max")),
+        (["train_loss", "accuracy"], ("accuracy", "max")),
+        (["loss", "knn_accuracy"], ("knn_accuracy", "max")),
+        (["train_loss", "test_mse"], ("test_mse", "min")),
+        (["sse", "epochs"], ("sse", "min")),
+        (["epochs", "per_class.accuracy"], None),
+    ],
+)
 def test_main_metric_rule(names, expected):
-    assert main_metric({n: 0.0 for n in names}) == expected
+    assert main_metric(dict.fromkeys(names, 0.0)) == expected

@@ -1,4 +1,5 @@
 """The local engine: summary numbers against the six runs' own metrics.json, a dying worker, resume after a kill."""
+
 from __future__ import annotations
 
 import csv
@@ -15,7 +16,6 @@ from pathlib import Path
 import pytest
 import yaml
 from scipy import stats
-
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -86,8 +86,12 @@ def test_a_killed_worker_is_replaced_and_its_trial_runs_again(tmp_path, monkeypa
 def test_resume_after_the_sweep_itself_is_killed(tmp_path, cli, local_sweep, sw):
     out = tmp_path / "s"
     env = {**os.environ, "PYTHONPATH": str(REPO / "src"), "OMP_NUM_THREADS": "1", "MPLBACKEND": "Agg"}
-    proc = subprocess.Popen([sys.executable, "-m", "mlplab", "sweep", "classify", *sw.GRID, "--workers", "1",
-                             "--out", str(out)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mlplab", "sweep", "classify", *sw.GRID, "--workers", "1", "--out", str(out)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.monotonic() + 600  # a guard against a hang, not a timing assertion
     while time.monotonic() < deadline and proc.poll() is None:
         if (out / "trials.jsonl").is_file() and len(sw.ledger(out)) >= 2:

@@ -1,8 +1,8 @@
 """The Ray engine on a real two-node cluster on loopback: the local summary again, despite a killed worker."""
+
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import pytest
 
@@ -17,9 +17,11 @@ def cluster(tmp_path_factory):
     saved = os.environ.get("MLPLAB_SWEEP_TEST_CRASH")
     os.environ["MLPLAB_SWEEP_TEST_CRASH"] = str(marker)  # raylets and their workers inherit it
     try:
-        c = Cluster(initialize_head=True, head_node_args={"num_cpus": 1, "object_store_memory": 100 * 1024 ** 2,
-                                                          "include_dashboard": False})
-        c.add_node(num_cpus=1, object_store_memory=100 * 1024 ** 2)
+        c = Cluster(
+            initialize_head=True,
+            head_node_args={"num_cpus": 1, "object_store_memory": 100 * 1024**2, "include_dashboard": False},
+        )
+        c.add_node(num_cpus=1, object_store_memory=100 * 1024**2)
         c.wait_for_nodes()
     finally:
         if saved is None:
@@ -33,8 +35,9 @@ def cluster(tmp_path_factory):
 @pytest.mark.slow
 def test_ray_cluster_gives_the_local_summary_despite_a_killed_worker(cluster, cli, tmp_path, local_sweep, sw):
     c, marker = cluster
-    code, stdout, err = cli("sweep", "classify", *sw.GRID, "--engine", "ray", "--address", c.address,
-                            "--out", str(tmp_path / "s"))
+    code, stdout, err = cli(
+        "sweep", "classify", *sw.GRID, "--engine", "ray", "--address", c.address, "--out", str(tmp_path / "s")
+    )
     assert code == 0, err
     assert marker.is_file()  # one trial's worker process was SIGKILLed and Ray ran the trial again
     lines = sw.ledger(tmp_path / "s")

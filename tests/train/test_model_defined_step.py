@@ -1,5 +1,6 @@
 """A model with two optimizers trains through the one Trainer: its own step, every optimizer's state in the
 checkpoint, and a resumed run that reaches the uninterrupted run's numbers."""
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -21,8 +22,10 @@ class TinyGAN(nn.Module):
         self.g = nn.Sequential(nn.Linear(8, 64), nn.Tanh())
 
     def configure_optimizers(self, cfg):
-        return {"d": torch.optim.Adam(self.d.parameters(), lr=cfg.lr, betas=(0.5, 0.999)),
-                "g": torch.optim.Adam(self.g.parameters(), lr=cfg.lr, betas=(0.5, 0.999))}
+        return {
+            "d": torch.optim.Adam(self.d.parameters(), lr=cfg.lr, betas=(0.5, 0.999)),
+            "g": torch.optim.Adam(self.g.parameters(), lr=cfg.lr, betas=(0.5, 0.999)),
+        }
 
     def training_step(self, batch, optimizers, step, generator):
         x, _ = batch
@@ -31,8 +34,9 @@ class TinyGAN(nn.Module):
         fake = self.g(z)  # (B, 64)
         if step % 2 == 0:
             d_real, d_fake = self.d(real), self.d(fake.detach())
-            loss = (F.binary_cross_entropy_with_logits(d_real, torch.ones_like(d_real))
-                    + F.binary_cross_entropy_with_logits(d_fake, torch.zeros_like(d_fake)))
+            loss = F.binary_cross_entropy_with_logits(
+                d_real, torch.ones_like(d_real)
+            ) + F.binary_cross_entropy_with_logits(d_fake, torch.zeros_like(d_fake))
             opt = optimizers["d"]
         else:
             d_fake = self.d(fake)
@@ -80,8 +84,14 @@ def _fit(run_dir, *, stop_after=None, resume=False):
         if row["epoch"] == stop_after:
             raise KeyboardInterrupt
 
-    trainer = Trainer.from_config(model, CFG, run=run, generator=torch.Generator().manual_seed(0),
-                                  callbacks=[interrupt] if stop_after else [], progress=False)
+    trainer = Trainer.from_config(
+        model,
+        CFG,
+        run=run,
+        generator=torch.Generator().manual_seed(0),
+        callbacks=[interrupt] if stop_after else [],
+        progress=False,
+    )
     result = trainer.fit(ds.train, None, resume=resume)
     return model, result, run
 

@@ -1,5 +1,6 @@
 """precision=bf16 / auto (issue 15): the trainer's step under autocast is torch's autocast step, weights stay fp32,
 hardware without bf16 matrix instructions refuses bf16 with one line, and auto falls back to fp32 there."""
+
 import json
 
 import pytest

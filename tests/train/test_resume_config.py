@@ -1,6 +1,7 @@
 """What a resume may change (issue 11, items 3, 4 and 7): only keys that cannot alter the epochs already
 run; every other change is refused with one line and nothing written; a raised `epochs` continues as a run
 planned for the new total would; config.yaml always holds the config actually used."""
+
 import pytest
 import torch
 import yaml
@@ -36,6 +37,7 @@ def _interrupt_after(monkeypatch, epoch):
         def interrupt(trainer, row):
             if row["epoch"] == epoch:
                 raise KeyboardInterrupt
+
         self.callbacks.append(interrupt)
 
     monkeypatch.setattr(Trainer, "__init__", init)
@@ -49,13 +51,16 @@ def two_epochs(cli, tmp_path):
     return run
 
 
-@pytest.mark.parametrize("change, named", [
-    (["optimizer=sgd"], "optimizer ('adam' -> 'sgd')"),  # item 3: was KeyError: 'momentum'
-    (["epochs=4", "lr=0.5"], "lr (0.001 -> 0.5)"),  # item 4: was accepted, the old schedule carried on
-    (["hidden=[64]"], "hidden ([32] -> [64])"),
-    (["schedule=step", "seed=3"], "seed (0 -> 3), schedule ('cosine' -> 'step')"),
-    (["epochs=1"], "can raise epochs but not lower it (2 -> 1)"),
-])
+@pytest.mark.parametrize(
+    "change, named",
+    [
+        (["optimizer=sgd"], "optimizer ('adam' -> 'sgd')"),  # item 3: was KeyError: 'momentum'
+        (["epochs=4", "lr=0.5"], "lr (0.001 -> 0.5)"),  # item 4: was accepted, the old schedule carried on
+        (["hidden=[64]"], "hidden ([32] -> [64])"),
+        (["schedule=step", "seed=3"], "seed (0 -> 3), schedule ('cosine' -> 'step')"),
+        (["epochs=1"], "can raise epochs but not lower it (2 -> 1)"),
+    ],
+)
 def test_a_resume_that_changes_the_trajectory_is_refused_and_writes_nothing(cli, two_epochs, change, named):
     before = _files(two_epochs)
     code, out, err = cli("run", "classify", "--resume", str(two_epochs), *change)
@@ -74,8 +79,7 @@ def test_data_dir_may_change_only_for_checksummed_data(cli, two_epochs, tmp_path
 
 
 def test_a_resume_may_switch_tensorboard_on_and_config_yaml_says_so(cli, two_epochs):
-    code, _, err = cli("run", "classify", "--resume", str(two_epochs), "epochs=3", "tensorboard=true",
-                       "device=cpu")
+    code, _, err = cli("run", "classify", "--resume", str(two_epochs), "epochs=3", "tensorboard=true", "device=cpu")
     assert code == 0, err
     config = _config(two_epochs)
     assert (config["epochs"], config["tensorboard"], config["device"]) == (3, True, "cpu")

@@ -1,5 +1,6 @@
 """The trainer: a step changes weights and evaluation does not; same seed, same numbers; a killed run
 resumes to the same result; the NaN guard keeps the last good checkpoint; checkpoints of other models are refused."""
+
 import json
 import subprocess
 import sys
@@ -88,8 +89,11 @@ KILLER = textwrap.dedent("""
 
 def test_killed_run_resumes_to_the_same_result(cli, tmp_path):
     assert cli("run", "classify", *SMALL, "--out", str(tmp_path / "whole"))[0] == 0
-    killed = subprocess.run([sys.executable, "-c", KILLER, "run", "classify", *SMALL, "--out", str(tmp_path / "cut")],
-                            capture_output=True, text=True)
+    killed = subprocess.run(
+        [sys.executable, "-c", KILLER, "run", "classify", *SMALL, "--out", str(tmp_path / "cut")],
+        capture_output=True,
+        text=True,
+    )
     assert killed.returncode == -9
     assert [r["epoch"] for r in Run.open(tmp_path / "cut").history()] == [1, 2]
     assert not (tmp_path / "cut" / "metrics.json").exists()
@@ -112,6 +116,7 @@ def test_nan_guard_stops_and_keeps_the_last_good_checkpoint(tmp_path, capsys):
             if row["epoch"] == 1:
                 with torch.no_grad():
                     trainer.model.net.fc1.weight[0, 0] = float("nan")
+
         self.callbacks.append(poison)
 
     train.Trainer.__init__ = poison_after_epoch_1

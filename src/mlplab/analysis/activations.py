@@ -1,8 +1,9 @@
 """Forward hooks that record what named layers output; the handles are always removed afterwards."""
+
 from __future__ import annotations
 
 import contextlib
-from typing import Iterator, Sequence
+from collections.abc import Iterator, Sequence
 
 import torch
 from torch import nn
@@ -25,8 +26,10 @@ def find_layer(model: nn.Module, name: str) -> nn.Module:
     matches = [m for full, m in modules.items() if full.rsplit(".", 1)[-1] == name]
     if len(matches) == 1:
         return matches[0]
-    raise UserError(f"layer {name!r} does not exist in this model; choose from: {', '.join(layer_names(model))} "
-                    "(e.g. layers=[act1])")
+    raise UserError(
+        f"layer {name!r} does not exist in this model; choose from: {', '.join(layer_names(model))} "
+        "(e.g. layers=[act1])"
+    )
 
 
 @contextlib.contextmanager
@@ -52,15 +55,16 @@ def _keeper(store: list[torch.Tensor]):
 
 
 @torch.no_grad()
-def activations(model: nn.Module, x: torch.Tensor, names: Sequence[str], batch_size: int = 4096
-                ) -> dict[str, torch.Tensor]:
+def activations(
+    model: nn.Module, x: torch.Tensor, names: Sequence[str], batch_size: int = 4096
+) -> dict[str, torch.Tensor]:
     """Outputs (N, features) of the named layers for inputs x, in eval mode."""
     was_training = model.training
     model.eval()
     try:
         with recording(model, names) as out:
             for start in range(0, len(x), batch_size):
-                model(x[start:start + batch_size])
+                model(x[start : start + batch_size])
     finally:
         model.train(was_training)
     return {name: torch.cat(chunks) for name, chunks in out.items()}

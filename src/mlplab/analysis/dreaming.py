@@ -6,12 +6,13 @@ so `cross_entropy(t) + 0.1 * l2() + 0.05 * total_variation()` reads like the for
 pixels themselves between steps. Pixels live in [0, 1] (the valid range of real images) and are
 normalised only on their way into the model.
 """
+
 from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Callable, Sequence
 
 import torch
 import torch.nn.functional as F
@@ -35,10 +36,10 @@ class Objective:
     def __call__(self, logits: torch.Tensor, pixels: torch.Tensor) -> torch.Tensor:
         return self.fn(logits, pixels)
 
-    def __add__(self, other: "Objective") -> "Objective":
+    def __add__(self, other: Objective) -> Objective:
         return Objective(lambda lg, px: self(lg, px) + other(lg, px), f"{self.name} + {other.name}")
 
-    def __mul__(self, weight: float | torch.Tensor) -> "Objective":
+    def __mul__(self, weight: float | torch.Tensor) -> Objective:
         label = f"{weight:g}" if isinstance(weight, (int, float)) else "λ"
         return Objective(lambda lg, px: weight * self(lg, px), f"{label}·{self.name}")
 
@@ -131,10 +132,21 @@ class DreamTrace:
     seconds: float
 
 
-def dream(forward: Callable[[torch.Tensor], torch.Tensor], start: torch.Tensor, objective: Objective, *,
-          steps: int, lr: float = 0.05, transforms: Sequence[Transform] = (), post: Sequence[PostStep] = (),
-          stop: Callable[[torch.Tensor], torch.Tensor] | None = None, check_every: int = 10,
-          frame_every: int = 0, generator: torch.Generator | None = None, anneal: bool = False) -> DreamTrace:
+def dream(
+    forward: Callable[[torch.Tensor], torch.Tensor],
+    start: torch.Tensor,
+    objective: Objective,
+    *,
+    steps: int,
+    lr: float = 0.05,
+    transforms: Sequence[Transform] = (),
+    post: Sequence[PostStep] = (),
+    stop: Callable[[torch.Tensor], torch.Tensor] | None = None,
+    check_every: int = 10,
+    frame_every: int = 0,
+    generator: torch.Generator | None = None,
+    anneal: bool = False,
+) -> DreamTrace:
     """Adam on the pixels, clamped to [0, 1] after every step; stops early when `stop(probs)` is true.
 
     `anneal` lowers the learning rate along a cosine from `lr` to 0 over `steps` (to settle on a mixture
@@ -177,8 +189,14 @@ def dream(forward: Callable[[torch.Tensor], torch.Tensor], start: torch.Tensor, 
         frame_steps.append(step)
     seconds = time.perf_counter() - t0
     empty = torch.zeros((0, *start.shape))
-    return DreamTrace(pixels.detach(), torch.stack(history), torch.stack(frames) if frames else empty,
-                      torch.tensor(frame_steps, dtype=torch.long), step, seconds)
+    return DreamTrace(
+        pixels.detach(),
+        torch.stack(history),
+        torch.stack(frames) if frames else empty,
+        torch.tensor(frame_steps, dtype=torch.long),
+        step,
+        seconds,
+    )
 
 
 def target_reached(targets: torch.Tensor, confidence: float) -> Callable[[torch.Tensor], torch.Tensor]:
@@ -188,7 +206,7 @@ def target_reached(targets: torch.Tensor, confidence: float) -> Callable[[torch.
 
 def mixture_reached(target: torch.Tensor, tolerance: float) -> Callable[[torch.Tensor], torch.Tensor]:
     """Stop rule: every probability within `tolerance` of the target distribution."""
-    return lambda probs: ((probs - target).abs().max() <= tolerance)
+    return lambda probs: (probs - target).abs().max() <= tolerance
 
 
 @torch.no_grad()

@@ -4,11 +4,13 @@ decent fraction and label histogram from the judge's probabilities; Fréchet dis
 recall / density / coverage (Naeem et al. 2020, k-NN manifolds) in the judge's penultimate features;
 memorisation in pixel space; and a mode-collapse detector over the evaluations of a run.
 """
+
 from __future__ import annotations
 
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 import scipy.linalg
@@ -43,7 +45,7 @@ def judge_view(judge: nn.Module, x: torch.Tensor, batch_size: int = 2048) -> tup
     try:
         feats = activations(judge, x, [layer], batch_size)[layer]
         for i in range(0, len(x), batch_size):
-            logits.append(judge(x[i:i + batch_size]))
+            logits.append(judge(x[i : i + batch_size]))
     finally:
         judge.train(was)
     probs = torch.cat(logits).softmax(1)
@@ -86,14 +88,17 @@ def prdc(real: np.ndarray, fake: np.ndarray, k: int = K) -> dict[str, float]:
     r_real, r_fake = knn_radii(real, k), knn_radii(fake, k)
     d = pairwise_distances(real, fake)  # (N_real, N_fake)
     inside_real = d < r_real[:, None]  # fake j lies in the ball of real i
-    return {"precision": float(inside_real.any(0).mean()),
-            "recall": float((d < r_fake[None, :]).any(1).mean()),
-            "density": float(inside_real.sum(0).mean() / k),
-            "coverage": float((d.min(1) < r_real).mean())}
+    return {
+        "precision": float(inside_real.any(0).mean()),
+        "recall": float((d < r_fake[None, :]).any(1).mean()),
+        "density": float(inside_real.sum(0).mean() / k),
+        "coverage": float((d.min(1) < r_real).mean()),
+    }
 
 
-def memorised_share(samples: np.ndarray, train: np.ndarray, test: np.ndarray,
-                    quantile: float = MEMORISED_QUANTILE) -> float:
+def memorised_share(
+    samples: np.ndarray, train: np.ndarray, test: np.ndarray, quantile: float = MEMORISED_QUANTILE
+) -> float:
     """Share of samples nearer to their nearest training image than all but `quantile` of real test images are.
 
     Fresh images from the data's distribution score about `quantile`; a generator that copies scores near 1.
@@ -116,7 +121,7 @@ class Reference:
     fd_real: float  # FD(b, a): the distance sampling alone makes, the scale of every FD
 
     @classmethod
-    def of(cls, judge: nn.Module, real_test: torch.Tensor, label: int) -> "Reference":
+    def of(cls, judge: nn.Module, real_test: torch.Tensor, label: int) -> Reference:
         probs, feats = judge_view(judge, real_test)
         half = len(real_test) // 2
         return cls(label, feats[:half], feats[half:], probs[half:], frechet_distance(feats[half:], feats[:half]))
@@ -130,8 +135,12 @@ def scores(ref: Reference, probs: np.ndarray, feats: np.ndarray) -> dict[str, fl
     """decent fraction on every sample; FD, its ratio and PRDC on as many samples as the real half b holds."""
     m = min(len(feats), len(ref.feats_b))  # FD and PRDC depend on sample size: compare equal sizes
     fd = frechet_distance(feats[:m], ref.feats_a)
-    return {"decent_fraction": decent_fraction(probs, ref.cls), "fd": fd,
-            "fd_ratio": fd / max(ref.fd_real, 1e-12), **prdc(ref.feats_a, feats[:m])}
+    return {
+        "decent_fraction": decent_fraction(probs, ref.cls),
+        "fd": fd,
+        "fd_ratio": fd / max(ref.fd_real, 1e-12),
+        **prdc(ref.feats_a, feats[:m]),
+    }
 
 
 def evaluate(judge: nn.Module, ref: Reference, samples: torch.Tensor) -> tuple[dict[str, float], np.ndarray]:

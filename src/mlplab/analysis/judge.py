@@ -1,5 +1,6 @@
 """A judge: a classifier that labels images given as pixels in [0, 1], independent of the model whose
 images it labels (decoded codes, dreams, generated samples)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

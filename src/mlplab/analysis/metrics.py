@@ -1,4 +1,5 @@
 """Classification metrics from labels: confusions, per-class precision and recall, binary counts."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -36,7 +37,7 @@ class BinaryCounts:
     fn: int
 
     @classmethod
-    def of(cls, is_positive: torch.Tensor, said_positive: torch.Tensor) -> "BinaryCounts":
+    def of(cls, is_positive: torch.Tensor, said_positive: torch.Tensor) -> BinaryCounts:
         t, p = is_positive.bool(), said_positive.bool()
         return cls(int((t & p).sum()), int((~t & p).sum()), int((~t & ~p).sum()), int((t & ~p).sum()))
 

@@ -1,4 +1,5 @@
 """PCA by eigendecomposition of the covariance matrix (torch.linalg.eigh), in float64."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -29,7 +30,7 @@ class PCA:
     def reconstruct(self, x: torch.Tensor) -> torch.Tensor:
         return self.inverse_transform(self.transform(x))
 
-    def truncate(self, k: int) -> "PCA":
+    def truncate(self, k: int) -> PCA:
         return PCA(self.mean, self.components[:k], self.explained_variance[:k], self.total_variance)
 
 

@@ -1,4 +1,5 @@
 """A 2-D principal-component view of a representation and how separable the classes are in it."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -16,8 +17,9 @@ class Projection:
     separability: Separability
 
 
-def project_2d(x: torch.Tensor, y: torch.Tensor, num_classes: int, *, k: int = 10,
-               pca: PCA | None = None) -> Projection:
+def project_2d(
+    x: torch.Tensor, y: torch.Tensor, num_classes: int, *, k: int = 10, pca: PCA | None = None
+) -> Projection:
     """Project x (N, ...) on the first two components of `pca` (default: fitted on x) and score kNN per class."""
     pca = (pca or fit_pca(x, 2)).truncate(2)
     z = pca.transform(x.cpu())  # (N, 2)

@@ -1,4 +1,5 @@
 """Reconstruction errors, code activity and encoder filters of autoencoders."""
+
 from __future__ import annotations
 
 import torch
@@ -24,8 +25,11 @@ def error_summary(sse: torch.Tensor, num_features: int) -> dict[str, float]:
 def activity(codes: torch.Tensor, threshold: float) -> dict[str, float]:
     """Fraction of (image, unit) activations above threshold, the mean activation, never-active units."""
     active = codes > threshold  # (N, H)
-    return {"active_fraction": float(active.double().mean()), "mean_activation": float(codes.double().mean()),
-            "dead_units": int((~active.any(0)).sum())}
+    return {
+        "active_fraction": float(active.double().mean()),
+        "mean_activation": float(codes.double().mean()),
+        "dead_units": int((~active.any(0)).sum()),
+    }
 
 
 def encoder_filters(model: nn.Module, input_shape: tuple[int, ...]) -> torch.Tensor:

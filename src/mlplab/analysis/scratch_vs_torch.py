@@ -2,6 +2,7 @@
 
 Everything here is float64 so that the only differences left are rounding (about 1e-16 relative).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -35,8 +36,9 @@ LOSS_FNS = {
 
 def torch_mlp(spec: dict) -> MLPClassifier:
     """mlplab's torch.nn MLP with the scratch MLP's architecture, in float64 (weights to be copied in)."""
-    return MLPClassifier(spec["in_features"], spec["hidden"], spec["out_features"], activation=spec["activation"],
-                         dropout=0.0).double()
+    return MLPClassifier(
+        spec["in_features"], spec["hidden"], spec["out_features"], activation=spec["activation"], dropout=0.0
+    ).double()
 
 
 def autograd_gradients(case: Case) -> tuple[float, Arrays]:
@@ -82,14 +84,25 @@ class TwinRun:
         return np.abs(self.scratch_loss - self.torch_loss) / np.abs(self.torch_loss)
 
 
-def twin_run(x: np.ndarray, y: np.ndarray, num_classes: int, hidden: list[int], *, steps: int = 200,
-             batch_size: int = 32, lr: float = 0.05, momentum: float = 0.9, activation: str = "relu",
-             seed: int = 0) -> TwinRun:
+def twin_run(
+    x: np.ndarray,
+    y: np.ndarray,
+    num_classes: int,
+    hidden: list[int],
+    *,
+    steps: int = 200,
+    batch_size: int = 32,
+    lr: float = 0.05,
+    momentum: float = 0.9,
+    activation: str = "relu",
+    seed: int = 0,
+) -> TwinRun:
     """Train the scratch MLP and torch.nn's MLP from identical weights on identical batches; losses per step."""
     x = np.ascontiguousarray(x, dtype=np.float64).reshape(len(x), -1)
     ours = MLP(x.shape[1], hidden, num_classes, activation=activation, seed=seed, lr=lr, momentum=momentum)
-    ref = torch_mlp({"in_features": x.shape[1], "hidden": hidden, "out_features": num_classes,
-                     "activation": activation})
+    ref = torch_mlp(
+        {"in_features": x.shape[1], "hidden": hidden, "out_features": num_classes, "activation": activation}
+    )
     with torch.no_grad():
         for name, value in ours.state().items():
             ref.net.get_parameter(name).copy_(torch.from_numpy(value))

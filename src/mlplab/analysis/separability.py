@@ -1,8 +1,9 @@
 """How separable each class is in a low-dimensional projection: leave-one-out k-nearest-neighbour accuracy."""
+
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import torch
 
@@ -19,19 +20,22 @@ class Separability:
         return {name: float(v) for name, v in zip(classes, self.per_class)}
 
 
-def knn_separability(z: torch.Tensor, y: torch.Tensor, num_classes: int, k: int = 10,
-                     chunk: int = 1024) -> Separability:
+def knn_separability(
+    z: torch.Tensor, y: torch.Tensor, num_classes: int, k: int = 10, chunk: int = 1024
+) -> Separability:
     """Leave-one-out kNN accuracy per class of the points z (N, d) with labels y (N,)."""
     present = torch.unique(y)
     if len(present) < 2:
-        raise UserError(f"a projection needs at least two classes to separate, but the data has only "
-                        f"{len(present)} ({present.tolist()}); use a dataset or class selection with two or more")
+        raise UserError(
+            f"a projection needs at least two classes to separate, but the data has only "
+            f"{len(present)} ({present.tolist()}); use a dataset or class selection with two or more"
+        )
     if len(z) <= k:
         raise UserError(f"k={k} neighbours need more than {k} points, but there are {len(z)}; lower k")
     z = z.double()
     votes = []
     for start in range(0, len(z), chunk):
-        d = torch.cdist(z[start:start + chunk], z)  # (B, N)
+        d = torch.cdist(z[start : start + chunk], z)  # (B, N)
         rows = torch.arange(start, min(start + chunk, len(z)))
         d[rows - start, rows] = float("inf")  # leave the point itself out
         nearest = d.topk(k, dim=1, largest=False).indices  # (B, k)

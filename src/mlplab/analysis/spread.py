@@ -1,9 +1,10 @@
 """Mean, spread and a 95% interval of a number measured over several seeds (one place for every table)."""
+
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
-from typing import Iterable
 
 import numpy as np
 from scipy import stats

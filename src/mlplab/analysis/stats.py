@@ -1,4 +1,5 @@
 """Summary statistics of a tensor, as plain numbers for metrics and tables."""
+
 from __future__ import annotations
 
 import torch
@@ -7,8 +8,14 @@ import torch
 def summary(x: torch.Tensor) -> dict:
     """min, max, mean, standard deviation (N - 1), shape and dtype of x."""
     flat = x.detach().flatten().double()
-    return {"min": float(flat.min()), "max": float(flat.max()), "mean": float(flat.mean()),
-            "std": float(flat.std()), "shape": list(x.shape), "dtype": str(x.dtype).removeprefix("torch.")}
+    return {
+        "min": float(flat.min()),
+        "max": float(flat.max()),
+        "mean": float(flat.mean()),
+        "std": float(flat.std()),
+        "shape": list(x.shape),
+        "dtype": str(x.dtype).removeprefix("torch."),
+    }
 
 
 def histogram(x: torch.Tensor, bins: int = 64) -> tuple[torch.Tensor, torch.Tensor]:

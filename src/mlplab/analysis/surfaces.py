@@ -4,11 +4,12 @@ The practical's two: the pathological curvature tanh(w1)^2 + 0.01*|w1| + sigmoid
 along w2 whose floor keeps falling) and the steep optima (minus three narrow Gaussians). A few classics
 beside them for `surface=`.
 """
+
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import torch
 
@@ -25,7 +26,7 @@ def pathological_curvature(w1: torch.Tensor, w2: torch.Tensor) -> torch.Tensor:
 def gaussian(w1: torch.Tensor, w2: torch.Tensor, mean: tuple[float, float], sigma: float) -> torch.Tensor:
     """The isotropic 2-D normal density N(mean, sigma^2 I) at (w1, w2)."""
     r2 = (w1 - mean[0]) ** 2 + (w2 - mean[1]) ** 2
-    return torch.exp(-r2 / (2 * sigma ** 2)) / (2 * math.pi * sigma ** 2)
+    return torch.exp(-r2 / (2 * sigma**2)) / (2 * math.pi * sigma**2)
 
 
 STEEP_OPTIMA = ((1.0, -0.5), (-1.0, 0.5), (-0.5, -0.8))
@@ -38,17 +39,17 @@ def steep_optima(w1: torch.Tensor, w2: torch.Tensor) -> torch.Tensor:
 
 def rosenbrock(w1: torch.Tensor, w2: torch.Tensor) -> torch.Tensor:
     """(1 - w1)^2 + 100 (w2 - w1^2)^2: a curved, flat-bottomed valley, minimum 0 at (1, 1)."""
-    return (1 - w1) ** 2 + 100 * (w2 - w1 ** 2) ** 2
+    return (1 - w1) ** 2 + 100 * (w2 - w1**2) ** 2
 
 
 def saddle(w1: torch.Tensor, w2: torch.Tensor) -> torch.Tensor:
     """w1^2 - w2^2 + w2^4/4: a saddle at the origin between minima at (0, +-sqrt(2))."""
-    return w1 ** 2 - w2 ** 2 + w2 ** 4 / 4
+    return w1**2 - w2**2 + w2**4 / 4
 
 
 def beale(w1: torch.Tensor, w2: torch.Tensor) -> torch.Tensor:
     """Beale's function: sharp ridges and a flat basin, minimum 0 at (3, 0.5)."""
-    return ((1.5 - w1 + w1 * w2) ** 2 + (2.25 - w1 + w1 * w2 ** 2) ** 2 + (2.625 - w1 + w1 * w2 ** 3) ** 2)
+    return (1.5 - w1 + w1 * w2) ** 2 + (2.25 - w1 + w1 * w2**2) ** 2 + (2.625 - w1 + w1 * w2**3) ** 2
 
 
 @dataclass(frozen=True)
@@ -63,16 +64,32 @@ class Surface:
     formula: str
 
 
-SURFACES: dict[str, Surface] = {s.name: s for s in (
-    Surface("curvature", pathological_curvature, (5.0, 5.0), (10.0, 10.0, 1.0), (-5, 5, -12, 6),
-            "tanh(w1)^2 + 0.01|w1| + sigmoid(w2)"),
-    Surface("steep-optima", steep_optima, (0.0, 0.0), (0.5, 1.0, 0.2), (-2, 2, -2, 2),
-            "-sum of N((1,-0.5)), N((-1,0.5)), N((-0.5,-0.8)), sigma 0.2"),
-    Surface("rosenbrock", rosenbrock, (-1.5, 2.0), (1.5e-3, 2e-2, 0.5), (-2, 2, -1, 3),
-            "(1-w1)^2 + 100(w2-w1^2)^2"),
-    Surface("saddle", saddle, (1.0, 1e-3), (0.1, 0.1, 0.05), (-1.5, 1.5, -2, 2), "w1^2 - w2^2 + w2^4/4"),
-    Surface("beale", beale, (1.0, 1.5), (0.01, 0.05, 0.1), (-1, 4, -1.5, 2), "Beale's function"),
-)}
+SURFACES: dict[str, Surface] = {
+    s.name: s
+    for s in (
+        Surface(
+            "curvature",
+            pathological_curvature,
+            (5.0, 5.0),
+            (10.0, 10.0, 1.0),
+            (-5, 5, -12, 6),
+            "tanh(w1)^2 + 0.01|w1| + sigmoid(w2)",
+        ),
+        Surface(
+            "steep-optima",
+            steep_optima,
+            (0.0, 0.0),
+            (0.5, 1.0, 0.2),
+            (-2, 2, -2, 2),
+            "-sum of N((1,-0.5)), N((-1,0.5)), N((-0.5,-0.8)), sigma 0.2",
+        ),
+        Surface(
+            "rosenbrock", rosenbrock, (-1.5, 2.0), (1.5e-3, 2e-2, 0.5), (-2, 2, -1, 3), "(1-w1)^2 + 100(w2-w1^2)^2"
+        ),
+        Surface("saddle", saddle, (1.0, 1e-3), (0.1, 0.1, 0.05), (-1.5, 1.5, -2, 2), "w1^2 - w2^2 + w2^4/4"),
+        Surface("beale", beale, (1.0, 1.5), (0.01, 0.05, 0.1), (-1, 4, -1.5, 2), "Beale's function"),
+    )
+}
 PRACTICAL_SURFACES = ("curvature", "steep-optima")
 
 
@@ -82,8 +99,12 @@ def get_surface(name: str) -> Surface:
     return SURFACES[name]
 
 
-def optimize(fn: SurfaceFn, make_optimizer: Callable[[list[torch.Tensor]], torch.optim.Optimizer],
-             start: tuple[float, float], updates: int) -> torch.Tensor:
+def optimize(
+    fn: SurfaceFn,
+    make_optimizer: Callable[[list[torch.Tensor]], torch.optim.Optimizer],
+    start: tuple[float, float],
+    updates: int,
+) -> torch.Tensor:
     """Run `updates` steps from `start`; the trajectory (updates + 1, 3) of (w1, w2, loss), start included."""
     w = torch.nn.Parameter(torch.tensor(start, dtype=torch.float64))  # (2,)
     opt = make_optimizer([w])

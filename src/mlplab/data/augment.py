@@ -2,10 +2,11 @@
 
 Pure functions, composable with `compose(random_crop(4), hflip())`.
 """
+
 from __future__ import annotations
 
 import math
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 import torch.nn.functional as F
@@ -25,8 +26,8 @@ def random_crop(padding: int, fill: float = 0.0) -> Augment:
         padded = F.pad(x, (padding,) * 4, value=fill)  # (N, C, H+2p, W+2p)
         dy = torch.randint(0, 2 * padding + 1, (n,), generator=gen).to(x.device)
         dx = torch.randint(0, 2 * padding + 1, (n,), generator=gen).to(x.device)
-        rows = (dy[:, None] + torch.arange(h, device=x.device))  # (N, H)
-        cols = (dx[:, None] + torch.arange(w, device=x.device))  # (N, W)
+        rows = dy[:, None] + torch.arange(h, device=x.device)  # (N, H)
+        cols = dx[:, None] + torch.arange(w, device=x.device)  # (N, W)
         idx_n = torch.arange(n, device=x.device)[:, None, None, None]
         idx_c = torch.arange(c, device=x.device)[None, :, None, None]
         return padded[idx_n, idx_c, rows[:, None, :, None], cols[:, None, None, :]]
@@ -44,8 +45,9 @@ def hflip(p: float = 0.5) -> Augment:
     return apply
 
 
-def small_affine(degrees: float = 10.0, translate: float = 0.1, scale: tuple[float, float] = (0.9, 1.1),
-                 fill: float = 0.0) -> Augment:
+def small_affine(
+    degrees: float = 10.0, translate: float = 0.1, scale: tuple[float, float] = (0.9, 1.1), fill: float = 0.0
+) -> Augment:
     """Random rotation, translation (fraction of the side) and scale, one affine grid per batch."""
 
     def apply(x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
@@ -115,9 +117,11 @@ def augment_from_names(names: list[str], ds) -> Augment | None:
     if not ds.is_image:
         raise UserError(f"augment={names} needs an image dataset; {ds.name!r} has no images")
     black = ds.from_pixels(torch.zeros(1, ds.input_shape[0], 1, 1))[0, 0, 0, 0].item()
-    table = {"crop": lambda: random_crop(max(1, ds.input_shape[-1] // 8), fill=black),
-             "flip": lambda: hflip(),
-             "affine": lambda: small_affine(fill=black)}
+    table = {
+        "crop": lambda: random_crop(max(1, ds.input_shape[-1] // 8), fill=black),
+        "flip": lambda: hflip(),
+        "affine": lambda: small_affine(fill=black),
+    }
     unknown = [n for n in names if n not in table]
     if unknown:
         raise UserError(f"unknown augmentation {unknown[0]!r}; choose from: {', '.join(table)}")

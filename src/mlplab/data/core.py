@@ -1,10 +1,12 @@
 """Datasets as resident tensors: splits, class names, shape and the normalisation with its inverse."""
+
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Callable, Literal
+from typing import Literal
 
 import torch
 
@@ -39,7 +41,7 @@ class Normalization:
         return x * std + mean
 
     @staticmethod
-    def fit(kind: str, pixels: torch.Tensor) -> "Normalization":
+    def fit(kind: str, pixels: torch.Tensor) -> Normalization:
         """Statistics from the training pixels (N, C, H, W) or features (N, D)."""
         channels = pixels.shape[1]
         if kind == "unit":
@@ -62,10 +64,10 @@ class Split:
     def __len__(self) -> int:
         return len(self.y)
 
-    def to(self, device: torch.device | str) -> "Split":
+    def to(self, device: torch.device | str) -> Split:
         return Split(self.x.to(device), self.y.to(device))
 
-    def subset(self, n: int) -> "Split":
+    def subset(self, n: int) -> Split:
         return Split(self.x[:n], self.y[:n])
 
 
@@ -102,15 +104,20 @@ class Dataset:
     def from_pixels(self, pixels: torch.Tensor) -> torch.Tensor:
         return self.normalization.apply(pixels)
 
-    def to(self, device: torch.device | str) -> "Dataset":
+    def to(self, device: torch.device | str) -> Dataset:
         return replace(self, train=self.train.to(device), val=self.val.to(device), test=self.test.to(device))
 
-    def map_inputs(self, fn: Callable[[torch.Tensor], torch.Tensor], **changes) -> "Dataset":
+    def map_inputs(self, fn: Callable[[torch.Tensor], torch.Tensor], **changes) -> Dataset:
         """The dataset with `fn` applied to the inputs of every split (labels kept)."""
-        return replace(self, train=Split(fn(self.train.x), self.train.y), val=Split(fn(self.val.x), self.val.y),
-                       test=Split(fn(self.test.x), self.test.y), **changes)
+        return replace(
+            self,
+            train=Split(fn(self.train.x), self.train.y),
+            val=Split(fn(self.val.x), self.val.y),
+            test=Split(fn(self.test.x), self.test.y),
+            **changes,
+        )
 
-    def renormalized(self, norm: Normalization) -> "Dataset":
+    def renormalized(self, norm: Normalization) -> Dataset:
         """The same pixels under another normalisation (e.g. published per-channel statistics)."""
         return self.map_inputs(lambda x: norm.apply(self.to_pixels(x)), normalization=norm)
 
@@ -145,9 +152,17 @@ def default_data_dir() -> Path:
     return Path(base) / "mlplab" / "data"
 
 
-def load_dataset(name: str, *, data_dir: str | os.PathLike | None = None, device: str | torch.device = "cpu",
-                 seed: int = 0, val_size: int | None = None, normalization: NormKind = "standard",
-                 image_size: int = 0, download: bool = True) -> Dataset:
+def load_dataset(
+    name: str,
+    *,
+    data_dir: str | os.PathLike | None = None,
+    device: str | torch.device = "cpu",
+    seed: int = 0,
+    val_size: int | None = None,
+    normalization: NormKind = "standard",
+    image_size: int = 0,
+    download: bool = True,
+) -> Dataset:
     """Load a registered dataset as resident tensors.
 
     The validation split is drawn from the training set with `seed` (reproducible); normalisation
@@ -160,8 +175,9 @@ def load_dataset(name: str, *, data_dir: str | os.PathLike | None = None, device
     x_train, x_test = raw.x_train, raw.x_test
     if image_size:
         if x_train.dim() != 4:
-            raise UserError(f"dataset {name!r} has no images, so image_size={image_size} cannot apply; "
-                            "leave image_size=0")
+            raise UserError(
+                f"dataset {name!r} has no images, so image_size={image_size} cannot apply; leave image_size=0"
+            )
         x_train, x_test = _resize(x_train, image_size), _resize(x_test, image_size)
     n_val = raw.default_val if val_size is None else val_size
     if not 0 <= n_val < len(x_train):
@@ -190,9 +206,15 @@ def _resize(x: torch.Tensor, side: int) -> torch.Tensor:
 
 def dataset_for(cfg, device: str | torch.device = "cpu", normalization: NormKind | None = None) -> Dataset:
     """The dataset a training config names (dataset, data_dir, seed, val_size, normalization, image_size)."""
-    return load_dataset(cfg.dataset, data_dir=cfg.data_dir or None, device=device, seed=cfg.seed,
-                        val_size=None if cfg.val_size < 0 else cfg.val_size,
-                        normalization=normalization or cfg.normalization, image_size=cfg.image_size)
+    return load_dataset(
+        cfg.dataset,
+        data_dir=cfg.data_dir or None,
+        device=device,
+        seed=cfg.seed,
+        val_size=None if cfg.val_size < 0 else cfg.val_size,
+        normalization=normalization or cfg.normalization,
+        image_size=cfg.image_size,
+    )
 
 
 def one_per_class(y: torch.Tensor, num_classes: int) -> torch.Tensor:

@@ -1,4 +1,5 @@
 """Datasets that ship with the install: scikit-learn's 8x8 digits and make_moons."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -41,5 +42,11 @@ def load_moons(root: Path, download: bool) -> RawData:
     def scale(a: np.ndarray) -> torch.Tensor:
         return torch.from_numpy(((a - lo) / (hi - lo)).astype(np.float32))
 
-    return RawData(scale(xtr), torch.from_numpy(ytr.astype(np.int64)), scale(xte),
-                   torch.from_numpy(yte.astype(np.int64)), ["0", "1"], default_val=0)
+    return RawData(
+        scale(xtr),
+        torch.from_numpy(ytr.astype(np.int64)),
+        scale(xte),
+        torch.from_numpy(yte.astype(np.int64)),
+        ["0", "1"],
+        default_val=0,
+    )

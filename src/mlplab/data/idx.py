@@ -3,6 +3,7 @@
 The files are read here, after the check, and never through torchvision (which would prefer an
 unchecked processed/*.pt cache it finds beside them).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -24,8 +25,9 @@ def md5(path: Path, chunk: int = 1 << 22) -> str:
     return h.hexdigest()
 
 
-def check_idx(path: Path, *, magic: int, count: int, item_shape: tuple[int, ...],
-              expected_md5: str | None = None, fix: str = "") -> None:
+def check_idx(
+    path: Path, *, magic: int, count: int, item_shape: tuple[int, ...], expected_md5: str | None = None, fix: str = ""
+) -> None:
     """Raise UserError with one clear line if `path` is not the IDX file we expect."""
     kind = "images" if magic == IMAGES_MAGIC else "labels"
     if not path.is_file():
@@ -40,8 +42,10 @@ def check_idx(path: Path, *, magic: int, count: int, item_shape: tuple[int, ...]
     if found_magic != magic:
         raise UserError(f"{path} is not an IDX {kind} file (magic number {found_magic}, expected {magic}); {fix}")
     if found_count != count or tuple(dims) != tuple(item_shape):
-        raise UserError(f"{path} holds {found_count} {kind} of shape {tuple(dims)}, expected {count} of "
-                        f"shape {tuple(item_shape)}; {fix}")
+        raise UserError(
+            f"{path} holds {found_count} {kind} of shape {tuple(dims)}, expected {count} of "
+            f"shape {tuple(item_shape)}; {fix}"
+        )
     item = 1
     for d in item_shape:
         item *= d
@@ -53,14 +57,24 @@ def check_idx(path: Path, *, magic: int, count: int, item_shape: tuple[int, ...]
         raise UserError(f"{path} is corrupted (MD5 does not match {expected_md5}); {fix}")
 
 
-def read_idx(path: Path, *, magic: int, count: int, item_shape: tuple[int, ...], expected_md5: str | None = None,
-             num_classes: int | None = None, fix: str = "") -> np.ndarray:
+def read_idx(
+    path: Path,
+    *,
+    magic: int,
+    count: int,
+    item_shape: tuple[int, ...],
+    expected_md5: str | None = None,
+    num_classes: int | None = None,
+    fix: str = "",
+) -> np.ndarray:
     """Check `path` (see check_idx), then read it as uint8 (count, *item_shape); labels must lie in 0..num_classes-1."""
     check_idx(path, magic=magic, count=count, item_shape=item_shape, expected_md5=expected_md5, fix=fix)
     header = 4 + 4 * (1 + len(item_shape))
     data = np.fromfile(path, dtype=np.uint8, offset=header).reshape((count, *item_shape))
     if num_classes is not None and data.size and int(data.max()) >= num_classes:
         bad = int(np.count_nonzero(data >= num_classes))
-        raise UserError(f"{path} holds {bad} labels outside 0..{num_classes - 1} (largest {int(data.max())}); "
-                        f"it is corrupted or not this dataset's label file; {fix}")
+        raise UserError(
+            f"{path} holds {bad} labels outside 0..{num_classes - 1} (largest {int(data.max())}); "
+            f"it is corrupted or not this dataset's label file; {fix}"
+        )
     return data

@@ -1,11 +1,13 @@
 """Noise models on pixel tensors in [0, 1] (pure functions; the generator makes them reproducible)."""
+
 from __future__ import annotations
 
 import torch
 
 
-def gaussian_noise(x: torch.Tensor, sigma: float, generator: torch.Generator | None = None,
-                   clip: bool = False) -> torch.Tensor:
+def gaussian_noise(
+    x: torch.Tensor, sigma: float, generator: torch.Generator | None = None, clip: bool = False
+) -> torch.Tensor:
     """x + N(0, sigma^2) per pixel; unclipped by default, so the added noise has exactly std sigma.
 
     `clip=True` clamps the result to [0, 1], so the noisy image is a valid image again.
@@ -32,4 +34,3 @@ def salt_and_pepper(x: torch.Tensor, fraction: float, generator: torch.Generator
     salt = torch.rand((n, d), generator=generator) < 0.5
     out = torch.where(chosen.to(x.device), salt.to(device=x.device, dtype=x.dtype), flat)
     return out.reshape(x.shape)
-

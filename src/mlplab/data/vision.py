@@ -5,6 +5,7 @@ checked). The files are then checked (size, header, MD5 where known, label range
 never through a torchvision dataset object, which would load an unchecked processed/*.pt cache or
 unpickle a CIFAR batch with no restriction.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -59,8 +60,10 @@ def _download(fetch, what: str, expected: str, folders: list[Path]) -> None:
             with contextlib.suppress(OSError):
                 folder.rmdir()  # only when empty
         reason = str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__
-        raise UserError(f"{what} is not in the data folder and could not be downloaded ({reason}); "
-                        f"expected {expected}; copy the files there or set data_dir / $MLPLAB_DATA") from None
+        raise UserError(
+            f"{what} is not in the data folder and could not be downloaded ({reason}); "
+            f"expected {expected}; copy the files there or set data_dir / $MLPLAB_DATA"
+        ) from None
     finally:
         socket.setdefaulttimeout(old)
 
@@ -77,10 +80,15 @@ def _fetch_mnist_family(cls: type[torchvision.datasets.MNIST], folder: Path) -> 
         errors = []
         for mirror in cls.mirrors:
             try:
-                download_and_extract_archive(f"{mirror}{filename}", download_root=str(folder), filename=filename,
-                                             md5=digest, remove_finished=True)
+                download_and_extract_archive(
+                    f"{mirror}{filename}",
+                    download_root=str(folder),
+                    filename=filename,
+                    md5=digest,
+                    remove_finished=True,
+                )
                 break
-            except Exception as exc:  # noqa: PERF203 (try the next mirror)
+            except Exception as exc:
                 errors.append(exc)
         else:
             raise errors[-1]
@@ -91,23 +99,39 @@ def load_mnist_family(cls: type[torchvision.datasets.MNIST], root: Path, downloa
     folder = root / cls.__name__ / "raw"
     names = list(IDX_FILES)
     expected = f"{', '.join(names)} in {folder}"
-    fix = (f"delete it and run again online to re-download, or copy a good file from another machine "
-           f"(expected: {expected})")
+    fix = (
+        f"delete it and run again online to re-download, or copy a good file from another machine "
+        f"(expected: {expected})"
+    )
     missing = [n for n in names if not (folder / n).is_file()]
     if missing and download:
-        _download(lambda: _fetch_mnist_family(cls, folder), f"dataset {cls.__name__} ({', '.join(missing)})",
-                  expected, [root, folder.parent, folder])
+        _download(
+            lambda: _fetch_mnist_family(cls, folder),
+            f"dataset {cls.__name__} ({', '.join(missing)})",
+            expected,
+            [root, folder.parent, folder],
+        )
         missing = [n for n in names if not (folder / n).is_file()]
     if missing:
-        raise UserError(f"dataset {cls.__name__} is missing {', '.join(missing)}; expected {expected} "
-                        f"(torchvision layout); run once online, or set data_dir / $MLPLAB_DATA to a folder "
-                        f"holding {cls.__name__}/raw/")
+        raise UserError(
+            f"dataset {cls.__name__} is missing {', '.join(missing)}; expected {expected} "
+            f"(torchvision layout); run once online, or set data_dir / $MLPLAB_DATA to a folder "
+            f"holding {cls.__name__}/raw/"
+        )
     known = KNOWN_MD5.get(cls.__name__, {})
     classes = [str(c).split(" - ")[-1] for c in cls.classes]
-    arrays = {name: read_idx(folder / name, magic=magic, count=count, item_shape=shape,
-                             expected_md5=known.get(name), fix=fix,
-                             num_classes=len(classes) if magic == LABELS_MAGIC else None)
-              for name, (magic, count, shape) in IDX_FILES.items()}
+    arrays = {
+        name: read_idx(
+            folder / name,
+            magic=magic,
+            count=count,
+            item_shape=shape,
+            expected_md5=known.get(name),
+            fix=fix,
+            num_classes=len(classes) if magic == LABELS_MAGIC else None,
+        )
+        for name, (magic, count, shape) in IDX_FILES.items()
+    }
 
     def images(name: str) -> torch.Tensor:  # (N, 1, 28, 28) in [0, 1]
         return torch.from_numpy(arrays[name]).unsqueeze(1).float().div_(255)
@@ -171,13 +195,24 @@ class _BatchUnpickler(pickle.Unpickler):
     """
 
     ALLOWED = {
-        ("numpy", "ndarray"), ("numpy", "dtype"),
-        ("numpy.core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "_reconstruct"),
-        ("numpy.core.numeric", "_frombuffer"), ("numpy._core.numeric", "_frombuffer"),
+        ("numpy", "ndarray"),
+        ("numpy", "dtype"),
+        ("numpy.core.multiarray", "_reconstruct"),
+        ("numpy._core.multiarray", "_reconstruct"),
+        ("numpy.core.numeric", "_frombuffer"),
+        ("numpy._core.numeric", "_frombuffer"),
         ("_codecs", "encode"),  # how Python 2 pickles (the real batches) carry byte strings
-        ("builtins", "bytes"), ("builtins", "bytearray"), ("builtins", "list"), ("builtins", "dict"),
-        ("builtins", "tuple"), ("builtins", "int"), ("builtins", "float"), ("builtins", "str"),
-        ("__builtin__", "bytes"), ("__builtin__", "list"), ("__builtin__", "dict"),
+        ("builtins", "bytes"),
+        ("builtins", "bytearray"),
+        ("builtins", "list"),
+        ("builtins", "dict"),
+        ("builtins", "tuple"),
+        ("builtins", "int"),
+        ("builtins", "float"),
+        ("builtins", "str"),
+        ("__builtin__", "bytes"),
+        ("__builtin__", "list"),
+        ("__builtin__", "dict"),
     }
 
     def find_class(self, module: str, name: str):
@@ -195,8 +230,7 @@ def read_cifar_batch(path: Path, fix: str, expected_md5: str | None = None) -> t
     if not path.is_file():
         raise UserError(f"missing file {path}; {fix}")
     if expected_md5 is not None and md5(path) != expected_md5:
-        raise UserError(f"{path} is corrupted or not the real CIFAR-10 file (MD5 does not match "
-                        f"{expected_md5}); {fix}")
+        raise UserError(f"{path} is corrupted or not the real CIFAR-10 file (MD5 does not match {expected_md5}); {fix}")
     try:
         entry = _BatchUnpickler(io.BytesIO(path.read_bytes()), encoding="latin1").load()
     except pickle.UnpicklingError as exc:
@@ -207,10 +241,17 @@ def read_cifar_batch(path: Path, fix: str, expected_md5: str | None = None) -> t
         raise UserError(f"{path} is not a CIFAR-10 batch (no 'data' and 'labels'); {fix}")
     data = np.asarray(entry["data"])
     labels = np.asarray(entry.get("labels", entry.get("fine_labels")))
-    if data.dtype != np.uint8 or data.ndim != 2 or data.shape[1] != 3072 or labels.shape != (data.shape[0],) \
-            or not np.issubdtype(labels.dtype, np.integer):
-        raise UserError(f"{path} holds data {data.dtype} {data.shape} and {labels.dtype} {labels.shape} labels; "
-                        f"expected uint8 (N, 3072) and N integer labels; {fix}")
+    if (
+        data.dtype != np.uint8
+        or data.ndim != 2
+        or data.shape[1] != 3072
+        or labels.shape != (data.shape[0],)
+        or not np.issubdtype(labels.dtype, np.integer)
+    ):
+        raise UserError(
+            f"{path} holds data {data.dtype} {data.shape} and {labels.dtype} {labels.shape} labels; "
+            f"expected uint8 (N, 3072) and N integer labels; {fix}"
+        )
     if labels.size and (labels.min() < 0 or labels.max() > 9):
         raise UserError(f"{path} has labels outside 0..9; {fix}")
     return data, labels
@@ -225,8 +266,10 @@ def read_cifar10(folder: Path, *, known_md5: dict[str, str] | None) -> RawData:
     the restricted unpickler guards those too.
     """
     fix = f"delete {folder} and run again online to re-download it, or copy good files there"
-    parts = {name: read_cifar_batch(folder / name, fix, None if known_md5 is None else known_md5[name])
-             for name in CIFAR_TRAIN + CIFAR_TEST}
+    parts = {
+        name: read_cifar_batch(folder / name, fix, None if known_md5 is None else known_md5[name])
+        for name in CIFAR_TRAIN + CIFAR_TEST
+    }
 
     def stack(names: list[str]) -> tuple[torch.Tensor, torch.Tensor]:
         x = np.concatenate([parts[n][0] for n in names]).reshape(-1, 3, 32, 32)
@@ -243,8 +286,9 @@ def _fetch_cifar10(root: Path) -> None:
     from torchvision.datasets.utils import download_and_extract_archive
 
     ds = torchvision.datasets.CIFAR10
-    download_and_extract_archive(ds.url, download_root=str(root), filename=ds.filename, md5=ds.tgz_md5,
-                                 remove_finished=True)
+    download_and_extract_archive(
+        ds.url, download_root=str(root), filename=ds.filename, md5=ds.tgz_md5, remove_finished=True
+    )
 
 
 @register_dataset("cifar10")
@@ -254,6 +298,8 @@ def load_cifar10(root: Path, download: bool) -> RawData:
     if not folder.is_dir() and download:
         _download(lambda: _fetch_cifar10(root), "dataset CIFAR-10", expected, [root])
     if not folder.is_dir():
-        raise UserError(f"dataset CIFAR-10 is missing; expected {expected} (torchvision layout); run once "
-                        "online, or set data_dir / $MLPLAB_DATA to a folder holding cifar-10-batches-py/")
+        raise UserError(
+            f"dataset CIFAR-10 is missing; expected {expected} (torchvision layout); run once "
+            "online, or set data_dir / $MLPLAB_DATA to a folder holding cifar-10-batches-py/"
+        )
     return read_cifar10(folder, known_md5=cifar_known_md5())

@@ -1,4 +1,5 @@
 """One module per experiment: a config dataclass and `run(cfg, ctx) -> metrics`."""
+
 from mlplab.experiments.base import EXPERIMENTS, Context, Experiment, discover, execute, register_experiment
 
 discover()

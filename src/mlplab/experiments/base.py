@@ -1,13 +1,15 @@
 """The experiment registry and the runner that every `mlplab run` goes through."""
+
 from __future__ import annotations
 
 import datetime
 import shlex
 import shutil
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import torch
 
@@ -22,7 +24,7 @@ from mlplab.runs import Run, atomic_write_bytes
 class Experiment:
     name: str
     config: type[BaseConfig]
-    fn: Callable[[Any, "Context"], dict[str, Any]]
+    fn: Callable[[Any, Context], dict[str, Any]]
     description: str
     smoke: tuple[str, ...] = ()  # overrides that make a seconds-long end-to-end run, for the tests
 
@@ -51,8 +53,16 @@ def register_experiment(name: str, config: type[BaseConfig], smoke: tuple[str, .
     return add
 
 
-def execute(name: str, overrides: list[str], *, out: str | None = None, resume: str | None = None,
-            report: bool = True, root: str = "runs", typed: dict[str, Any] | None = None) -> Run:
+def execute(
+    name: str,
+    overrides: list[str],
+    *,
+    out: str | None = None,
+    resume: str | None = None,
+    report: bool = True,
+    root: str = "runs",
+    typed: dict[str, Any] | None = None,
+) -> Run:
     """Validate, create (or reopen) the run folder, run the experiment, save metrics, build the report.
 
     `overrides` are `key=value` strings (the command line); `typed` are Python values (`mlplab.run`)."""
@@ -65,8 +75,15 @@ def execute(name: str, overrides: list[str], *, out: str | None = None, resume: 
     generator = seed_everything(cfg.seed)
     fresh = resume is None
     run = Run.create(name, cfg.to_dict(), out=out, root=root) if fresh else Run.open(resume).lock()
-    kept = {} if fresh else {f: (run.path / f).read_bytes() for f in ("config.yaml", "env.json", "status.json")
-                             if (run.path / f).is_file()}
+    kept = (
+        {}
+        if fresh
+        else {
+            f: (run.path / f).read_bytes()
+            for f in ("config.yaml", "env.json", "status.json")
+            if (run.path / f).is_file()
+        }
+    )
     status = None
     try:
         if not fresh:
@@ -99,9 +116,11 @@ def execute(name: str, overrides: list[str], *, out: str | None = None, resume: 
     _end_status(run, status, "finished")
     if report:
         from mlplab.report import build_report
+
         build_report(run)
     if getattr(cfg, "tensorboard", False):
         from mlplab.report.tensorboard import write_tensorboard
+
         write_tensorboard(run)
     run.release()  # now, not when the object is collected: a notebook keeps it alive
     return run
@@ -126,34 +145,48 @@ def resumed_config(exp: Experiment, resume: str, overrides: list[str], typed: di
     """The config a resume of `resume` runs with: the run's own, with only the changes a resume allows."""
     old = Run.open(resume)
     if old.experiment != exp.name:
-        raise UserError(f"{resume!r} is a run of {old.experiment!r}, not {exp.name!r}; "
-                        f"resume it with `mlplab run {old.experiment} --resume {resume}`")
+        raise UserError(
+            f"{resume!r} is a run of {old.experiment!r}, not {exp.name!r}; "
+            f"resume it with `mlplab run {old.experiment} --resume {resume}`"
+        )
     if not has_checkpoints(old.path):
         raise UserError(f"{resume!r} has no checkpoint to resume from; start a new run instead")
     before = parse_overrides(exp.config, [], base=old.config).to_dict()
     cfg = parse_overrides(exp.config, overrides, base=old.config, typed=typed)
     after = cfg.to_dict()
     changed = [k for k in after if after[k] != before.get(k)]
-    refused = [k for k in changed if k not in RESUME_MAY_CHANGE
-               or (k == "data_dir" and after["dataset"] not in VERIFIED_DATASETS)]
+    refused = [
+        k
+        for k in changed
+        if k not in RESUME_MAY_CHANGE or (k == "data_dir" and after["dataset"] not in VERIFIED_DATASETS)
+    ]
     if refused:
         what = ", ".join(f"{k} ({before.get(k)!r} -> {after[k]!r})" for k in refused)
-        raise UserError(f"a resume continues the run as it was configured, and cannot change {what}; "
-                        f"a resume may only raise epochs or change {', '.join(RESUME_MAY_CHANGE[1:])}: "
-                        f"start a new run for other settings")
+        raise UserError(
+            f"a resume continues the run as it was configured, and cannot change {what}; "
+            f"a resume may only raise epochs or change {', '.join(RESUME_MAY_CHANGE[1:])}: "
+            f"start a new run for other settings"
+        )
     if "epochs" in changed and after["epochs"] < before["epochs"]:
-        raise UserError(f"a resume can raise epochs but not lower it ({before['epochs']} -> {after['epochs']}): "
-                        "the epochs already run were planned for the larger total; start a new run instead")
+        raise UserError(
+            f"a resume can raise epochs but not lower it ({before['epochs']} -> {after['epochs']}): "
+            "the epochs already run were planned for the larger total; start a new run instead"
+        )
     return cfg
 
 
 def _start_status(run: Run, name: str, cfg: BaseConfig, fresh: bool) -> dict[str, Any]:
     """status.json: running, when, and the exact command that reproduces the run (every resolved key)."""
     old = {} if fresh else run.status()
-    status = {"status": "running", "started": old.get("started") or _now(), "ended": None,
-              "seconds": old.get("seconds", 0.0), "resumes": 0 if fresh else old.get("resumes", 0) + 1,
-              "command": shlex.join(["mlplab", "run", name, *format_overrides(cfg.to_dict())]),
-              "_t0": time.time()}
+    status = {
+        "status": "running",
+        "started": old.get("started") or _now(),
+        "ended": None,
+        "seconds": old.get("seconds", 0.0),
+        "resumes": 0 if fresh else old.get("resumes", 0) + 1,
+        "command": shlex.join(["mlplab", "run", name, *format_overrides(cfg.to_dict())]),
+        "_t0": time.time(),
+    }
     run.write_json("status.json", {k: v for k, v in status.items() if k != "_t0"})
     return status
 
@@ -162,8 +195,13 @@ def _end_status(run: Run, status: dict[str, Any], state: str, exc: BaseException
     if not run.path.is_dir():
         return
     seconds = status["seconds"] + time.time() - status["_t0"]
-    done = {**status, "status": state, "ended": _now(), "seconds": round(seconds, 2),
-            "error": f"{type(exc).__name__}: {exc}" if exc is not None else None}
+    done = {
+        **status,
+        "status": state,
+        "ended": _now(),
+        "seconds": round(seconds, 2),
+        "error": f"{type(exc).__name__}: {exc}" if exc is not None else None,
+    }
     run.write_json("status.json", {k: v for k, v in done.items() if k != "_t0"})
 
 

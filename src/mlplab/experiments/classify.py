@@ -1,4 +1,5 @@
 """`classify`: a configurable MLP classifier on any registered dataset, with a look inside its layers."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -21,9 +22,21 @@ GALLERY_PAIRS, GALLERY_PER_PAIR = 4, 8
 # preset=fast: the quickest pure-MLP recipe to 98.0% MNIST test accuracy that benchmarks/bench_time_to_accuracy.py
 # found on a 2-core CPU: one wide hidden layer, large steps annealed to zero by a cosine over three epochs, and
 # bf16 matmuls where the hardware has them (precision=auto). No dropout: three epochs do not overfit.
-FAST = {"hidden": [1024], "batch_size": 256, "lr": 2e-3, "optimizer": "adam", "schedule": "cosine", "epochs": 3,
-        "dropout": 0.0, "input_dropout": 0.0, "weight_decay": 0.0, "norm": "none", "augment": [], "precision": "auto",
-        "val_size": 0}
+FAST = {
+    "hidden": [1024],
+    "batch_size": 256,
+    "lr": 2e-3,
+    "optimizer": "adam",
+    "schedule": "cosine",
+    "epochs": 3,
+    "dropout": 0.0,
+    "input_dropout": 0.0,
+    "weight_decay": 0.0,
+    "norm": "none",
+    "augment": [],
+    "precision": "auto",
+    "val_size": 0,
+}
 
 
 @dataclass
@@ -31,10 +44,13 @@ class ClassifyConfig(ClassifierConfig):
     PRESETS: ClassVar[dict[str, dict]] = {"fast": FAST}
 
     preset: Literal["none", "fast"] = param(
-        "none", "a named recipe that sets several keys at once (keys given beside it win): fast = the quickest "
-                f"MLP recipe to 98% on MNIST ({', '.join(f'{k}={v}' for k, v in FAST.items())})")
-    layers: list[str] = param([], "layers whose test activations are analysed, e.g. layers=[act1,act2]; "
-                                  "empty = every hidden layer")
+        "none",
+        "a named recipe that sets several keys at once (keys given beside it win): fast = the quickest "
+        f"MLP recipe to 98% on MNIST ({', '.join(f'{k}={v}' for k, v in FAST.items())})",
+    )
+    layers: list[str] = param(
+        [], "layers whose test activations are analysed, e.g. layers=[act1,act2]; empty = every hidden layer"
+    )
     knn_k: int = param(10, "neighbours for the per-class separability in each layer's 2-D projection", min=1)
 
 
@@ -46,8 +62,9 @@ def run(cfg: ClassifyConfig, ctx: Context) -> dict:
     layers = cfg.layers or layer_names(model)
     for name in layers:
         find_layer(model, name)  # a wrong name fails now, not after training
-    model, trainer, result = train_classifier(cfg, ds, ctx.run, ctx.generator, ctx.device, model=model,
-                                              resume=ctx.resume)
+    model, trainer, result = train_classifier(
+        cfg, ds, ctx.run, ctx.generator, ctx.device, model=model, resume=ctx.resume
+    )
     test = trainer.evaluate(ds.test)
     probs = model.predict(ds.test.x)
     ctx.run.save_arrays("predictions", y_true=ds.test.y, probs=probs, classes=ds.classes)
@@ -73,14 +90,26 @@ def per_class_metrics(run: Run, ds: Dataset, pred: torch.Tensor) -> dict:
     cm = confusions(y, pred, ds.num_classes)  # (K, K)
     precision, recall = precision_recall(cm)
     off = cm - torch.diag(cm.diagonal())
-    run.save_table("per_class", [
-        {"class": c, "precision": float(precision[i]), "recall": float(recall[i]), "support": int(cm[i].sum()),
-         "most_often_taken_for": ds.classes[int(off[i].argmax())] if off[i].sum() else ""}
-        for i, c in enumerate(ds.classes)])
+    run.save_table(
+        "per_class",
+        [
+            {
+                "class": c,
+                "precision": float(precision[i]),
+                "recall": float(recall[i]),
+                "support": int(cm[i].sum()),
+                "most_often_taken_for": ds.classes[int(off[i].argmax())] if off[i].sum() else "",
+            }
+            for i, c in enumerate(ds.classes)
+        ],
+    )
     save_confused_gallery(run, ds, y, pred, cm)
-    return {"precision_per_class": dict(zip(ds.classes, precision.tolist())),
-            "recall_per_class": dict(zip(ds.classes, recall.tolist())),
-            "macro_precision": float(precision.mean()), "macro_recall": float(recall.mean())}
+    return {
+        "precision_per_class": dict(zip(ds.classes, precision.tolist())),
+        "recall_per_class": dict(zip(ds.classes, recall.tolist())),
+        "macro_precision": float(precision.mean()),
+        "macro_recall": float(recall.mean()),
+    }
 
 
 def save_confused_gallery(run: Run, ds: Dataset, y: torch.Tensor, pred: torch.Tensor, cm: torch.Tensor) -> None:
@@ -94,24 +123,39 @@ def save_confused_gallery(run: Run, ds: Dataset, y: torch.Tensor, pred: torch.Te
         pair_of += [p] * len(idx)
     idx = torch.cat(picked) if picked else torch.zeros(0, dtype=torch.long)
     images = ds.to_pixels(ds.test.x[idx.to(ds.test.x.device)]).clamp(0, 1) if ds.is_image else torch.zeros(0)
-    run.save_arrays("confused_pairs", images=images, true=y[idx], pred=pred[idx],
-                    pair=torch.tensor(pair_of, dtype=torch.long),
-                    pairs=torch.tensor(pairs, dtype=torch.long).reshape(-1, 3), classes=ds.classes)
+    run.save_arrays(
+        "confused_pairs",
+        images=images,
+        true=y[idx],
+        pred=pred[idx],
+        pair=torch.tensor(pair_of, dtype=torch.long),
+        pairs=torch.tensor(pairs, dtype=torch.long).reshape(-1, 3),
+        classes=ds.classes,
+    )
 
 
 def layer_analysis(run: Run, model: torch.nn.Module, ds: Dataset, layers: list[str], k: int) -> dict:
     """Test inputs and hidden activations on their first two PCs, with kNN separability per class."""
     y = ds.test.y.cpu()
-    reps = {"input": ds.test.x.flatten(1).cpu(), **{n: a.cpu() for n, a in
-                                                    activations(model, ds.test.x, layers).items()}}
+    reps = {
+        "input": ds.test.x.flatten(1).cpu(),
+        **{n: a.cpu() for n, a in activations(model, ds.test.x, layers).items()},
+    }
     arrays, rows, overall = {}, [], {}
     for name, features in reps.items():
         proj = project_2d(features, y, ds.num_classes, k=k)
         arrays[f"z_{name}"], arrays[f"ratio_{name}"] = proj.z, proj.explained_ratio
         arrays[f"sep_{name}"] = proj.separability.per_class
         overall[name] = proj.separability.accuracy
-        rows.append({"layer": name, "width": features.shape[1], "pc1_pc2_variance": float(proj.explained_ratio.sum()),
-                     "knn_accuracy": proj.separability.accuracy, **proj.separability.as_dict(ds.classes)})
+        rows.append(
+            {
+                "layer": name,
+                "width": features.shape[1],
+                "pc1_pc2_variance": float(proj.explained_ratio.sum()),
+                "knn_accuracy": proj.separability.accuracy,
+                **proj.separability.as_dict(ds.classes),
+            }
+        )
     run.save_arrays("layers", names=list(reps), y=y, classes=ds.classes, **arrays)
     run.save_table("layer_separability", rows)
     return {"layer_knn_accuracy": overall}

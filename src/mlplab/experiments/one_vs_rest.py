@@ -1,4 +1,5 @@
 """`one-vs-rest`: a binary classifier for one class against all others, and what its errors were taken for."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -13,15 +14,16 @@ from mlplab.errors import UserError
 from mlplab.experiments.base import Context, register_experiment
 from mlplab.nn import OneVsRestMLP
 from mlplab.runs import Run
-from mlplab.train import Trainer, TrainConfig
+from mlplab.train import TrainConfig, Trainer
 
 
 @dataclass
 class OneVsRestConfig(TrainConfig):
     digit: int = param(2, "the class told apart from all others (its index, e.g. digit=2)", min=0)
     hidden: list[int] = param([256], "hidden layer sizes", nonempty=True, item_min=1, item_max=16384)
-    activation: Literal["relu", "leaky_relu", "tanh", "sigmoid", "gelu", "elu"] = param("leaky_relu",
-                                                                                       "hidden activation")
+    activation: Literal["relu", "leaky_relu", "tanh", "sigmoid", "gelu", "elu"] = param(
+        "leaky_relu", "hidden activation"
+    )
     dropout: float = param(0.0, "dropout after every hidden activation", min=0, max=0.95)
     epochs: int = param(10, "passes over the training set (for each of the two networks)", min=1)
     lr: float = param(2e-3, "learning rate", min=0, min_exclusive=True)
@@ -33,18 +35,28 @@ def run(cfg: OneVsRestConfig, ctx: Context) -> dict:
     """Binary sigmoid classifier for `digit` vs the rest; its false positives and misses by class."""
     ds = dataset_for(cfg, ctx.device)
     if cfg.digit >= ds.num_classes:
-        raise UserError(f"config key 'digit': {cfg.digit} is not a class of {ds.name!r}; "
-                        f"choose 0..{ds.num_classes - 1}")
-    binary = fit(OneVsRestMLP(ds.num_features, cfg.hidden, [cfg.digit], cfg.activation, cfg.dropout), cfg, ctx, ds,
-                 checkpointed=True)
+        raise UserError(
+            f"config key 'digit': {cfg.digit} is not a class of {ds.name!r}; choose 0..{ds.num_classes - 1}"
+        )
+    binary = fit(
+        OneVsRestMLP(ds.num_features, cfg.hidden, [cfg.digit], cfg.activation, cfg.dropout),
+        cfg,
+        ctx,
+        ds,
+        checkpointed=True,
+    )
     # every class against the rest, in one network: which class a missed image looked like instead
-    every = fit(OneVsRestMLP(ds.num_features, cfg.hidden, list(range(ds.num_classes)), cfg.activation,
-                             cfg.dropout), cfg, ctx, ds, checkpointed=False)
+    every = fit(
+        OneVsRestMLP(ds.num_features, cfg.hidden, list(range(ds.num_classes)), cfg.activation, cfg.dropout),
+        cfg,
+        ctx,
+        ds,
+        checkpointed=False,
+    )
     y = ds.test.y.cpu()
     p_digit = binary.predict(ds.test.x)[:, 0].cpu()  # (N,)
     p_every = every.predict(ds.test.x).cpu()  # (N, K)
-    ctx.run.save_arrays("predictions", y_true=y, p_digit=p_digit, p_every=p_every, classes=ds.classes,
-                        digit=cfg.digit)
+    ctx.run.save_arrays("predictions", y_true=y, p_digit=p_digit, p_every=p_every, classes=ds.classes, digit=cfg.digit)
     return error_analysis(ctx.run, ds, cfg.digit, y, p_digit, p_every)
 
 
@@ -63,8 +75,9 @@ def taken_for(p_every: torch.Tensor, digit: int) -> torch.Tensor:
     return others.argmax(1)
 
 
-def error_analysis(run: Run, ds: Dataset, digit: int, y: torch.Tensor, p_digit: torch.Tensor,
-                   p_every: torch.Tensor) -> dict:
+def error_analysis(
+    run: Run, ds: Dataset, digit: int, y: torch.Tensor, p_digit: torch.Tensor, p_every: torch.Tensor
+) -> dict:
     """Accuracy, precision, recall, F1; false positives by true class; misses by the class they were taken for."""
     is_digit, said_digit = y == digit, p_digit > 0.5
     counts = BinaryCounts.of(is_digit, said_digit)
@@ -73,12 +86,36 @@ def error_analysis(run: Run, ds: Dataset, digit: int, y: torch.Tensor, p_digit: 
     false_pos = {ds.classes[c]: int((said_digit & (y == c)).sum()) for c in others}
     false_neg = {ds.classes[c]: int((missed_as == c).sum()) for c in others}
     name = ds.classes[digit]
-    run.save_table("confusion_counts", [{"digit": name, "true_positives": counts.tp, "false_positives": counts.fp,
-                                         "true_negatives": counts.tn, "false_negatives": counts.fn,
-                                         "every_class_net_accuracy": float((p_every.argmax(1) == y).double().mean())}])
-    run.save_table("errors_by_class", [{"class": ds.classes[c], "test_images": int((y == c).sum()),
-                                        "taken_for_" + name: false_pos[ds.classes[c]],
-                                        f"missed_{name}_taken_for_it": false_neg[ds.classes[c]]} for c in others])
-    return {"accuracy": counts.accuracy, "precision": counts.precision, "recall": counts.recall, "f1": counts.f1,
-            "false_positives_by_class": false_pos, "false_negatives_by_class": false_neg}
-
+    run.save_table(
+        "confusion_counts",
+        [
+            {
+                "digit": name,
+                "true_positives": counts.tp,
+                "false_positives": counts.fp,
+                "true_negatives": counts.tn,
+                "false_negatives": counts.fn,
+                "every_class_net_accuracy": float((p_every.argmax(1) == y).double().mean()),
+            }
+        ],
+    )
+    run.save_table(
+        "errors_by_class",
+        [
+            {
+                "class": ds.classes[c],
+                "test_images": int((y == c).sum()),
+                "taken_for_" + name: false_pos[ds.classes[c]],
+                f"missed_{name}_taken_for_it": false_neg[ds.classes[c]],
+            }
+            for c in others
+        ],
+    )
+    return {
+        "accuracy": counts.accuracy,
+        "precision": counts.precision,
+        "recall": counts.recall,
+        "f1": counts.f1,
+        "false_positives_by_class": false_pos,
+        "false_negatives_by_class": false_neg,
+    }

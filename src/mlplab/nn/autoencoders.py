@@ -1,6 +1,7 @@
 """MLP autoencoders on pixels in [0, 1]: a sigmoid output that can reach that range, an MSE (or binary
 cross-entropy) reconstruction loss, an optional L1 penalty on the code (sparse AE) and optional input
 corruption (denoising AE)."""
+
 from __future__ import annotations
 
 import torch
@@ -38,18 +39,39 @@ class MLPAutoencoder(nn.Module):
     the loss always compares with the clean image.
     """
 
-    def __init__(self, in_features: int, encoder: list[int], code: int, decoder: list[int],
-                 activation: str = "relu", code_activation: str = "none", l1: float = 0.0,
-                 noise: str = "none", noise_level: float = 0.0, recon_loss: str = "mse", clip_noise: bool = True):
+    def __init__(
+        self,
+        in_features: int,
+        encoder: list[int],
+        code: int,
+        decoder: list[int],
+        activation: str = "relu",
+        code_activation: str = "none",
+        l1: float = 0.0,
+        noise: str = "none",
+        noise_level: float = 0.0,
+        recon_loss: str = "mse",
+        clip_noise: bool = True,
+    ):
         super().__init__()
         if noise not in NOISES:
             raise ValueError(f"noise={noise!r} must be one of {NOISES}")
         if recon_loss not in RECON_LOSSES:
             raise ValueError(f"recon_loss={recon_loss!r} must be one of {RECON_LOSSES}")
-        self.spec = {"class": "MLPAutoencoder", "in_features": in_features, "encoder": list(encoder),
-                     "code": code, "decoder": list(decoder), "activation": activation,
-                     "code_activation": code_activation, "l1": l1, "noise": noise, "noise_level": noise_level,
-                     "recon_loss": recon_loss, "clip_noise": clip_noise}
+        self.spec = {
+            "class": "MLPAutoencoder",
+            "in_features": in_features,
+            "encoder": list(encoder),
+            "code": code,
+            "decoder": list(decoder),
+            "activation": activation,
+            "code_activation": code_activation,
+            "l1": l1,
+            "noise": noise,
+            "noise_level": noise_level,
+            "recon_loss": recon_loss,
+            "clip_noise": clip_noise,
+        }
         code_act = None if code_activation == "none" else ACTIVATIONS[code_activation]()
         self.encoder = _stack([in_features, *encoder, code], activation, code_act)
         self.decoder = _stack([code, *decoder, in_features], activation, nn.Sigmoid())

@@ -8,6 +8,7 @@ Odd sides (7 -> 3 pooled) are undone with the encoder's recorded sizes: `max_unp
 transposed convolution whose padding gives 2n + 1 (odd) or 2n (even) from n. The unpooling decoders receive the
 pooling indices as side information, so their bottleneck is wider than the 16x3x3 code alone.
 """
+
 from __future__ import annotations
 
 import torch
@@ -99,13 +100,19 @@ class ConvDecoder(nn.Module):
 class ConvAutoencoder(nn.Module):
     """Conv encoder (channels e.g. [8, 16, 16]) and one of the three decoders; sigmoid output, MSE loss."""
 
-    def __init__(self, in_channels: int = 1, side: int = 28, channels: list[int] = (8, 16, 16),
-                 decoder: str = "unpool"):
+    def __init__(
+        self, in_channels: int = 1, side: int = 28, channels: list[int] = (8, 16, 16), decoder: str = "unpool"
+    ):
         super().__init__()
         if min(pooled_sides(side, len(channels))) < 1:
             raise ValueError(f"side {side} is too small for {len(channels)} pooling stages")
-        self.spec = {"class": "ConvAutoencoder", "in_channels": in_channels, "side": side,
-                     "channels": list(channels), "decoder": decoder}
+        self.spec = {
+            "class": "ConvAutoencoder",
+            "in_channels": in_channels,
+            "side": side,
+            "channels": list(channels),
+            "decoder": decoder,
+        }
         self.encoder = ConvEncoder(in_channels, list(channels))
         self.decoder = ConvDecoder(decoder, in_channels, list(channels), side)
         # Start the output near a dark background (sigmoid(-2) = 0.12, about MNIST's mean pixel): from the

@@ -4,6 +4,7 @@ The discriminator keeps logits; its sigmoid is P(real). Losses are BCE-with-logi
 log of a saturated sigmoid. The generator's loss is the non-saturating one: it asks D to say "real" for
 its fakes (-log D(G(z))), which keeps its gradient alive while D still wins easily.
 """
+
 from __future__ import annotations
 
 import math
@@ -38,8 +39,11 @@ class Discriminator(nn.Module):
     def __init__(self, in_features: int, hidden: list[int]):
         super().__init__()
         self.sizes = [in_features, *hidden, 1]
-        self.net = nn.Sequential(OrderedDict([("flatten", nn.Flatten()), *leaky_stack(self.sizes[:-1]),
-                                              ("out", nn.Linear(self.sizes[-2], 1))]))
+        self.net = nn.Sequential(
+            OrderedDict(
+                [("flatten", nn.Flatten()), *leaky_stack(self.sizes[:-1]), ("out", nn.Linear(self.sizes[-2], 1))]
+            )
+        )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.net(x).squeeze(1)  # (B,) logits
@@ -52,18 +56,31 @@ class Discriminator(nn.Module):
 class Generator(nn.Module):
     """The discriminator's mirror: latent -> reversed hidden sizes (LeakyReLU) -> image in the data's range."""
 
-    def __init__(self, latent: int, hidden: list[int], image_shape: list[int], output: str = "minus_one_one",
-                 dropout: float = 0.0):
+    def __init__(
+        self,
+        latent: int,
+        hidden: list[int],
+        image_shape: list[int],
+        output: str = "minus_one_one",
+        dropout: float = 0.0,
+    ):
         super().__init__()
         if output not in OUTPUTS:
-            raise UserError(f"generator output {output!r} has no matching activation; choose "
-                            f"{' or '.join(OUTPUTS)} normalisation")
+            raise UserError(
+                f"generator output {output!r} has no matching activation; choose {' or '.join(OUTPUTS)} normalisation"
+            )
         self.image_shape = tuple(image_shape)
         pixels = math.prod(image_shape)
         self.sizes = [latent, *hidden, pixels]
-        self.net = nn.Sequential(OrderedDict([*leaky_stack(self.sizes[:-1], dropout),
-                                              ("out", nn.Linear(self.sizes[-2], pixels)),
-                                              ("squash", OUTPUTS[output]())]))
+        self.net = nn.Sequential(
+            OrderedDict(
+                [
+                    *leaky_stack(self.sizes[:-1], dropout),
+                    ("out", nn.Linear(self.sizes[-2], pixels)),
+                    ("squash", OUTPUTS[output]()),
+                ]
+            )
+        )
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         return self.net(z).view(len(z), *self.image_shape)  # (B, C, H, W)
@@ -75,16 +92,33 @@ class GAN(nn.Module):
 
     monitor = ("loss", "min")
 
-    def __init__(self, image_shape: list[int], d_hidden: list[int], latent: int = 100,
-                 output: str = "minus_one_one", g_dropout: float = 0.0, schedule: str = "alternating",
-                 n_d: int = 1, n_g: int = 1):
+    def __init__(
+        self,
+        image_shape: list[int],
+        d_hidden: list[int],
+        latent: int = 100,
+        output: str = "minus_one_one",
+        g_dropout: float = 0.0,
+        schedule: str = "alternating",
+        n_d: int = 1,
+        n_g: int = 1,
+    ):
         super().__init__()
         if not d_hidden or any(h < 1 for h in d_hidden):
             raise UserError(f"d_hidden={d_hidden} must be a non-empty list of positive sizes, e.g. d_hidden=[512,256]")
         if schedule not in SCHEDULES:
             raise UserError(f"unknown GAN schedule {schedule!r}; choose {' or '.join(SCHEDULES)}")
-        self.spec = {"class": "GAN", "image_shape": list(image_shape), "d_hidden": list(d_hidden), "latent": latent,
-                     "output": output, "g_dropout": g_dropout, "schedule": schedule, "n_d": n_d, "n_g": n_g}
+        self.spec = {
+            "class": "GAN",
+            "image_shape": list(image_shape),
+            "d_hidden": list(d_hidden),
+            "latent": latent,
+            "output": output,
+            "g_dropout": g_dropout,
+            "schedule": schedule,
+            "n_d": n_d,
+            "n_g": n_g,
+        }
         self.latent, self.schedule, self.n_d, self.n_g = latent, schedule, n_d, n_g
         self.discriminator = Discriminator(math.prod(image_shape), list(d_hidden))
         self.generator = Generator(latent, list(reversed(d_hidden)), image_shape, output, g_dropout)
@@ -99,7 +133,7 @@ class GAN(nn.Module):
         """G(z) in eval mode (no dropout), (N, C, H, W)."""
         was = self.generator.training
         self.generator.eval()
-        out = torch.cat([self.generator(z[i:i + batch_size]) for i in range(0, len(z), batch_size)])
+        out = torch.cat([self.generator(z[i : i + batch_size]) for i in range(0, len(z), batch_size)])
         self.generator.train(was)
         return out
 
@@ -107,11 +141,14 @@ class GAN(nn.Module):
     def configure_optimizers(self, cfg) -> dict[str, torch.optim.Optimizer]:
         """Adam for each network; betas (0.5, 0.999) for the alternating schedule, Adam's defaults for the lab's."""
         betas = BETAS[self.schedule]
-        return {"d": torch.optim.Adam(self.discriminator.parameters(), lr=cfg.lr, betas=betas),
-                "g": torch.optim.Adam(self.generator.parameters(), lr=cfg.lr, betas=betas)}
+        return {
+            "d": torch.optim.Adam(self.discriminator.parameters(), lr=cfg.lr, betas=betas),
+            "g": torch.optim.Adam(self.generator.parameters(), lr=cfg.lr, betas=betas),
+        }
 
-    def d_step(self, real: torch.Tensor, opt: torch.optim.Optimizer, generator: torch.Generator
-               ) -> dict[str, torch.Tensor]:
+    def d_step(
+        self, real: torch.Tensor, opt: torch.optim.Optimizer, generator: torch.Generator
+    ) -> dict[str, torch.Tensor]:
         """One discriminator update on `real` and as many detached fakes: BCE towards 1 for real, 0 for fake."""
         fake = self.generator(self.noise(len(real), generator)).detach()  # no gradient reaches G
         logits = self.discriminator(torch.cat([real, fake]))  # (2B,)
@@ -124,7 +161,7 @@ class GAN(nn.Module):
         loss.backward()
         opt.step()
         d = logits.detach().sigmoid()
-        return {"loss_d": loss.detach(), "d_real": d[:len(real)].mean(), "d_fake": d[len(real):].mean()}
+        return {"loss_d": loss.detach(), "d_real": d[: len(real)].mean(), "d_fake": d[len(real) :].mean()}
 
     def g_step(self, n: int, opt: torch.optim.Optimizer, generator: torch.Generator) -> dict[str, torch.Tensor]:
         """One generator update: non-saturating loss -log D(G(z)), i.e. BCE of D's verdict towards "real"."""
@@ -139,15 +176,20 @@ class GAN(nn.Module):
             self.discriminator.requires_grad_(True)
         return {"loss_g": loss.detach()}
 
-    def training_step(self, batch: tuple[torch.Tensor, torch.Tensor], optimizers: dict[str, torch.optim.Optimizer],
-                      step: int, generator: torch.Generator) -> dict[str, torch.Tensor]:
+    def training_step(
+        self,
+        batch: tuple[torch.Tensor, torch.Tensor],
+        optimizers: dict[str, torch.optim.Optimizer],
+        step: int,
+        generator: torch.Generator,
+    ) -> dict[str, torch.Tensor]:
         """n_d D steps on n_d fresh slices of the real batch, then n_g G steps (1 and 1 for `alternating`)."""
         real, _ = batch
         n_d, n_g = (self.n_d, self.n_g) if self.schedule == "lab" else (1, 1)
         per_step = max(1, len(real) // n_d)
         logs: dict[str, list[torch.Tensor]] = {}
         for i in range(n_d):
-            chunk = real[i * per_step:(i + 1) * per_step] if i < n_d - 1 else real[i * per_step:]
+            chunk = real[i * per_step : (i + 1) * per_step] if i < n_d - 1 else real[i * per_step :]
             for k, v in self.d_step(chunk if len(chunk) else real[:per_step], optimizers["d"], generator).items():
                 logs.setdefault(k, []).append(v)
         for _ in range(n_g):

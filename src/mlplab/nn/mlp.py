@@ -1,4 +1,5 @@
 """Configurable MLPs. Each model owns its loss: `loss(batch) -> {"loss": ..., other scalars}`."""
+
 from __future__ import annotations
 
 from collections import OrderedDict
@@ -23,8 +24,16 @@ ACTIVATIONS = {
 NORMS = {"none": None, "batch": nn.BatchNorm1d, "layer": nn.LayerNorm}
 
 
-def mlp_layers(in_features: int, hidden: list[int], out_features: int, *, activation: str = "relu",
-               dropout: float = 0.0, norm: str = "none", input_dropout: float = 0.0) -> nn.Sequential:
+def mlp_layers(
+    in_features: int,
+    hidden: list[int],
+    out_features: int,
+    *,
+    activation: str = "relu",
+    dropout: float = 0.0,
+    norm: str = "none",
+    input_dropout: float = 0.0,
+) -> nn.Sequential:
     """flatten -> [fc_i -> norm_i -> act_i -> drop_i] * len(hidden) -> out, with stable names for hooks."""
     if activation not in ACTIVATIONS:
         raise UserError(f"unknown activation {activation!r}; choose one of: {', '.join(ACTIVATIONS)}")
@@ -48,13 +57,16 @@ def mlp_layers(in_features: int, hidden: list[int], out_features: int, *, activa
     return nn.Sequential(OrderedDict(layers))
 
 
-def classification_loss(logits: torch.Tensor, y: torch.Tensor, label_smoothing: float = 0.0
-                        ) -> dict[str, torch.Tensor | PerExample]:
+def classification_loss(
+    logits: torch.Tensor, y: torch.Tensor, label_smoothing: float = 0.0
+) -> dict[str, torch.Tensor | PerExample]:
     """Cross-entropy on logits (B, K) (against labels smoothed towards uniform by `label_smoothing`) and the
     accuracy: the loss of every classifier here. The accuracy is computed when read (`PerExample`): a training
     step then launches no kernels for it, which at batch 16 is a few percent of the step."""
-    return {"loss": F.cross_entropy(logits, y, label_smoothing=label_smoothing),
-            "accuracy": PerExample(_correct, logits, y)}
+    return {
+        "loss": F.cross_entropy(logits, y, label_smoothing=label_smoothing),
+        "accuracy": PerExample(_correct, logits, y),
+    }
 
 
 def _correct(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
@@ -68,17 +80,40 @@ class MLPClassifier(nn.Module):
 
     monitor = ("accuracy", "max")
 
-    def __init__(self, in_features: int, hidden: list[int], num_classes: int, activation: str = "relu",
-                 dropout: float = 0.0, norm: str = "none", input_dropout: float = 0.0, label_smoothing: float = 0.0):
+    def __init__(
+        self,
+        in_features: int,
+        hidden: list[int],
+        num_classes: int,
+        activation: str = "relu",
+        dropout: float = 0.0,
+        norm: str = "none",
+        input_dropout: float = 0.0,
+        label_smoothing: float = 0.0,
+    ):
         super().__init__()
-        self.spec = {"class": "MLPClassifier", "in_features": in_features, "hidden": list(hidden),
-                     "num_classes": num_classes, "activation": activation, "dropout": dropout, "norm": norm,
-                     "input_dropout": input_dropout}
+        self.spec = {
+            "class": "MLPClassifier",
+            "in_features": in_features,
+            "hidden": list(hidden),
+            "num_classes": num_classes,
+            "activation": activation,
+            "dropout": dropout,
+            "norm": norm,
+            "input_dropout": input_dropout,
+        }
         if label_smoothing:  # only when used, so that older checkpoints' specs still match
             self.spec["label_smoothing"] = label_smoothing
         self.label_smoothing = label_smoothing
-        self.net = mlp_layers(in_features, hidden, num_classes, activation=activation, dropout=dropout,
-                              norm=norm, input_dropout=input_dropout)
+        self.net = mlp_layers(
+            in_features,
+            hidden,
+            num_classes,
+            activation=activation,
+            dropout=dropout,
+            norm=norm,
+            input_dropout=input_dropout,
+        )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.net(x)  # (B, num_classes) logits

@@ -1,4 +1,5 @@
 """One-vs-rest MLPs: one sigmoid output per positive class, trained with binary cross-entropy."""
+
 from __future__ import annotations
 
 import torch
@@ -15,11 +16,23 @@ from mlplab.nn.registry import register_model
 class OneVsRestMLP(nn.Module):
     """Output j answers "is this class positives[j]?"; one output is a binary classifier, K outputs are K of them."""
 
-    def __init__(self, in_features: int, hidden: list[int], positives: list[int], activation: str = "leaky_relu",
-                 dropout: float = 0.0):
+    def __init__(
+        self,
+        in_features: int,
+        hidden: list[int],
+        positives: list[int],
+        activation: str = "leaky_relu",
+        dropout: float = 0.0,
+    ):
         super().__init__()
-        self.spec = {"class": "OneVsRestMLP", "in_features": in_features, "hidden": list(hidden),
-                     "positives": list(positives), "activation": activation, "dropout": dropout}
+        self.spec = {
+            "class": "OneVsRestMLP",
+            "in_features": in_features,
+            "hidden": list(hidden),
+            "positives": list(positives),
+            "activation": activation,
+            "dropout": dropout,
+        }
         self.net = mlp_layers(in_features, hidden, len(positives), activation=activation, dropout=dropout)
         self.register_buffer("positives", torch.tensor(positives, dtype=torch.long), persistent=False)
 

@@ -1,7 +1,8 @@
 """Per-example values that a model's loss reports but nothing reads until an epoch ends (a training accuracy)."""
+
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import torch
 
@@ -26,7 +27,6 @@ class PerExample:
         return self.fn(*self.tensors).double().mean()
 
     @staticmethod
-    def epoch_mean(parts: Sequence["PerExample"]) -> float:
+    def epoch_mean(parts: Sequence[PerExample]) -> float:
         """The mean over every example of `parts` (batches of one `fn`), computed in one go."""
         return float(parts[0].fn(*(torch.cat(ts) for ts in zip(*(p.tensors for p in parts)))).double().mean())
-

@@ -1,5 +1,6 @@
 """The model-class registry: checkpoints store a `spec` (class name + constructor arguments) and
 `build_model(spec)` rebuilds the model. `import mlplab.nn` registers every class."""
+
 from __future__ import annotations
 
 from typing import Any

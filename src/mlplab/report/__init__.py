@@ -3,12 +3,13 @@
 Each experiment registers a figure builder `@register_figures("name") def build(run: Run) -> None`
 in a module of this package; `build_report` runs it and then writes report.html.
 """
+
 from __future__ import annotations
 
 import importlib
 import pkgutil
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from mlplab.registry import Registry
 from mlplab.runs import Run
@@ -38,6 +39,9 @@ def build_report(run: Run) -> Path:
     discover()
     experiment = salvage(lambda: run.experiment, "", "no figures are made")
     if experiment in FIGURES:
-        salvage(lambda: FIGURES.get(experiment)(run), None,
-                "the figures made from it (and after it) are left out; the rest of the report is built")
+        salvage(
+            lambda: FIGURES.get(experiment)(run),
+            None,
+            "the figures made from it (and after it) are left out; the rest of the report is built",
+        )
     return write_html(run)

@@ -1,4 +1,5 @@
 """Figures of the autoencoder runs (ae-pca, ae-undercomplete, ae-sparse, ae-denoising), from run files only."""
+
 from __future__ import annotations
 
 import math
@@ -35,8 +36,13 @@ def model_curves(history: list[dict], key: str, title: str, path: Path, ylabel: 
 def loss_curves(run: Run) -> None:
     history = run.history()
     key = "val_mse" if any("val_mse" in r for r in history) else "train_mse"
-    model_curves(history, key, f"{key.replace('_', ' ')} per pixel, by model", run.figure("loss_curves"),
-                 "mean squared error per pixel")
+    model_curves(
+        history,
+        key,
+        f"{key.replace('_', ' ')} per pixel, by model",
+        run.figure("loss_curves"),
+        "mean squared error per pixel",
+    )
 
 
 def filter_grid(filters: np.ndarray, path: Path, title: str, n: int = 64) -> Path:
@@ -56,8 +62,12 @@ def rows_grid(rows: list[tuple[str, np.ndarray]], path: Path, title: str, cmap: 
             images = images[:, 0] if images.shape[1] == 1 else images.transpose(0, 2, 3, 1)
         for j, image in enumerate(images):
             ax = fig.add_subplot(grid[i, j])
-            ax.imshow(np.clip(image, 0, 1) if cmap == "gray" else image, cmap=cmap,
-                      vmin=0 if cmap == "gray" else None, vmax=1 if cmap == "gray" else None)
+            ax.imshow(
+                np.clip(image, 0, 1) if cmap == "gray" else image,
+                cmap=cmap,
+                vmin=0 if cmap == "gray" else None,
+                vmax=1 if cmap == "gray" else None,
+            )
             ax.set_xticks([])
             ax.set_yticks([])
             if j == 0:
@@ -88,12 +98,14 @@ def build_pca(run: Run) -> None:
         ax.plot(ks, mean, marker="o", color=color, label=kind.upper())
         for k, v in zip(ks, mean):
             ax.annotate(f"{v:.2f}", (k, v), textcoords="offset points", xytext=(4, 4), fontsize=7, color=color)
-    ax.set(xlabel="code size k", ylabel="summed squared error per test image",
-           title="PCA vs autoencoder: test reconstruction error")
+    ax.set(
+        xlabel="code size k",
+        ylabel="summed squared error per test image",
+        title="PCA vs autoencoder: test reconstruction error",
+    )
     ax.set_xscale("log", base=2)
     ax.set_xticks(ks, [str(k) for k in ks])
-    ax.secondary_yaxis("right", functions=(lambda s: s / d, lambda m: m * d)).set_ylabel(
-        "mean squared error per pixel")
+    ax.secondary_yaxis("right", functions=(lambda s: s / d, lambda m: m * d)).set_ylabel("mean squared error per pixel")
     ax.grid(alpha=0.3)
     ax.legend()
     save(fig, run.figure("error_vs_k"))
@@ -119,8 +131,9 @@ def build_pca(run: Run) -> None:
 def build_undercomplete(run: Run) -> None:
     history = run.history()
     for split in ("train", "val"):
-        model_curves(history, f"{split}_loss", f"{split} loss by hidden size", run.figure(f"{split}_loss_curves"),
-                     "loss")
+        model_curves(
+            history, f"{split}_loss", f"{split} loss by hidden size", run.figure(f"{split}_loss_curves"), "loss"
+        )
     rec = _arrays(run, "reconstructions")
     if rec is None:
         return
@@ -136,12 +149,18 @@ def build_sparse(run: Run) -> None:
     if act is None:
         return
     names, side = [str(n) for n in act["names"]], int(act["side"])
-    table = {n: {k: run.metrics().get(f"{k}_{n}") for k in ("sse_per_image", "active_fraction",
-                                                            "mean_activation")} for n in names}
+    table = {
+        n: {k: run.metrics().get(f"{k}_{n}") for k in ("sse_per_image", "active_fraction", "mean_activation")}
+        for n in names
+    }
     fig = new_figure(11.0, 3.4)
-    for i, (key, label) in enumerate((("sse_per_image", "squared error per test image"),
-                                      ("active_fraction", "fraction of activations > threshold"),
-                                      ("mean_activation", "mean hidden activation"))):
+    for i, (key, label) in enumerate(
+        (
+            ("sse_per_image", "squared error per test image"),
+            ("active_fraction", "fraction of activations > threshold"),
+            ("mean_activation", "mean hidden activation"),
+        )
+    ):
         ax = fig.add_subplot(1, 3, i + 1)
         bars = ax.bar(names, [table[n][key] or 0 for n in names], color=["C7"] + ["C0"] * (len(names) - 1))
         ax.bar_label(bars, fmt="%.3g", fontsize=7)
@@ -155,8 +174,11 @@ def build_sparse(run: Run) -> None:
     for i, n in enumerate(names):
         top = max(float(np.percentile(maps[i], 99)), 1e-12)
         rows.append((n, np.clip(maps[i] / top, 0, 1)))
-    rows_grid(rows, run.figure("activation_maps"), f"hidden activations as {side}×{side} maps (white = the "
-              "row's 99th percentile or more; black = off)")
+    rows_grid(
+        rows,
+        run.figure("activation_maps"),
+        f"hidden activations as {side}×{side} maps (white = the row's 99th percentile or more; black = off)",
+    )
     filter_figures(run, {n: n for n in names})
 
 
@@ -172,14 +194,27 @@ def build_denoising(run: Run) -> None:
     width = 0.27
     for j, (who, color) in enumerate((("noisy", "C7"), ("standard", "C0"), ("denoising", "C3"))):
         values = [metrics.get(f"{who}_sse_per_image_{n}", np.nan) for n in names]
-        ax.bar(np.arange(len(names)) + (j - 1) * width, values, width, color=color,
-               label={"noisy": "noisy input", "standard": "standard AE", "denoising": "denoising AE"}[who])
+        ax.bar(
+            np.arange(len(names)) + (j - 1) * width,
+            values,
+            width,
+            color=color,
+            label={"noisy": "noisy input", "standard": "standard AE", "denoising": "denoising AE"}[who],
+        )
     ax.set_xticks(range(len(names)), names)
     ax.set(ylabel="squared error per test image vs the clean image", title="denoising vs standard AE")
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3, axis="y")
     save(fig, run.figure("denoising_errors"))
     for i, n in enumerate(names):
-        rows_grid([("clean", den["original"]), ("noisy", den["noisy"][i]), ("standard AE", den["standard"][i]),
-                   ("denoising AE", den["denoising"][i])], run.figure(f"denoised_{n}"), f"noise {n}")
+        rows_grid(
+            [
+                ("clean", den["original"]),
+                ("noisy", den["noisy"][i]),
+                ("standard AE", den["standard"][i]),
+                ("denoising AE", den["denoising"][i]),
+            ],
+            run.figure(f"denoised_{n}"),
+            f"noise {n}",
+        )
     filter_figures(run, {n: f"{n} AE" for n in ["standard", *names]})

@@ -1,4 +1,5 @@
 """Figures of a `classify` run: curves, confusions, per-class precision/recall, confused pairs, layer views."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -76,10 +77,20 @@ def layer_figures(arrays: dict[str, np.ndarray], run: Run) -> None:
     fig = new_figure(4.0 * len(names), 4.2)
     for i, name in enumerate(names):
         ax = fig.add_subplot(1, len(names), i + 1)
-        projection_panel(ax, arrays[f"z_{name}"][keep], y[keep], classes,
-                         f"{name}: class-mean kNN {np.nanmean(arrays[f'sep_{name}']):.0%}", arrays[f"ratio_{name}"],
-                         legend=i == len(names) - 1)
+        projection_panel(
+            ax,
+            arrays[f"z_{name}"][keep],
+            y[keep],
+            classes,
+            f"{name}: class-mean kNN {np.nanmean(arrays[f'sep_{name}']):.0%}",
+            arrays[f"ratio_{name}"],
+            legend=i == len(names) - 1,
+        )
     fig.suptitle("test activations on each layer's first two principal components")
     save(fig, run.figure("layer_projections"))
-    separability_bars({n: arrays[f"sep_{n}"] for n in names}, classes, run.figure("layer_separability"),
-                      "per-class kNN accuracy in each layer's 2-D projection")
+    separability_bars(
+        {n: arrays[f"sep_{n}"] for n in names},
+        classes,
+        run.figure("layer_separability"),
+        "per-class kNN accuracy in each layer's 2-D projection",
+    )

@@ -1,8 +1,10 @@
 """Building a report around damaged run files: warn once per file, leave out only what it held."""
+
 from __future__ import annotations
 
 import logging
-from typing import Callable, TypeVar
+from collections.abc import Callable
+from typing import TypeVar
 
 from mlplab.errors import DamagedFile
 

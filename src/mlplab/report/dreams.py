@@ -1,4 +1,5 @@
 """Figures and animations of a `dreams` run, made from its arrays only."""
+
 from __future__ import annotations
 
 import shutil
@@ -35,8 +36,13 @@ def _names(a: dict[str, np.ndarray]) -> list[str]:
 def dream_figures(a: dict[str, np.ndarray], run: Run) -> None:
     classes, targets = _names(a), a["targets"].astype(int)
     conf = a["final_probs"][np.arange(len(targets)), targets]
-    image_grid(a["images"], run.figure("dreams"), titles=[f"{classes[t]}: p={p:.3f}" for t, p in zip(targets, conf)],
-               title="dreams: the final images and the classifier's probability of their class", scale=1.2)
+    image_grid(
+        a["images"],
+        run.figure("dreams"),
+        titles=[f"{classes[t]}: p={p:.3f}" for t, p in zip(targets, conf)],
+        title="dreams: the final images and the classifier's probability of their class",
+        scale=1.2,
+    )
     fig = new_figure(7, 4)
     ax = fig.add_subplot()
     steps = np.arange(len(a["confidences"]))
@@ -60,8 +66,10 @@ def hybrid_figures(a: dict[str, np.ndarray], run: Run) -> None:
         ax = fig.add_subplot(k - 1, k - 1, pa * (k - 1) + pb)
         _show(ax, a["images"][i])
         ax.set_title(f"{classes[pa]}+{classes[pb]}\n{probs[i, pa]:.2f}/{probs[i, pb]:.2f}", fontsize=6)
-    fig.suptitle(f"50/50 hybrids of every pair, with the probabilities achieved; worst deviation "
-                 f"{a['deviation'][:n_pairs].max():.3f}")
+    fig.suptitle(
+        f"50/50 hybrids of every pair, with the probabilities achieved; worst deviation "
+        f"{a['deviation'][:n_pairs].max():.3f}"
+    )
     save(fig, run.figure("hybrid_pairs"))
     if custom:
         fig = new_figure(7, 3)
@@ -82,13 +90,18 @@ def l2_figures(a: dict[str, np.ndarray], run: Run) -> None:
     classes, lambdas, targets = _names(a), a["lambdas"], a["targets"].astype(int)
     images = a["images"]  # (L, B, C, H, W)
     n_l, n_b = images.shape[:2]
-    image_grid(images.reshape(n_l * n_b, *images.shape[2:]), run.figure("l2_images"), ncols=n_b,
-               titles=[f"λ={lam:.3g}" if j == 0 else "" for lam in lambdas for j in range(n_b)],
-               title="dreams under the penalty λ·mean(x²): one row per λ, one column per class")
+    image_grid(
+        images.reshape(n_l * n_b, *images.shape[2:]),
+        run.figure("l2_images"),
+        ncols=n_b,
+        titles=[f"λ={lam:.3g}" if j == 0 else "" for lam in lambdas for j in range(n_b)],
+        title="dreams under the penalty λ·mean(x²): one row per λ, one column per class",
+    )
     conf = a["probs"][:, np.arange(n_b), targets]  # (L, B)
     for name, values, ylabel, title in (
-            ("l2_confidence", conf, "probability of the target class", "target confidence against λ"),
-            ("l2_pixel_norm", a["mean_pixel"], "mean pixel value (|x|)", "mean pixel magnitude against λ")):
+        ("l2_confidence", conf, "probability of the target class", "target confidence against λ"),
+        ("l2_pixel_norm", a["mean_pixel"], "mean pixel value (|x|)", "mean pixel magnitude against λ"),
+    ):
         fig = new_figure(6.5, 4)
         ax = fig.add_subplot()
         for j, t in enumerate(targets):
@@ -106,22 +119,33 @@ def robust_figures(a: dict[str, np.ndarray], run: Run) -> None:
     idx = np.arange(len(targets))
     p = {kind: a[f"judge_{kind}"][idx, targets] for kind in ("plain", "robust")}
     said = {kind: a[f"judge_{kind}"].argmax(1) for kind in ("plain", "robust")}
-    titles = [f"{classes[t]} plain\njudge {p['plain'][i]:.2f} ({classes[said['plain'][i]]})"
-              for i, t in enumerate(targets)]
-    titles += [f"{classes[t]} robust\njudge {p['robust'][i]:.2f} ({classes[said['robust'][i]]})"
-               for i, t in enumerate(targets)]
+    titles = [
+        f"{classes[t]} plain\njudge {p['plain'][i]:.2f} ({classes[said['plain'][i]]})" for i, t in enumerate(targets)
+    ]
+    titles += [
+        f"{classes[t]} robust\njudge {p['robust'][i]:.2f} ({classes[said['robust'][i]]})" for i, t in enumerate(targets)
+    ]
     counts = {kind: int((v >= RECOGNISED).sum()) for kind, v in p.items()}
-    image_grid(np.concatenate([a["plain"], a["robust"]]), run.figure("plain_vs_robust"), titles=titles,
-               ncols=len(targets), scale=1.3,
-               title=f"plain (top) and robust (bottom) dreams; the judge recognises {counts['plain']} and "
-                     f"{counts['robust']} of {len(targets)}")
+    image_grid(
+        np.concatenate([a["plain"], a["robust"]]),
+        run.figure("plain_vs_robust"),
+        titles=titles,
+        ncols=len(targets),
+        scale=1.3,
+        title=f"plain (top) and robust (bottom) dreams; the judge recognises {counts['plain']} and "
+        f"{counts['robust']} of {len(targets)}",
+    )
     fig = new_figure(max(6.0, 0.6 * len(targets)), 3.6)
     ax = fig.add_subplot()
     ax.bar(idx - 0.2, p["plain"], 0.4, label=f"plain ({counts['plain']} recognised)")
     ax.bar(idx + 0.2, p["robust"], 0.4, label=f"robust ({counts['robust']} recognised)")
     ax.axhline(RECOGNISED, color="k", ls="--", lw=1)
-    ax.set(xticks=idx, ylim=(0, 1.02), ylabel="judge's probability of the target",
-           title="the independent CNN judge's verdict on each dream")
+    ax.set(
+        xticks=idx,
+        ylim=(0, 1.02),
+        ylabel="judge's probability of the target",
+        title="the independent CNN judge's verdict on each dream",
+    )
     ax.set_xticklabels([classes[t] for t in targets])
     ax.legend(fontsize=8)
     save(fig, run.figure("judge_verdict"))
@@ -173,6 +197,7 @@ def ffmpeg() -> str | None:
     """An ffmpeg executable: imageio-ffmpeg's bundled one, else one on PATH, else None (MP4 skipped)."""
     try:
         import imageio_ffmpeg
+
         return imageio_ffmpeg.get_ffmpeg_exe()
     except (ImportError, RuntimeError):
         return shutil.which("ffmpeg")
@@ -183,8 +208,29 @@ def write_mp4(exe: str, strips: list[np.ndarray], path: Path, fps: int) -> None:
     h2, w2 = h + h % 2, w + w % 2  # yuv420p needs even sides
     rgb = [np.pad(np.stack([s] * 3, -1) if s.ndim == 2 else s, ((0, h2 - h), (0, w2 - w), (0, 0))) for s in strips]
     with atomic_path(path) as tmp:
-        cmd = [exe, "-y", "-loglevel", "error", "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{w2}x{h2}", "-r",
-               str(fps), "-i", "-", "-pix_fmt", "yuv420p", "-vcodec", "libx264", "-f", "mp4", str(tmp)]
+        cmd = [
+            exe,
+            "-y",
+            "-loglevel",
+            "error",
+            "-f",
+            "rawvideo",
+            "-pix_fmt",
+            "rgb24",
+            "-s",
+            f"{w2}x{h2}",
+            "-r",
+            str(fps),
+            "-i",
+            "-",
+            "-pix_fmt",
+            "yuv420p",
+            "-vcodec",
+            "libx264",
+            "-f",
+            "mp4",
+            str(tmp),
+        ]
         result = subprocess.run(cmd, input=b"".join(f.tobytes() for f in rgb), capture_output=True, timeout=120)
         if result.returncode != 0:
             raise OSError(f"ffmpeg failed: {result.stderr.decode(errors='replace')[:200]}")

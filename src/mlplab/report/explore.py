@@ -1,4 +1,5 @@
 """Figures of an `explore` run: examples, pixel histograms, class counts, PCA and the 2-D projection."""
+
 from __future__ import annotations
 
 import csv
@@ -19,8 +20,14 @@ def build(run: Run) -> None:
     if (arrays / "examples.npz").is_file():
         ex = run.load_arrays("examples")
         classes = [str(c) for c in ex["classes"]]
-        image_grid(ex["images"], run.figure("examples"), titles=[classes[i] for i in ex["labels"]],
-                   ncols=int(ex["per_class"]), title="training examples by class", scale=0.8)
+        image_grid(
+            ex["images"],
+            run.figure("examples"),
+            titles=[classes[i] for i in ex["labels"]],
+            ncols=int(ex["per_class"]),
+            title="training examples by class",
+            scale=0.8,
+        )
     if (arrays / "histograms.npz").is_file():
         histograms(run.load_arrays("histograms"), run)
     if (run.path / "tables" / "class_counts.csv").is_file():
@@ -53,8 +60,9 @@ def class_counts_figure(run: Run) -> None:
         ax.bar(pos, counts, bottom=bottom, label=split)
         bottom += counts
     ax.set(xticks=pos, ylabel="images", title="images per class")
-    ax.set_xticklabels([r["class"] for r in rows], rotation=45 if max(len(r["class"]) for r in rows) > 2 else 0,
-                       ha="right")
+    ax.set_xticklabels(
+        [r["class"] for r in rows], rotation=45 if max(len(r["class"]) for r in rows) > 2 else 0, ha="right"
+    )
     ax.legend(fontsize=8)
     save(fig, run.figure("class_counts"))
 
@@ -62,9 +70,14 @@ def class_counts_figure(run: Run) -> None:
 def pca_figures(p: dict[str, np.ndarray], run: Run) -> None:
     comps = p["components"]  # (k, C, H, W), unit vectors; shown on a symmetric scale around grey
     scale = np.abs(comps).reshape(len(comps), -1).max(1).reshape(-1, 1, 1, 1)
-    image_grid(comps / (2 * np.maximum(scale, 1e-12)) + 0.5, run.figure("pca_components"),
-               titles=[f"PC{i + 1} ({r:.1%})" for i, r in enumerate(p["explained_variance_ratio"][:len(comps)])],
-               ncols=5, title="first principal components (red +, blue -)", cmap="RdBu_r")
+    image_grid(
+        comps / (2 * np.maximum(scale, 1e-12)) + 0.5,
+        run.figure("pca_components"),
+        titles=[f"PC{i + 1} ({r:.1%})" for i, r in enumerate(p["explained_variance_ratio"][: len(comps)])],
+        ncols=5,
+        title="first principal components (red +, blue -)",
+        cmap="RdBu_r",
+    )
     ratio = p["explained_variance_ratio"]
     fig = new_figure(9.0, 3.4)
     ax = fig.add_subplot(1, 2, 1)
@@ -77,8 +90,13 @@ def pca_figures(p: dict[str, np.ndarray], run: Run) -> None:
         n = int(np.searchsorted(np.cumsum(ratio), share - 1e-12)) + 1
         ax.axhline(share, color="grey", lw=0.6, ls="--")
         ax.annotate(f"{share:.0%}: {n}", (n, share), xytext=(5, -12), textcoords="offset points", fontsize=8)
-    ax.set(xscale="log", xlabel="components", ylabel="cumulative share", title="cumulative explained variance",
-           ylim=(0, 1.02))
+    ax.set(
+        xscale="log",
+        xlabel="components",
+        ylabel="cumulative share",
+        title="cumulative explained variance",
+        ylim=(0, 1.02),
+    )
     ax.grid(alpha=0.3)
     save(fig, run.figure("pca_explained_variance"))
 
@@ -87,9 +105,19 @@ def projection_figures(p: dict[str, np.ndarray], run: Run) -> None:
     classes = [str(c) for c in p["classes"]]
     keep = np.random.default_rng(0).permutation(len(p["y"]))[:SCATTER_POINTS]
     fig = new_figure(6.5, 5.5)
-    projection_panel(fig.add_subplot(), p["z"][keep], p["y"][keep], classes,
-                     "test set on the first two principal components", p["explained_ratio"])
+    projection_panel(
+        fig.add_subplot(),
+        p["z"][keep],
+        p["y"][keep],
+        classes,
+        "test set on the first two principal components",
+        p["explained_ratio"],
+    )
     save(fig, run.figure("pca_projection"))
     present = ~np.isnan(p["separability"])
-    separability_bars({"2-D PCA": p["separability"][present]}, [c for c, k in zip(classes, present) if k],
-                      run.figure("pca_separability"), "per-class kNN accuracy in the 2-D PCA projection")
+    separability_bars(
+        {"2-D PCA": p["separability"][present]},
+        [c for c, k in zip(classes, present) if k],
+        run.figure("pca_separability"),
+        "per-class kNN accuracy in the 2-D PCA projection",
+    )

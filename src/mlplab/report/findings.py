@@ -4,10 +4,11 @@ Each experiment registers `@register_findings("name") def findings(run) -> list[
 `mlplab.report`; editing a finding's wording and running `mlplab report RUN` changes the report without
 training. `findings_for(run)` is what the run page renders.
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from mlplab.registry import Registry
 from mlplab.runs import Run

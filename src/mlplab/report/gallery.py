@@ -3,6 +3,7 @@
 Runs are found recursively (a folder with config.yaml naming an experiment); sweep folders (sweep.yaml)
 are listed with links to their summary.html and sweep.yaml, and their trial runs appear as runs.
 """
+
 from __future__ import annotations
 
 import os
@@ -52,14 +53,22 @@ def _rel(path: Path, root: Path) -> str:
 
 def _card(s: Summary, root: Path) -> str:
     page = _rel(s.path / "report.html", root)
-    thumb = (f"<img src='{esc(_rel(s.main_figure, root))}' alt='{esc(s.main_figure.stem)}' loading='lazy'>"
-             if s.main_figure else "no figure")
-    metric = (f"<div class='metric'>{esc(fmt_number(*s.main[0]))}</div><div class='sub'>{esc(s.main[0][0])}</div>"
-              if s.main else "<div class='sub'>no metrics</div>")
-    return (f"<a class='card' href='{esc(page)}'><div class='thumb'>{thumb}</div>"
-            f"<div class='title'>{esc(s.experiment)}</div>"
-            f"<div class='sub'>{esc(s.dataset)} · <span class='badge {esc(s.status)}'>{esc(s.status)}</span> · "
-            f"{esc(s.started)}</div>{metric}</a>")
+    thumb = (
+        f"<img src='{esc(_rel(s.main_figure, root))}' alt='{esc(s.main_figure.stem)}' loading='lazy'>"
+        if s.main_figure
+        else "no figure"
+    )
+    metric = (
+        f"<div class='metric'>{esc(fmt_number(*s.main[0]))}</div><div class='sub'>{esc(s.main[0][0])}</div>"
+        if s.main
+        else "<div class='sub'>no metrics</div>"
+    )
+    return (
+        f"<a class='card' href='{esc(page)}'><div class='thumb'>{thumb}</div>"
+        f"<div class='title'>{esc(s.experiment)}</div>"
+        f"<div class='sub'>{esc(s.dataset)} · <span class='badge {esc(s.status)}'>{esc(s.status)}</span> · "
+        f"{esc(s.started)}</div>{metric}</a>"
+    )
 
 
 def _row(s: Summary, root: Path) -> str:
@@ -71,15 +80,25 @@ def _row(s: Summary, root: Path) -> str:
         (s.dataset, esc(s.dataset)),
         (s.status, f"<span class='badge {esc(s.status)}'>{esc(s.status)}</span>"),
         (s.started, esc(s.started)),
-        ("" if s.seconds is None else f"{float(s.seconds):.3f}",
-         "" if s.seconds is None else esc(fmt_duration(float(s.seconds)))),
-        ("" if first[1] is None else repr(float(first[1])),
-         "" if first[1] is None else f"{esc(fmt_number(*first))} <span class='files'>{esc(first[0])}</span>"),
+        (
+            "" if s.seconds is None else f"{float(s.seconds):.3f}",
+            "" if s.seconds is None else esc(fmt_duration(float(s.seconds))),
+        ),
+        (
+            "" if first[1] is None else repr(float(first[1])),
+            "" if first[1] is None else f"{esc(fmt_number(*first))} <span class='files'>{esc(first[0])}</span>",
+        ),
         (" ".join(others), "<br>".join(esc(o) for o in others)),
     ]
     nowrap = (3, 4, 5)
-    return "<tr>" + "".join(f"<td data-sort='{esc(key)}'{' class=nowrap' if i in nowrap else ''}>{html}</td>"
-                            for i, (key, html) in enumerate(cells)) + "</tr>"
+    return (
+        "<tr>"
+        + "".join(
+            f"<td data-sort='{esc(key)}'{' class=nowrap' if i in nowrap else ''}>{html}</td>"
+            for i, (key, html) in enumerate(cells)
+        )
+        + "</tr>"
+    )
 
 
 def write_gallery(root: str | os.PathLike) -> Path:
@@ -89,29 +108,41 @@ def write_gallery(root: str | os.PathLike) -> Path:
         raise UserError(f"{str(root)!r} is not a folder; give a folder of runs (e.g. runs)")
     runs, sweeps = find_runs(root)
     summaries = sorted((summarize(r) for r in runs), key=lambda s: (s.started, str(s.path)), reverse=True)
-    parts = [HEAD.format(title=esc(f"mlplab runs · {root.resolve().name}"), style=STYLE),
-             f"<h1>mlplab runs</h1><div class='meta'><span><b>{len(summaries)}</b> "
-             f"{'run' if len(summaries) == 1 else 'runs'} in "
-             f"<code>{esc(root.resolve())}</code></span>"
-             + (f"<span><b>{len(sweeps)}</b> sweeps</span>" if sweeps else "") + "</div>",
-             "<p>Each card is one run folder: click it for its report (numbers, figures, animations and the "
-             "command that reproduces it). The table below lists the same runs; click a column to sort, "
-             "type to filter.</p>"]
+    parts = [
+        HEAD.format(title=esc(f"mlplab runs · {root.resolve().name}"), style=STYLE),
+        f"<h1>mlplab runs</h1><div class='meta'><span><b>{len(summaries)}</b> "
+        f"{'run' if len(summaries) == 1 else 'runs'} in "
+        f"<code>{esc(root.resolve())}</code></span>"
+        + (f"<span><b>{len(sweeps)}</b> sweeps</span>" if sweeps else "")
+        + "</div>",
+        "<p>Each card is one run folder: click it for its report (numbers, figures, animations and the "
+        "command that reproduces it). The table below lists the same runs; click a column to sort, "
+        "type to filter.</p>",
+    ]
     if sweeps:
         items = []
         for sw in sorted(sweeps, key=lambda w: str(w.path)):
-            links = [f"<a href='{esc(_rel(sw.path / n, root))}'>{esc(n)}</a>"
-                     for n in ("summary.html", "sweep.yaml") if (sw.path / n).is_file()]
+            links = [
+                f"<a href='{esc(_rel(sw.path / n, root))}'>{esc(n)}</a>"
+                for n in ("summary.html", "sweep.yaml")
+                if (sw.path / n).is_file()
+            ]
             items.append(f"<li><code>{esc(_rel(sw.path, root))}</code>: {' · '.join(links)}</li>")
         parts.append("<h2>Sweeps</h2><ul>" + "".join(items) + "</ul>")
-    parts.append("<div class='controls'><input id='filter' type='search' placeholder='filter: experiment, dataset, "
-                 f"status …' aria-label='filter runs'><span class='files'><span id='shown'>{len(summaries)}"
-                 "</span> shown</span></div>")
+    parts.append(
+        "<div class='controls'><input id='filter' type='search' placeholder='filter: experiment, dataset, "
+        f"status …' aria-label='filter runs'><span class='files'><span id='shown'>{len(summaries)}"
+        "</span> shown</span></div>"
+    )
     parts.append("<h2>Runs</h2><div class='cards'>" + "".join(_card(s, root) for s in summaries) + "</div>")
     heads = ["experiment", "dataset", "status", "started", "run time", "main number", "other main numbers"]
-    parts.append("<h2>All runs</h2><div class='scroll all'><table id='runs'><thead><tr>"
-                 + "".join(f"<th class='sortable'>{h}</th>" for h in heads) + "</tr></thead><tbody>"
-                 + "".join(_row(s, root) for s in summaries) + "</tbody></table></div>")
+    parts.append(
+        "<h2>All runs</h2><div class='scroll all'><table id='runs'><thead><tr>"
+        + "".join(f"<th class='sortable'>{h}</th>" for h in heads)
+        + "</tr></thead><tbody>"
+        + "".join(_row(s, root) for s in summaries)
+        + "</tbody></table></div>"
+    )
     parts.append(TABLE_SCRIPT + "</body></html>\n")
     target = root / "index.html"
     atomic_write_text(target, "\n".join(parts))

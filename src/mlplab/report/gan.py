@@ -1,4 +1,5 @@
 """Figures, the fixed-noise animation and the findings of a `gan` run, from its files only."""
+
 from __future__ import annotations
 
 import json
@@ -48,8 +49,11 @@ def build(run: Run) -> None:
     if collapsed is not None:
         for step, images in shots:
             if step == collapsed:
-                mosaic(images, run.figure("collapse_grid"),
-                       f"the fixed-noise samples at step {step}, where the collapse was detected")
+                mosaic(
+                    images,
+                    run.figure("collapse_grid"),
+                    f"the fixed-noise samples at step {step}, where the collapse was detected",
+                )
     if (run.path / "arrays" / "neighbours.npz").is_file():
         neighbours(run.load_arrays("neighbours"), run)
 
@@ -79,7 +83,7 @@ def frame_grid(images: np.ndarray, ncols: int = 8) -> np.ndarray:
     canvas = np.full((c, nrows * (h + 1) - 1, ncols * (w + 1) - 1), 0.5)  # gray gaps between black backgrounds
     for i, img in enumerate(images):
         r, q = divmod(i, ncols)
-        canvas[:, r * (h + 1):r * (h + 1) + h, q * (w + 1):q * (w + 1) + w] = img
+        canvas[:, r * (h + 1) : r * (h + 1) + h, q * (w + 1) : q * (w + 1) + w] = img
     canvas = canvas.repeat(UPSCALE, 1).repeat(UPSCALE, 2).transpose(1, 2, 0)
     out = (np.clip(canvas, 0, 1) * 255).round().astype(np.uint8)
     return out[..., 0] if c == 1 else out
@@ -115,7 +119,7 @@ def quality_curves(rows: list[dict], run: Run) -> None:
     fig = new_figure(11, 3.8)
     ax = fig.add_subplot(1, 2, 1)
     for key in QUALITY:
-        line, = ax.plot(steps, [r[key] for r in rows], marker=".", label=key)
+        (line,) = ax.plot(steps, [r[key] for r in rows], marker=".", label=key)
         if f"real_{key}" in m:
             ax.axhline(m[f"real_{key}"], color=line.get_color(), ls="--", lw=0.8)
     mark_events(ax, m, run)
@@ -126,8 +130,12 @@ def quality_curves(rows: list[dict], run: Run) -> None:
     ax.plot(steps, [r["fd_ratio"] for r in rows], marker=".", color="C4")
     ax.axhline(1.0, color="k", ls="--", lw=0.8)
     mark_events(ax, m, run)
-    ax.set(xlabel="step", ylabel="FD / FD(real half, real half)", yscale="log",
-           title="Fréchet distance ratio (1 = as close as real images)")
+    ax.set(
+        xlabel="step",
+        ylabel="FD / FD(real half, real half)",
+        yscale="log",
+        title="Fréchet distance ratio (1 = as close as real images)",
+    )
     ax.grid(alpha=0.3)
     save(fig, run.figure("quality"))
 
@@ -152,8 +160,14 @@ def label_histogram(counts: list[int], run: Run) -> None:
 def neighbours(a: dict[str, np.ndarray], run: Run) -> None:
     n = len(a["samples"])
     titles = [f"sample {i}" for i in range(n)] + [f"nearest, d={d:.2f}" for d in a["distances"]]
-    image_grid(np.concatenate([a["samples"], a["neighbours"]]), run.figure("nearest_training_images"), ncols=n,
-               titles=titles, scale=1.1, title="samples (top) and their nearest training images (bottom)")
+    image_grid(
+        np.concatenate([a["samples"], a["neighbours"]]),
+        run.figure("nearest_training_images"),
+        ncols=n,
+        titles=titles,
+        scale=1.1,
+        title="samples (top) and their nearest training images (bottom)",
+    )
 
 
 @register_findings("gan")
@@ -162,42 +176,61 @@ def findings(run: Run) -> list[Finding]:
     if "decent_fraction" not in m:
         return []
     name, out = m["class_name"], []
-    out.append(Finding(
-        "Do the samples look like the class?",
-        f"The judge (test accuracy {m['judge_test_accuracy']:.3f}) gives {name} a probability of at least 0.9 to "
-        f"{m['decent_fraction']:.1%} of the final samples (untrained generator: "
-        f"{m.get('initial_decent_fraction', float('nan')):.1%}; held-out real images of {name}: "
-        f"{m.get('real_decent_fraction', float('nan')):.1%}).", "decent_fraction"))
-    out.append(Finding(
-        "Variety",
-        f"Precision {m['precision']:.2f}, recall {m['recall']:.2f}, density {m['density']:.2f}, coverage "
-        f"{m['coverage']:.2f} in the judge's features (k=5 manifolds); one half of the real test images against "
-        f"the other scores {m.get('real_precision', float('nan')):.2f} / {m.get('real_recall', float('nan')):.2f} / "
-        f"{m.get('real_density', float('nan')):.2f} / {m.get('real_coverage', float('nan')):.2f}. The Fréchet "
-        f"distance is {m['fd_ratio']:.2f} times the distance between the two real halves.", "recall"))
+    out.append(
+        Finding(
+            "Do the samples look like the class?",
+            f"The judge (test accuracy {m['judge_test_accuracy']:.3f}) gives {name} a probability of at least 0.9 to "
+            f"{m['decent_fraction']:.1%} of the final samples (untrained generator: "
+            f"{m.get('initial_decent_fraction', float('nan')):.1%}; held-out real images of {name}: "
+            f"{m.get('real_decent_fraction', float('nan')):.1%}).",
+            "decent_fraction",
+        )
+    )
+    out.append(
+        Finding(
+            "Variety",
+            f"Precision {m['precision']:.2f}, recall {m['recall']:.2f}, density {m['density']:.2f}, coverage "
+            f"{m['coverage']:.2f} in the judge's features (k=5 manifolds); one half of the real test images against "
+            f"the other scores {m.get('real_precision', float('nan')):.2f} / {m.get('real_recall', float('nan')):.2f} / "
+            f"{m.get('real_density', float('nan')):.2f} / {m.get('real_coverage', float('nan')):.2f}. The Fréchet "
+            f"distance is {m['fd_ratio']:.2f} times the distance between the two real halves.",
+            "recall",
+        )
+    )
     out.append(Finding("Mode collapse", collapse_text(m, restarts(run)), "collapsed_at"))
-    out.append(Finding(
-        "Memorisation",
-        f"{m['memorised_share']:.1%} of the samples are nearer to a training image than 95% of real test images "
-        "are (fresh images score about 5%; copies score 100%).", "memorised_share"))
+    out.append(
+        Finding(
+            "Memorisation",
+            f"{m['memorised_share']:.1%} of the samples are nearer to a training image than 95% of real test images "
+            "are (fresh images score about 5%; copies score 100%).",
+            "memorised_share",
+        )
+    )
     return out
 
 
 def collapse_text(m: dict, restart_rows: list[dict]) -> str:
-    parts = [f"Restarted from step {r['restarted_from']} with lr {r['lr']:.2g} after a collapse at step "
-             f"{r['collapsed_at']}." for r in restart_rows]
+    parts = [
+        f"Restarted from step {r['restarted_from']} with lr {r['lr']:.2g} after a collapse at step {r['collapsed_at']}."
+        for r in restart_rows
+    ]
     if m.get("collapsed_at") is not None:
-        parts.append(f"Recall or coverage fell below its threshold at step {m['collapsed_at']} after the generator "
-                     "had covered the data; the grid of that moment is shown." + (
-                         " The run was stopped." if m.get("stopped") else ""))
+        parts.append(
+            f"Recall or coverage fell below its threshold at step {m['collapsed_at']} after the generator "
+            "had covered the data; the grid of that moment is shown."
+            + (" The run was stopped." if m.get("stopped") else "")
+        )
     elif "healthy_at" in m and m["healthy_at"] is None:
-        parts.append(f"The generator never covered the data (recall {m['recall']:.2f}, coverage {m['coverage']:.2f}; "
-                     f"healthy means at least twice {m.get('collapse_recall', 0.25):g} and "
-                     f"{m.get('collapse_coverage', 0.25):g}). With a high decent fraction "
-                     f"({m['decent_fraction']:.0%}) that is a generator stuck on a few modes from the start; with a "
-                     "low one it has not learned yet.")
+        parts.append(
+            f"The generator never covered the data (recall {m['recall']:.2f}, coverage {m['coverage']:.2f}; "
+            f"healthy means at least twice {m.get('collapse_recall', 0.25):g} and "
+            f"{m.get('collapse_coverage', 0.25):g}). With a high decent fraction "
+            f"({m['decent_fraction']:.0%}) that is a generator stuck on a few modes from the start; with a "
+            "low one it has not learned yet."
+        )
     elif not parts:
         since = f"healthy from step {m['healthy_at']}, and " if m.get("healthy_at") is not None else ""
-        parts.append(f"No collapse: {since}recall and coverage never fell below their thresholds after reaching "
-                     "twice them.")
+        parts.append(
+            f"No collapse: {since}recall and coverage never fell below their thresholds after reaching twice them."
+        )
     return " ".join(parts)

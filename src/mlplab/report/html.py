@@ -5,14 +5,16 @@ Self-contained (relative links only, inline CSS/JS), and every string from the r
 Figure captions come from figures/captions.json ({"stem": "caption"}) when a figure builder writes one,
 else from the file name.
 """
+
 from __future__ import annotations
 
 import csv
 import json
 import struct
+from collections.abc import Iterable
 from html import escape
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from mlplab.report.assets import COPY_SCRIPT, HEAD, STYLE
 from mlplab.report.damage import salvage
@@ -20,8 +22,30 @@ from mlplab.report.summary import Summary, fmt_duration, fmt_number, is_number, 
 from mlplab.runs import Run, atomic_write_text
 
 MAX_TABLE_ROWS = 200
-ACRONYMS = {"pca", "mse", "sse", "knn", "ae", "cnn", "gan", "mlp", "ood", "l1", "l2", "auc", "roc", "auroc", "mnist",
-            "fid", "lr", "sgd", "csv", "tsne", "umap", "relu"}
+ACRONYMS = {
+    "pca",
+    "mse",
+    "sse",
+    "knn",
+    "ae",
+    "cnn",
+    "gan",
+    "mlp",
+    "ood",
+    "l1",
+    "l2",
+    "auc",
+    "roc",
+    "auroc",
+    "mnist",
+    "fid",
+    "lr",
+    "sgd",
+    "csv",
+    "tsne",
+    "umap",
+    "relu",
+}
 
 
 def esc(value: Any) -> str:
@@ -63,8 +87,10 @@ def value_table(key: str, value: Any) -> str:
         for row in value.values():
             cols += [c for c in row if c not in cols]
         head = "<tr><th></th>" + "".join(f"<th>{esc(c)}</th>" for c in cols) + "</tr>"
-        body = "".join(f"<tr><th>{esc(r)}</th>" + "".join(_cell(str(c), row.get(c)) for c in cols) + "</tr>"
-                       for r, row in list(value.items())[:MAX_TABLE_ROWS])
+        body = "".join(
+            f"<tr><th>{esc(r)}</th>" + "".join(_cell(str(c), row.get(c)) for c in cols) + "</tr>"
+            for r, row in list(value.items())[:MAX_TABLE_ROWS]
+        )
         return f"<div class='scroll'><table>{head}{body}</table></div>"
     if isinstance(value, dict):
         return "<table>" + "".join(f"<tr><th>{esc(k)}</th>{_cell(key, v)}</tr>" for k, v in value.items()) + "</table>"
@@ -85,11 +111,15 @@ def csv_table(path: Path) -> str:
     names = rows[0]
     head = "".join(f"<th>{esc(c)}</th>" for c in names)
     body = []
-    for row in rows[1:MAX_TABLE_ROWS + 1]:
-        body.append("<tr>" + "".join(_cell(names[i] if i < len(names) else "", _parse(c))
-                                     for i, c in enumerate(row)) + "</tr>")
-    more = (f"<p class='files'>{len(rows) - 1 - MAX_TABLE_ROWS} more rows in the CSV</p>"
-            if len(rows) - 1 > MAX_TABLE_ROWS else "")
+    for row in rows[1 : MAX_TABLE_ROWS + 1]:
+        body.append(
+            "<tr>" + "".join(_cell(names[i] if i < len(names) else "", _parse(c)) for i, c in enumerate(row)) + "</tr>"
+        )
+    more = (
+        f"<p class='files'>{len(rows) - 1 - MAX_TABLE_ROWS} more rows in the CSV</p>"
+        if len(rows) - 1 > MAX_TABLE_ROWS
+        else ""
+    )
     return f"<div class='scroll'><table><tr>{head}</tr>{''.join(body)}</table></div>{more}"
 
 
@@ -127,8 +157,10 @@ class Findings:
 
 # ---- sections --------------------------------------------------------------------------------------
 def header(s: Summary, run: Run) -> str:
-    meta = [f"<span class='badge {esc(s.status)}'>{esc(s.status)}</span>",
-            f"<span>dataset <b>{esc(s.dataset or '–')}</b></span>"]
+    meta = [
+        f"<span class='badge {esc(s.status)}'>{esc(s.status)}</span>",
+        f"<span>dataset <b>{esc(s.dataset or '–')}</b></span>",
+    ]
     if s.started:
         meta.append(f"<span>started <b>{esc(s.started)}</b></span>")
     if s.seconds is not None:
@@ -137,11 +169,13 @@ def header(s: Summary, run: Run) -> str:
     gallery = _gallery_link(run)
     crumb = f"<div class='crumb'><a href='{esc(gallery)}'>← all runs</a></div>" if gallery else ""
     error = f"<div class='error'>{esc(s.error)}</div>" if s.error and s.status in ("failed", "interrupted") else ""
-    return (f"{crumb}<h1>{esc(s.experiment)} <span style='font-weight:400;color:#5b6475'>on {esc(s.dataset)}</span>"
-            f"</h1><div class='meta'>{''.join(meta)}</div>{error}"
-            "<div class='cmd'><pre id='command'>" + esc(s.command) + "</pre>"
-            "<button type='button' data-copy='command' title='copy the command that reproduces this run'>Copy"
-            "</button></div>")
+    return (
+        f"{crumb}<h1>{esc(s.experiment)} <span style='font-weight:400;color:#5b6475'>on {esc(s.dataset)}</span>"
+        f"</h1><div class='meta'>{''.join(meta)}</div>{error}"
+        "<div class='cmd'><pre id='command'>" + esc(s.command) + "</pre>"
+        "<button type='button' data-copy='command' title='copy the command that reproduces this run'>Copy"
+        "</button></div>"
+    )
 
 
 def _gallery_link(run: Run) -> str:
@@ -157,8 +191,11 @@ def _gallery_link(run: Run) -> str:
 def main_numbers(s: Summary, findings: Findings) -> str:
     if not s.main:
         return ""
-    tiles = "".join(f"<div class='tile'><div class='value' title='{esc(v)}'>{esc(fmt_number(k, v))}</div>"
-                    f"<div class='label'>{esc(k)}</div></div>" for k, v in s.main)
+    tiles = "".join(
+        f"<div class='tile'><div class='value' title='{esc(v)}'>{esc(fmt_number(k, v))}</div>"
+        f"<div class='label'>{esc(k)}</div></div>"
+        for k, v in s.main
+    )
     return f"<div class='tiles'>{tiles}</div>" + findings.take(k for k, _ in s.main)
 
 
@@ -228,8 +265,11 @@ def _wide(path: Path) -> str:
 def tables(run: Run, findings: Findings) -> str:
     parts = []
     for t in sorted((run.path / "tables").glob("*.csv")):
-        parts.append(f"<h3>{esc(caption_for(t.stem, {}))} <a class='files' href='tables/{esc(t.name)}'>CSV</a></h3>"
-                     + csv_table(t) + findings.take([t.stem]))
+        parts.append(
+            f"<h3>{esc(caption_for(t.stem, {}))} <a class='files' href='tables/{esc(t.name)}'>CSV</a></h3>"
+            + csv_table(t)
+            + findings.take([t.stem])
+        )
     return "<h2>Tables</h2>" + "".join(parts) if parts else ""
 
 
@@ -241,16 +281,21 @@ def figures(run: Run, findings: Findings) -> str:
     for f in sorted((root / "figures").glob("*.png")):
         behind = _linked(f.stem, data)
         links = " · ".join(f"<a href='{esc(d.parent.name)}/{esc(d.name)}'>{esc(d.name)}</a>" for d in behind)
-        items.append(f"<figure{_wide(f)}><a href='figures/{esc(f.name)}'><img src='figures/{esc(f.name)}' loading='lazy' "
-                     f"alt='{esc(caption_for(f.stem, captions))}'></a><figcaption>{esc(caption_for(f.stem, captions))}"
-                     + (f"<br><span class='files'>data: {links}</span>" if links else "")
-                     + f"</figcaption>{findings.take([f.stem])}</figure>")
+        items.append(
+            f"<figure{_wide(f)}><a href='figures/{esc(f.name)}'><img src='figures/{esc(f.name)}' loading='lazy' "
+            f"alt='{esc(caption_for(f.stem, captions))}'></a><figcaption>{esc(caption_for(f.stem, captions))}"
+            + (f"<br><span class='files'>data: {links}</span>" if links else "")
+            + f"</figcaption>{findings.take([f.stem])}</figure>"
+        )
     out = "<h2>Figures</h2><div class='figs'>" + "".join(items) + "</div>" if items else ""
     linked = {d for f in (root / "figures").glob("*.png") for d in _linked(f.stem, data)}
     rest = [d for d in data if d not in linked and d.suffix == ".npz"]
     if rest:
-        out += ("<p class='files'>Other arrays: " + " · ".join(
-            f"<a href='arrays/{esc(d.name)}'>{esc(d.name)}</a>" for d in rest) + "</p>")
+        out += (
+            "<p class='files'>Other arrays: "
+            + " · ".join(f"<a href='arrays/{esc(d.name)}'>{esc(d.name)}</a>" for d in rest)
+            + "</p>"
+        )
     return out
 
 
@@ -262,29 +307,45 @@ def animations(run: Run) -> str:
     for stem in stems:
         gif, mp4 = folder / f"{stem}.gif", folder / f"{stem}.mp4"
         label = esc(caption_for(stem, captions))
-        media = (f"<video src='animations/{esc(mp4.name)}' autoplay loop muted playsinline "
-                 f"title='click to pause or play' aria-label='{label}'></video>"
-                 if mp4.is_file() else f"<img src='animations/{esc(gif.name)}' alt='{label}'>")
-        files = " · ".join(f"<a href='animations/{esc(p.name)}'>{esc(p.suffix[1:].upper())}</a>"
-                           for p in (gif, mp4) if p.is_file())
-        items.append(f"<figure class='wide anim'>{media}<figcaption>{label} "
-                     f"<span class='files'>({files})</span></figcaption></figure>")
+        media = (
+            f"<video src='animations/{esc(mp4.name)}' autoplay loop muted playsinline "
+            f"title='click to pause or play' aria-label='{label}'></video>"
+            if mp4.is_file()
+            else f"<img src='animations/{esc(gif.name)}' alt='{label}'>"
+        )
+        files = " · ".join(
+            f"<a href='animations/{esc(p.name)}'>{esc(p.suffix[1:].upper())}</a>" for p in (gif, mp4) if p.is_file()
+        )
+        items.append(
+            f"<figure class='wide anim'>{media}<figcaption>{label} "
+            f"<span class='files'>({files})</span></figcaption></figure>"
+        )
     return "<h2>Animations</h2><div class='figs'>" + "".join(items) + "</div>" if items else ""
 
 
 def details(run: Run) -> str:
     config = salvage(lambda: run.config, {}, "the report leaves out the configuration")
-    rows = "".join(f"<tr><th>{esc(k)}</th><td><code>{esc(json.dumps(v) if not isinstance(v, str) else v)}</code>"
-                   f"</td></tr>" for k, v in config.items())
-    out = (f"<details><summary>Configuration (resolved, config.yaml)</summary><table>{rows}</table></details>"
-           if rows else "")
+    rows = "".join(
+        f"<tr><th>{esc(k)}</th><td><code>{esc(json.dumps(v) if not isinstance(v, str) else v)}</code></td></tr>"
+        for k, v in config.items()
+    )
+    out = (
+        f"<details><summary>Configuration (resolved, config.yaml)</summary><table>{rows}</table></details>"
+        if rows
+        else ""
+    )
     env = salvage(lambda: run._json("env.json", dict), None, "the report leaves out the environment")
     if env:
-        rows = "".join(f"<tr><th>{esc(k)}</th><td><code>{esc(json.dumps(v) if not isinstance(v, str) else v)}"
-                       f"</code></td></tr>" for k, v in env.items())
+        rows = "".join(
+            f"<tr><th>{esc(k)}</th><td><code>{esc(json.dumps(v) if not isinstance(v, str) else v)}</code></td></tr>"
+            for k, v in env.items()
+        )
         out += f"<details><summary>Environment (env.json)</summary><table>{rows}</table></details>"
-    files = [p for p in ("config.yaml", "metrics.json", "metrics.jsonl", "env.json", "status.json")
-             if (run.path / p).is_file()]
+    files = [
+        p
+        for p in ("config.yaml", "metrics.json", "metrics.jsonl", "env.json", "status.json")
+        if (run.path / p).is_file()
+    ]
     ckpts = sorted((run.path / "checkpoints").glob("*.pt"))
     links = [f"<a href='{esc(p)}'>{esc(p)}</a>" for p in files]
     links += [f"<a href='checkpoints/{esc(c.name)}'>checkpoints/{esc(c.name)}</a>" for c in ckpts]

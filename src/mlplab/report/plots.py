@@ -1,8 +1,10 @@
 """Plot helpers shared by the report builders; matplotlib's object API, no global pyplot state."""
+
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 from matplotlib.figure import Figure
@@ -21,8 +23,9 @@ def save(fig: Figure, path: Path) -> Path:
     return path
 
 
-def curves(history: list[dict[str, Any]], keys: Sequence[str], title: str, path: Path,
-           ylabel: str = "", logy: bool = False) -> Path | None:
+def curves(
+    history: list[dict[str, Any]], keys: Sequence[str], title: str, path: Path, ylabel: str = "", logy: bool = False
+) -> Path | None:
     """Per-epoch curves of the given metrics.jsonl keys (those present)."""
     present = [k for k in keys if any(k in row for row in history)]
     if not present:
@@ -56,14 +59,29 @@ def confusion_figure(cm: np.ndarray, classes: Sequence[str], path: Path, title: 
     top = cm.max() if cm.size else 1
     for i in range(k):
         for j in range(k):
-            ax.text(j, i, str(cm[i, j]), ha="center", va="center", fontsize=7,
-                    color="white" if cm[i, j] > top / 2 else "black")
+            ax.text(
+                j,
+                i,
+                str(cm[i, j]),
+                ha="center",
+                va="center",
+                fontsize=7,
+                color="white" if cm[i, j] > top / 2 else "black",
+            )
     fig.colorbar(im, ax=ax, shrink=0.8)
     return save(fig, path)
 
 
-def image_grid(images: np.ndarray, path: Path, *, titles: Sequence[str] | None = None, ncols: int = 10,
-               title: str = "", cmap: str = "gray", scale: float = 1.0) -> Path:
+def image_grid(
+    images: np.ndarray,
+    path: Path,
+    *,
+    titles: Sequence[str] | None = None,
+    ncols: int = 10,
+    title: str = "",
+    cmap: str = "gray",
+    scale: float = 1.0,
+) -> Path:
     """Images (N, C, H, W) or (N, H, W) in [0, 1], in a grid with optional titles."""
     images = np.asarray(images)
     if images.ndim == 4:

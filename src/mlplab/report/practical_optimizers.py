@@ -1,4 +1,5 @@
 """Figures and animation of an `optimizers` run, from its arrays and tables only."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -28,8 +29,13 @@ def build(run: Run) -> None:
 
 
 def _axes_2d(ax, grid: np.ndarray, extent: np.ndarray) -> None:
-    ax.contourf(np.linspace(extent[0], extent[1], grid.shape[1]), np.linspace(extent[2], extent[3], grid.shape[0]),
-                grid, levels=40, cmap="viridis")
+    ax.contourf(
+        np.linspace(extent[0], extent[1], grid.shape[1]),
+        np.linspace(extent[2], extent[3], grid.shape[0]),
+        grid,
+        levels=40,
+        cmap="viridis",
+    )
     ax.set(xlabel="w1", ylabel="w2", xlim=extent[:2], ylim=extent[2:])
 
 
@@ -48,8 +54,9 @@ def contour(grid, extent, trajs: dict[str, np.ndarray], title: str, path) -> Non
 def surface_3d(grid, extent, trajs: dict[str, np.ndarray], title: str, path) -> None:
     fig = new_figure(7, 5.5)
     ax = fig.add_subplot(projection="3d")
-    g1, g2 = np.meshgrid(np.linspace(extent[0], extent[1], grid.shape[1]),
-                         np.linspace(extent[2], extent[3], grid.shape[0]))
+    g1, g2 = np.meshgrid(
+        np.linspace(extent[0], extent[1], grid.shape[1]), np.linspace(extent[2], extent[3], grid.shape[0])
+    )
     ax.plot_surface(g1, g2, grid, cmap="viridis", alpha=0.6, linewidth=0, rstride=2, cstride=2)
     for name, t in trajs.items():
         inside = (t[:, 0] >= extent[0]) & (t[:, 0] <= extent[1]) & (t[:, 1] >= extent[2]) & (t[:, 1] <= extent[3])
@@ -101,11 +108,13 @@ def network_curves(run: Run) -> None:
         name = r["optimizer"]
         h = [x for x in history if x.get("model") == name]
         label = f"{name} (lr {float(r['lr']):g})"
-        axes[0].plot([x["epoch"] for x in h], [x["train_loss"] for x in h], "-o", ms=3, color=COLORS.get(name),
-                     label=label)
+        axes[0].plot(
+            [x["epoch"] for x in h], [x["train_loss"] for x in h], "-o", ms=3, color=COLORS.get(name), label=label
+        )
         val = [x for x in h if "val_accuracy" in x]
-        axes[1].plot([x["epoch"] for x in val], [x["val_accuracy"] for x in val], "-o", ms=3,
-                     color=COLORS.get(name), label=label)
+        axes[1].plot(
+            [x["epoch"] for x in val], [x["val_accuracy"] for x in val], "-o", ms=3, color=COLORS.get(name), label=label
+        )
     axes[0].set(xlabel="epoch", ylabel="training loss", yscale="log", title="training loss")
     axes[1].set(xlabel="epoch", ylabel="validation accuracy", title="validation accuracy")
     for ax in axes:

@@ -1,4 +1,5 @@
 """Figures of a `pixel-shuffle` run, from its files only."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -35,5 +36,10 @@ def build(run: Run) -> None:
     a = run.load_arrays("examples")
     images = a["images"] * a["std"].reshape(1, 1, -1, 1, 1) + a["mean"].reshape(1, 1, -1, 1, 1)  # (modes, 8, C, H, W)
     titles = [str(m) if i == 0 else "" for m in a["modes"] for i in range(images.shape[1])]
-    image_grid(images.reshape(-1, *images.shape[2:]), run.figure("examples"), titles=titles,
-               ncols=images.shape[1], title="test images as each mode shows them")
+    image_grid(
+        images.reshape(-1, *images.shape[2:]),
+        run.figure("examples"),
+        titles=titles,
+        ncols=images.shape[1],
+        title="test images as each mode shows them",
+    )

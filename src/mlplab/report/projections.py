@@ -1,8 +1,9 @@
 """Shared pieces of projection figures: a 2-D scatter coloured by class and per-class separability bars."""
+
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 from matplotlib.axes import Axes
@@ -17,8 +18,15 @@ def class_colors(k: int) -> np.ndarray:
     return np.array([cmap(i % cmap.N) for i in range(k)])
 
 
-def projection_panel(ax: Axes, z: np.ndarray, y: np.ndarray, classes: Sequence[str], title: str,
-                     ratio: np.ndarray | None = None, legend: bool = True) -> None:
+def projection_panel(
+    ax: Axes,
+    z: np.ndarray,
+    y: np.ndarray,
+    classes: Sequence[str],
+    title: str,
+    ratio: np.ndarray | None = None,
+    legend: bool = True,
+) -> None:
     """Points z (N, 2) coloured by label y, axes named with the variance share of each component."""
     colors = class_colors(len(classes))
     for c, name in enumerate(classes):

@@ -1,4 +1,5 @@
 """Figures of the scratch-engine runs (gradcheck, moons, scratch-mnist), from their run folders only."""
+
 from __future__ import annotations
 
 import csv
@@ -11,7 +12,6 @@ from mlplab.report.plots import confusion_figure, confusion_matrix, curves, new_
 from mlplab.runs import Run
 
 
-
 @register_figures("gradcheck")
 def gradcheck_figures(run: Run) -> None:
     table = run.path / "tables" / "gradient_check.csv"
@@ -22,13 +22,18 @@ def gradcheck_figures(run: Run) -> None:
         ax = fig.add_subplot()
         pos = np.arange(len(rows))
         floor = 1e-18  # exact agreement (0) drawn at the floor of the log axis
-        for off, key, label in ((-0.2, "max_rel_error_autograd", "vs torch.autograd"),
-                                (0.2, "max_rel_error_finite_diff", "vs central differences")):
+        for off, key, label in (
+            (-0.2, "max_rel_error_autograd", "vs torch.autograd"),
+            (0.2, "max_rel_error_finite_diff", "vs central differences"),
+        ):
             ax.barh(pos + off, [max(float(r[key]), floor) for r in rows], 0.4, label=label)
         ax.axvline(AUTOGRAD_PASS, color="k", ls="--", lw=1, label=f"pass mark {AUTOGRAD_PASS:g}")
         ax.set_xscale("log")
-        ax.set(yticks=pos, xlabel="max relative error (exact agreement drawn at 1e-18)",
-               title="hand-written gradients vs references (float64)")
+        ax.set(
+            yticks=pos,
+            xlabel="max relative error (exact agreement drawn at 1e-18)",
+            title="hand-written gradients vs references (float64)",
+        )
         ax.set_yticklabels([r["component"] for r in rows], fontsize=8)
         ax.invert_yaxis()
         ax.legend(fontsize=8)
@@ -54,8 +59,14 @@ def gradcheck_figures(run: Run) -> None:
 @register_figures("moons")
 def moons_figures(run: Run) -> None:
     history = run.history()
-    curves(history, ["train_loss", "test_loss"], "loss (hidden network)", run.figure("loss_curves"),
-           ylabel="cross-entropy", logy=True)
+    curves(
+        history,
+        ["train_loss", "test_loss"],
+        "loss (hidden network)",
+        run.figure("loss_curves"),
+        ylabel="cross-entropy",
+        logy=True,
+    )
     if (run.path / "arrays" / "boundary.npz").is_file():
         boundary_figure(run.load_arrays("boundary"), run)
     if (run.path / "arrays" / "depth_study.npz").is_file():
@@ -87,27 +98,46 @@ def depth_figures(d: dict[str, np.ndarray], run: Run) -> None:
         ax.plot(np.arange(1, len(loss) + 1), loss, lw=1, label=label, marker="o" if len(loss) < 50 else None)
         if len(loss) and not np.isfinite(loss[-1]):
             ax.axvline(len(loss), color="k", ls=":", label=f"overflow at step {len(loss)}")
-    ax.set(xscale="log", yscale="log", xlabel="SGD step", ylabel="batch loss",
-           title=f"depth study: {sum(n.startswith('fc') for n in layers)} hidden layers")
+    ax.set(
+        xscale="log",
+        yscale="log",
+        xlabel="SGD step",
+        ylabel="batch loss",
+        title=f"depth study: {sum(n.startswith('fc') for n in layers)} hidden layers",
+    )
     ax.legend()
     save(fig, run.figure("depth_loss"))
 
     fig = new_figure(11.0, 4.2)
     pos = np.arange(len(layers))
-    for col, (part, what) in enumerate((("act_rms", "activation RMS (forward)"),
-                                        ("grad_rms", "RMS of dL/d(output) (backward)"))):
+    for col, (part, what) in enumerate(
+        (("act_rms", "activation RMS (forward)"), ("grad_rms", "RMS of dL/d(output) (backward)"))
+    ):
         ax = fig.add_subplot(1, 2, col + 1)
         normal, he = log10_or_nan(d[f"deep_normal_{part}"]), log10_or_nan(d[f"deep_he_{part}"])
         finite = [v for v in (normal, he) if np.isfinite(v).any()]
         top = max(np.nanmax(v) for v in finite) + 15 if finite else 1.0
         shown = np.unique(np.linspace(0, len(normal) - 1, min(len(normal), 5)).astype(int))  # a legend that fits
         for s in shown:
-            ax.plot(pos, normal[s], marker="o", ms=3, color="C3", alpha=0.35 + 0.65 * (s + 1) / len(normal),
-                    label=f"normal init, step {s + 1}")
+            ax.plot(
+                pos,
+                normal[s],
+                marker="o",
+                ms=3,
+                color="C3",
+                alpha=0.35 + 0.65 * (s + 1) / len(normal),
+                label=f"normal init, step {s + 1}",
+            )
             over = np.isinf(d[f"deep_normal_{part}"][s])
             if over.any():
-                ax.scatter(pos[over], np.full(over.sum(), top), marker="^", color="k", zorder=3,
-                           label=f"overflow (inf) at step {s + 1}")
+                ax.scatter(
+                    pos[over],
+                    np.full(over.sum(), top),
+                    marker="^",
+                    color="k",
+                    zorder=3,
+                    label=f"overflow (inf) at step {s + 1}",
+                )
         if len(he):
             ax.plot(pos, he[0], marker="s", ms=3, color="C0", label="He init, step 1")
             ax.plot(pos, he[-1], marker="s", ms=3, color="C2", label=f"He init, step {len(he)}")
@@ -117,17 +147,21 @@ def depth_figures(d: dict[str, np.ndarray], run: Run) -> None:
         if col == 0:
             ax.legend(fontsize=6)
     save(fig, run.figure("depth_norms"))
-    curves(run.history(), ["deep_he_train_loss", "deep_he_test_loss"], "depth study: He-initialised network",
-           run.figure("depth_he_curves"), ylabel="cross-entropy", logy=True)
+    curves(
+        run.history(),
+        ["deep_he_train_loss", "deep_he_test_loss"],
+        "depth study: He-initialised network",
+        run.figure("depth_he_curves"),
+        ylabel="cross-entropy",
+        logy=True,
+    )
 
 
 @register_figures("scratch-mnist")
 def scratch_mnist_figures(run: Run) -> None:
     history = run.history()
-    curves(history, ["train_loss", "val_loss", "test_loss"], "loss", run.figure("loss_curves"),
-           ylabel="cross-entropy")
-    curves(history, ["val_accuracy", "test_accuracy"], "accuracy", run.figure("accuracy_curves"),
-           ylabel="accuracy")
+    curves(history, ["train_loss", "val_loss", "test_loss"], "loss", run.figure("loss_curves"), ylabel="cross-entropy")
+    curves(history, ["val_accuracy", "test_accuracy"], "accuracy", run.figure("accuracy_curves"), ylabel="accuracy")
     if (run.path / "arrays" / "predictions.npz").is_file():
         p = run.load_arrays("predictions")
         classes = [str(c) for c in p["classes"]]

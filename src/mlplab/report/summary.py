@@ -7,6 +7,7 @@ seeds never lead by the rule. A new experiment adds its line to MAIN_METRICS whe
 Numbers carry units from their names: accuracy, precision, recall, F1, AUC and rates in [0, 1] are shown as
 percentages; `*seconds` as seconds.
 """
+
 from __future__ import annotations
 
 import datetime as _dt
@@ -37,10 +38,18 @@ MAIN_METRICS: dict[str, tuple[str, ...]] = {  # per experiment: names or glob pa
     "ae-undercomplete": ("mse_h*",),
     "optimizers": ("network/Adam/test_accuracy", "network/SGDMomentum/test_accuracy", "network/SGD/test_accuracy"),
     "mlp-protocol": ("test_accuracy", "best_val_accuracy", "best_epoch", "train_seconds"),
-    "mlp-improve": ("best_mean_test_accuracy", "baseline/mean_test_accuracy", "all/mean_test_accuracy",
-                    "total_train_seconds"),
-    "pixel-shuffle": ("none/mean_test_accuracy", "fixed/mean_test_accuracy", "per-image/mean_test_accuracy",
-                      "sorted/mean_test_accuracy"),
+    "mlp-improve": (
+        "best_mean_test_accuracy",
+        "baseline/mean_test_accuracy",
+        "all/mean_test_accuracy",
+        "total_train_seconds",
+    ),
+    "pixel-shuffle": (
+        "none/mean_test_accuracy",
+        "fixed/mean_test_accuracy",
+        "per-image/mean_test_accuracy",
+        "sorted/mean_test_accuracy",
+    ),
     "gan": ("decent_fraction", "recall", "fd_ratio", "coverage"),
 }
 MAX_MAIN = 4
@@ -57,8 +66,8 @@ class Summary:
     path: Path
     experiment: str
     dataset: str
-    status: str            # finished, resumed, failed, interrupted, running, unknown
-    started: str           # "2026-12-01 14:03" or ""
+    status: str  # finished, resumed, failed, interrupted, running, unknown
+    started: str  # "2026-12-01 14:03" or ""
     seconds: float | None
     command: str
     main: list[tuple[str, Any]] = field(default_factory=list)
@@ -145,11 +154,18 @@ def summarize(run: Run) -> Summary:
     if state == "finished" and status.get("resumes"):
         state = "resumed"
     started = status.get("started") or _env(run).get("started") or ""
-    return Summary(path=run.path, experiment=str(config.get("experiment", "")),
-                   dataset=str(config.get("dataset", "")), status=state, started=_short_date(started),
-                   seconds=status.get("seconds"), command=reproduce_command(run, config),
-                   main=main_metrics(str(config.get("experiment", "")), metrics), main_figure=main_figure(run),
-                   error=str(status.get("error") or ""))
+    return Summary(
+        path=run.path,
+        experiment=str(config.get("experiment", "")),
+        dataset=str(config.get("dataset", "")),
+        status=state,
+        started=_short_date(started),
+        seconds=status.get("seconds"),
+        command=reproduce_command(run, config),
+        main=main_metrics(str(config.get("experiment", "")), metrics),
+        main_figure=main_figure(run),
+        error=str(status.get("error") or ""),
+    )
 
 
 def _env(run: Run) -> dict[str, Any]:

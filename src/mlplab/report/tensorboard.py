@@ -5,6 +5,7 @@ number), every figure as a sample image (`figures/NAME`), and the HParams view: 
 hyper-parameters with the final numeric metrics (`final/KEY`). Event files already there (the trainer's live
 scalars) are replaced, so each point appears once.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -33,10 +34,10 @@ def _hparam(value: Any) -> Any:
 def _image(path: Path) -> np.ndarray:
     import imageio.v2 as imageio
 
-    img = np.asarray(imageio.imread(path))                      # (H, W) or (H, W, C)
+    img = np.asarray(imageio.imread(path))  # (H, W) or (H, W, C)
     if img.ndim == 2:
         img = np.stack([img] * 3, axis=-1)
-    return img[..., :3]                                         # (H, W, 3): drop alpha
+    return img[..., :3]  # (H, W, 3): drop alpha
 
 
 def write_tensorboard(run: Run) -> Path:

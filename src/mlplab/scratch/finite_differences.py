@@ -5,10 +5,11 @@ layer's backward(G) must equal ds/dx (and ds/dW, ds/db). A loss is checked throu
 whole MLP through its training loss. References (torch.autograd) live in mlplab.analysis.scratch_vs_torch;
 this module stays NumPy only.
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import numpy as np
 
@@ -106,21 +107,38 @@ def mlp_case(model: MLP, x: np.ndarray, y: np.ndarray, activation: str) -> Case:
             out[f"{layer.name}.weight"], out[f"{layer.name}.bias"] = layer.grad_weight.copy(), layer.grad_bias.copy()
         return out
 
-    spec = {"in_features": model.in_features, "hidden": model.hidden, "out_features": model.out_features,
-            "activation": activation}
-    return Case(f"MLP {model.in_features}-{'-'.join(map(str, model.hidden))}-{model.out_features} ({activation})",
-                "MLP", arrays, value, grads, {"target": y, "spec": spec})
+    spec = {
+        "in_features": model.in_features,
+        "hidden": model.hidden,
+        "out_features": model.out_features,
+        "activation": activation,
+    }
+    return Case(
+        f"MLP {model.in_features}-{'-'.join(map(str, model.hidden))}-{model.out_features} ({activation})",
+        "MLP",
+        arrays,
+        value,
+        grads,
+        {"target": y, "spec": spec},
+    )
 
 
-def all_cases(rng: np.random.Generator, batch: int = 4, d_in: int = 5, d_out: int = 3,
-              hidden: tuple[int, ...] = (7, 6)) -> list[Case]:
+def all_cases(
+    rng: np.random.Generator, batch: int = 4, d_in: int = 5, d_out: int = 3, hidden: tuple[int, ...] = (7, 6)
+) -> list[Case]:
     """Every layer, every loss, and a whole MLP for each activation, on random float64 inputs."""
+
     def x(*shape: int) -> np.ndarray:
         return rng.standard_normal(shape)
 
     cases = [layer_case(Linear(d_in, d_out, rng=rng, name="fc"), "Linear", x(batch, d_in), rng)]
-    for kind, layer in (("ReLU", ReLU()), ("LeakyReLU", LeakyReLU(0.01)), ("Sigmoid", Sigmoid()),
-                        ("Tanh", Tanh()), ("Softmax", Softmax())):
+    for kind, layer in (
+        ("ReLU", ReLU()),
+        ("LeakyReLU", LeakyReLU(0.01)),
+        ("Sigmoid", Sigmoid()),
+        ("Tanh", Tanh()),
+        ("Softmax", Softmax()),
+    ):
         cases.append(layer_case(layer, kind, x(batch, d_in), rng))
     labels = rng.integers(0, d_out, size=batch)
     cases.append(loss_case(CrossEntropy(), "CrossEntropy", softmax(x(batch, d_out)), labels))

@@ -4,6 +4,7 @@ A layer maps a batch `x` (B, D_in) to `y` (B, D_out). `forward(x, remember=True)
 backward pass needs; `backward(dL/dy) -> dL/dx` also fills the parameter gradients of layers that have
 parameters (`grad_weight`, `grad_bias`, reused buffers of the parameters' shapes).
 """
+
 from __future__ import annotations
 
 from typing import Literal
@@ -42,14 +43,23 @@ class Layer:
 class Linear(Layer):
     """y = x W^T + b with W (out, in), as torch.nn.Linear stores it."""
 
-    def __init__(self, in_features: int, out_features: int, *, init: Init = "he",
-                 rng: np.random.Generator | None = None, dtype: type = np.float64, name: str = ""):
+    def __init__(
+        self,
+        in_features: int,
+        out_features: int,
+        *,
+        init: Init = "he",
+        rng: np.random.Generator | None = None,
+        dtype: type = np.float64,
+        name: str = "",
+    ):
         if in_features < 1 or out_features < 1:
             raise UserError(f"Linear layer {name or ''} needs positive sizes, got {in_features} -> {out_features}")
         rng = rng if rng is not None else np.random.default_rng(0)
         self.in_features, self.out_features, self.name = in_features, out_features, name
-        self.weight = (rng.standard_normal((out_features, in_features)) * init_std(init, in_features, out_features)
-                       ).astype(dtype)  # (out, in)
+        self.weight = (
+            rng.standard_normal((out_features, in_features)) * init_std(init, in_features, out_features)
+        ).astype(dtype)  # (out, in)
         self.bias = np.zeros(out_features, dtype=dtype)  # (out,)
         self.grad_weight = np.zeros_like(self.weight)
         self.grad_bias = np.zeros_like(self.bias)
@@ -60,8 +70,9 @@ class Linear(Layer):
 
     def forward(self, x: np.ndarray, remember: bool = True) -> np.ndarray:
         if x.ndim != 2 or x.shape[1] != self.in_features:
-            raise UserError(f"layer {self.describe()} expects input of shape (batch, {self.in_features}), "
-                            f"got {tuple(x.shape)}")
+            raise UserError(
+                f"layer {self.describe()} expects input of shape (batch, {self.in_features}), got {tuple(x.shape)}"
+            )
         self._x = x if remember else None
         y = x @ self.weight.T  # (B, out)
         y += self.bias

@@ -2,6 +2,7 @@
 
 All three average over the batch as torch's defaults do (MSE over every element).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -19,8 +20,10 @@ def check_labels(y: np.ndarray, batch: int, num_classes: int, where: str) -> np.
         raise UserError(f"{where}: labels must be integer class indices, got dtype {y.dtype}")
     if len(y) and (y.min() < 0 or y.max() >= num_classes):
         bad = y[(y < 0) | (y >= num_classes)][0]
-        raise UserError(f"{where}: label {int(bad)} is out of range for {num_classes} classes; "
-                        f"labels must be in 0..{num_classes - 1}")
+        raise UserError(
+            f"{where}: label {int(bad)} is out of range for {num_classes} classes; "
+            f"labels must be in 0..{num_classes - 1}"
+        )
     return y
 
 
@@ -71,8 +74,9 @@ class MSE:
     def forward(self, pred: np.ndarray, target: np.ndarray) -> float:
         target = np.asarray(target)
         if target.shape != pred.shape:
-            raise UserError(f"{self.name}: target shape {tuple(target.shape)} does not match "
-                            f"prediction shape {tuple(pred.shape)}")
+            raise UserError(
+                f"{self.name}: target shape {tuple(target.shape)} does not match prediction shape {tuple(pred.shape)}"
+            )
         self._diff = pred - target
         return float(np.mean(self._diff * self._diff))
 

@@ -4,6 +4,7 @@ Layer names follow mlplab.nn.MLPClassifier (fc1, act1, ..., out), so weights cop
 Training stops with RunFailed, naming the step and the first layer whose values stopped being finite,
 rather than letting inf or NaN flow on (and no gradient is ever clipped or clamped).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -11,7 +12,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from mlplab.errors import RunFailed, UserError
-from mlplab.scratch.layers import Init, Layer, Linear, activation as make_activation
+from mlplab.scratch.layers import Init, Layer, Linear
+from mlplab.scratch.layers import activation as make_activation
 from mlplab.scratch.losses import SoftmaxCrossEntropy
 from mlplab.scratch.optim import SGD
 
@@ -23,8 +25,10 @@ class Diverged(RunFailed):
 
     def __init__(self, step: int, layer: str, where: str, norms: dict[str, dict[str, float]]):
         self.step, self.layer, self.where, self.norms = step, layer, where, norms
-        super().__init__(f"training diverged at step {step}: the {where} of layer {layer} is no longer finite "
-                         f"(inf or NaN); lower the learning rate or use init=he")
+        super().__init__(
+            f"training diverged at step {step}: the {where} of layer {layer} is no longer finite "
+            f"(inf or NaN); lower the learning rate or use init=he"
+        )
 
 
 @dataclass
@@ -48,13 +52,26 @@ def rms(a: np.ndarray) -> float:
 class MLP:
     """in_features -> hidden... -> out_features logits; `training_step(x, y)` does one SGD step."""
 
-    def __init__(self, in_features: int, hidden: list[int], out_features: int, activation: str = "relu",
-                 init: Init = "he", *, dtype: str | type = np.float64, seed: int | np.random.Generator = 0,
-                 lr: float = 0.01, momentum: float = 0.0, weight_decay: float = 0.0):
+    def __init__(
+        self,
+        in_features: int,
+        hidden: list[int],
+        out_features: int,
+        activation: str = "relu",
+        init: Init = "he",
+        *,
+        dtype: str | type = np.float64,
+        seed: int | np.random.Generator = 0,
+        lr: float = 0.01,
+        momentum: float = 0.0,
+        weight_decay: float = 0.0,
+    ):
         hidden = list(hidden)
         if any(int(h) < 1 for h in hidden) or in_features < 1 or out_features < 1:
-            raise UserError(f"MLP sizes must be positive: in_features={in_features}, hidden={hidden}, "
-                            f"out_features={out_features}; e.g. hidden=[30,30]")
+            raise UserError(
+                f"MLP sizes must be positive: in_features={in_features}, hidden={hidden}, "
+                f"out_features={out_features}; e.g. hidden=[30,30]"
+            )
         self.dtype = np.dtype(DTYPES.get(dtype, dtype) if isinstance(dtype, str) else dtype)
         if self.dtype not in (np.float32, np.float64):
             raise UserError(f"dtype {self.dtype} is not supported; choose float64 or float32")
@@ -84,12 +101,16 @@ class MLP:
         """(B, in_features) finite values in the model's dtype, or UserError."""
         x = np.asarray(x)
         if x.ndim != 2 or x.shape[1] != self.in_features:
-            raise UserError(f"layer {self.layers[0].describe()} expects input of shape (batch, {self.in_features}), "
-                            f"got {tuple(x.shape)}")
+            raise UserError(
+                f"layer {self.layers[0].describe()} expects input of shape (batch, {self.in_features}), "
+                f"got {tuple(x.shape)}"
+            )
         if not np.isfinite(x).all():
             row = int(np.argwhere(~np.isfinite(x))[0, 0])
-            raise UserError(f"the input holds NaN or inf (first in row {row} of the batch); "
-                            "clean or drop those examples before training")
+            raise UserError(
+                f"the input holds NaN or inf (first in row {row} of the batch); "
+                "clean or drop those examples before training"
+            )
         return x.astype(self.dtype, copy=False)
 
     def forward(self, x: np.ndarray, remember: bool = True) -> np.ndarray:
@@ -157,15 +178,21 @@ class MLP:
     # ---- evaluation -----------------------------------------------------------------------------
     def predict_proba(self, x: np.ndarray, batch_size: int = 4096) -> np.ndarray:
         from mlplab.scratch.layers import softmax
-        return np.concatenate([softmax(self.forward(x[i:i + batch_size], remember=False))
-                               for i in range(0, len(x), batch_size)]) if len(x) else np.zeros((0, self.out_features))
+
+        return (
+            np.concatenate(
+                [softmax(self.forward(x[i : i + batch_size], remember=False)) for i in range(0, len(x), batch_size)]
+            )
+            if len(x)
+            else np.zeros((0, self.out_features))
+        )
 
     def evaluate(self, x: np.ndarray, y: np.ndarray, batch_size: int = 4096) -> dict[str, float]:
         """Mean loss and accuracy over (x, y), without remembering anything."""
         total, correct = 0.0, 0
         for i in range(0, len(x), batch_size):
-            logits = self.forward(x[i:i + batch_size], remember=False)
-            yb = y[i:i + batch_size]
+            logits = self.forward(x[i : i + batch_size], remember=False)
+            yb = y[i : i + batch_size]
             total += SoftmaxCrossEntropy().forward(logits, yb) * len(yb)
             correct += int((logits.argmax(1) == yb).sum())
         n = max(len(x), 1)

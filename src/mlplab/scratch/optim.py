@@ -1,9 +1,10 @@
 """Hand-written SGD with momentum, step for step the update of torch.optim.SGD (dampening 0).
 
-    g <- g + weight_decay * p
-    v <- g                   on the first step,   v <- momentum * v + g   after it
-    p <- p - lr * (g + momentum * v  if nesterov else  v)
+g <- g + weight_decay * p
+v <- g                   on the first step,   v <- momentum * v + g   after it
+p <- p - lr * (g + momentum * v  if nesterov else  v)
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -12,8 +13,14 @@ from mlplab.errors import UserError
 
 
 class SGD:
-    def __init__(self, params: list[tuple[np.ndarray, np.ndarray]], lr: float = 0.01, momentum: float = 0.0,
-                 weight_decay: float = 0.0, nesterov: bool = False):
+    def __init__(
+        self,
+        params: list[tuple[np.ndarray, np.ndarray]],
+        lr: float = 0.01,
+        momentum: float = 0.0,
+        weight_decay: float = 0.0,
+        nesterov: bool = False,
+    ):
         if not lr > 0:
             raise UserError(f"SGD: lr={lr} must be > 0")
         if not 0 <= momentum < 1:

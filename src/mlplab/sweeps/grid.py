@@ -5,6 +5,7 @@ Syntax: values are separated by commas outside brackets, so list-valued keys kee
 `'hidden=[256,128];[1024,1024]'`. A key with one value is fixed for every trial. `seed` is the
 replicate axis: trials that differ only in their seed form one grid point of the summary.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -106,8 +107,10 @@ def parse_grid(experiment: str, items: list[str]) -> Grid:
             raise UserError(f"key {key!r} is given twice; list all its values once, e.g. {key}=a,b")
         values = split_values(text)
         if not text.strip() or any(v == "" for v in values):
-            raise UserError(f"key {key!r} has an empty value list or an empty value in {text!r}; "
-                            f"give at least one value, e.g. {key}=a,b")
+            raise UserError(
+                f"key {key!r} has an empty value list or an empty value in {text!r}; "
+                f"give at least one value, e.g. {key}=a,b"
+            )
         if len(set(values)) != len(values):
             raise UserError(f"key {key!r} lists a value twice in {text!r}; each grid value must be distinct")
         grid.axes[key] = values

@@ -5,6 +5,7 @@ whole lines and at most one torn last line, which reading skips and the next app
 A trial counts as finished when its line says `ok` or `failed` and, for `ok`, its run folder holds
 trial.json (written last by the worker). A trial whose worker kept dying (`crashed`) runs again on resume.
 """
+
 from __future__ import annotations
 
 import json

@@ -4,6 +4,7 @@ Each worker has its own pipe, so when one dies (killed, out of memory) the pool 
 held: that trial goes back to the queue (up to `max_retries` times) and a new worker takes the slot.
 A worker also exits when the sweep process itself dies, so a killed sweep leaves no trial running.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -12,8 +13,9 @@ import os
 import threading
 import time
 from collections import deque
+from collections.abc import Callable, Iterator
 from multiprocessing.connection import Connection, wait
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from mlplab.sweeps.worker import record_of, run_trial
 
@@ -35,7 +37,7 @@ THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
 def _one_thread_env() -> Iterator[None]:
     """Children started inside inherit one-thread BLAS/OpenMP settings (read when numpy and torch load)."""
     saved = {k: os.environ.get(k) for k in THREAD_VARS}
-    os.environ.update({k: "1" for k in THREAD_VARS})
+    os.environ.update(dict.fromkeys(THREAD_VARS, "1"))
     try:
         yield
     finally:
@@ -106,9 +108,16 @@ def run_local(specs: list[Spec], workers: int, on_result: Callable[[dict], None]
                     spec, w.spec = w.spec, None
                     deaths[spec["id"]] = deaths.get(spec["id"], 0) + 1
                     if deaths[spec["id"]] > max_retries:
-                        on_result(record_of(spec, status="crashed", run=None, seconds=None,
-                                            error=f"its worker process died {deaths[spec['id']]} times "
-                                                  f"(exit code {w.process.exitcode})"))
+                        on_result(
+                            record_of(
+                                spec,
+                                status="crashed",
+                                run=None,
+                                seconds=None,
+                                error=f"its worker process died {deaths[spec['id']]} times "
+                                f"(exit code {w.process.exitcode})",
+                            )
+                        )
                     else:
                         queue.appendleft(spec)
                     pool[i] = _Worker(ctx)

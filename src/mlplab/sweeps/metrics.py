@@ -5,6 +5,7 @@ metric whose name ends in `accuracy` (higher is better); else the first metric w
 `loss`, `mse` or `sse`, preferring one that starts with `test_` (lower is better); else none, and the
 grid points keep their grid order.
 """
+
 from __future__ import annotations
 
 import math

@@ -1,4 +1,5 @@
 """summary.html and summary.png of a sweep, drawn from the summary dict alone."""
+
 from __future__ import annotations
 
 import html
@@ -67,9 +68,13 @@ def _table(summary: dict[str, Any], names: list[str]) -> str:
     rows = []
     for e in summary["points"]:
         runs = " ".join(f"<a href='{html.escape(r)}/report.html'>{i}</a>" for i, r in enumerate(e["runs"], 1))
-        cells = [str(e["rank"]), *[html.escape(str(v)) for v in e["point"].values()],
-                 f"{e['n']}" + (f" ({len(e['failed'])} failed)" if e["failed"] else ""),
-                 *[_cell(e["metrics"][n]) for n in names], runs]
+        cells = [
+            str(e["rank"]),
+            *[html.escape(str(v)) for v in e["point"].values()],
+            f"{e['n']}" + (f" ({len(e['failed'])} failed)" if e["failed"] else ""),
+            *[_cell(e["metrics"][n]) for n in names],
+            runs,
+        ]
         rows.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
     return f"<table><tr>{head}</tr>{''.join(rows)}</table>"
 
@@ -82,30 +87,41 @@ def write_html(sweep_dir: Path, summary: dict[str, Any], command: str, figure: s
         top = [main["name"]] + [n for n in top if n != main["name"]]
     nested = [n for n in names if "." in n]
     exp = html.escape(summary["experiment"])
-    parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>mlplab sweep {exp}</title>"
-             f"<style>{STYLE}</style></head><body><h1>mlplab sweep · {exp}</h1>",
-             f"<p><code>{html.escape(command)}</code></p>",
-             f"<p>{summary['ok']} of {summary['trials']} trials finished well; "
-             f"seeds {html.escape(', '.join(summary['seeds']) or 'default')}. "
-             "Each cell: mean ± std over seeds [95% Student-t interval of the mean].</p>"]
+    parts = [
+        f"<!doctype html><html><head><meta charset='utf-8'><title>mlplab sweep {exp}</title>"
+        f"<style>{STYLE}</style></head><body><h1>mlplab sweep · {exp}</h1>",
+        f"<p><code>{html.escape(command)}</code></p>",
+        f"<p>{summary['ok']} of {summary['trials']} trials finished well; "
+        f"seeds {html.escape(', '.join(summary['seeds']) or 'default')}. "
+        "Each cell: mean ± std over seeds [95% Student-t interval of the mean].</p>",
+    ]
     if summary["fixed"]:
         parts.append("<p>Fixed: " + html.escape(", ".join(f"{k}={v}" for k, v in summary["fixed"].items())) + "</p>")
     if main:
         order = "highest" if main["goal"] == "max" else "lowest"
         parts.append(f"<p>Ranked by <b>{html.escape(main['name'])}</b>, {order} first.</p>")
     if figure:
-        parts.append(f"<figure><img src='{figure}'><figcaption>{html.escape(main['name'])} per grid point"
-                     "</figcaption></figure>")
+        parts.append(
+            f"<figure><img src='{figure}'><figcaption>{html.escape(main['name'])} per grid point</figcaption></figure>"
+        )
     parts.append("<h2>Grid points</h2>" + _table(summary, top))
     if nested:
-        parts.append(f"<details><summary>{len(nested)} per-class and per-layer metrics</summary>"
-                     + _table(summary, nested) + "</details>")
+        parts.append(
+            f"<details><summary>{len(nested)} per-class and per-layer metrics</summary>"
+            + _table(summary, nested)
+            + "</details>"
+        )
     failed = [(e, f) for e in summary["points"] for f in e["failed"]]
     if failed:
-        rows = "".join(f"<tr><td>{html.escape(label(e['point']))}</td><td>{html.escape(str(f['seed']))}</td>"
-                       f"<td>{f['status']}</td><td>{html.escape(str(f['error']))}</td></tr>" for e, f in failed)
-        parts.append("<h2>Failed trials</h2><table><tr><th>point</th><th>seed</th><th>status</th><th>error</th></tr>"
-                     f"{rows}</table>")
+        rows = "".join(
+            f"<tr><td>{html.escape(label(e['point']))}</td><td>{html.escape(str(f['seed']))}</td>"
+            f"<td>{f['status']}</td><td>{html.escape(str(f['error']))}</td></tr>"
+            for e, f in failed
+        )
+        parts.append(
+            "<h2>Failed trials</h2><table><tr><th>point</th><th>seed</th><th>status</th><th>error</th></tr>"
+            f"{rows}</table>"
+        )
     parts.append("</body></html>")
     path = Path(sweep_dir) / "summary.html"
     atomic_write_text(path, "\n".join(parts))

@@ -1,4 +1,5 @@
 """One line per finished trial with the count left and an estimate of the time left; a bar on a terminal."""
+
 from __future__ import annotations
 
 import sys
@@ -36,8 +37,10 @@ class Progress:
             what += f" {self.main} {metrics[self.main]:.4g}"
         elif record.get("error"):
             what += f": {record['error']}"
-        line = (f"[{self.done}/{self.total}] trial {record['id']} {' '.join(record['overrides'])}: {what} "
-                f"({record.get('seconds') or 0:.1f}s) | {left} left, {eta}")
+        line = (
+            f"[{self.done}/{self.total}] trial {record['id']} {' '.join(record['overrides'])}: {what} "
+            f"({record.get('seconds') or 0:.1f}s) | {left} left, {eta}"
+        )
         if self.bar is not None:
             self.bar.write(line, file=self.stream)
             self.bar.update(1)

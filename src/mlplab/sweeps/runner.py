@@ -4,15 +4,17 @@ The sweep folder (default sweeps/EXPERIMENT-FINGERPRINT, the same for the same g
 command resumes it): sweep.yaml (grid and command), trials.jsonl (one line per finished trial),
 trials/ID-N/ (ordinary run folders), logs/ (each trial's console output), summary.{json,csv,html,png}.
 """
+
 from __future__ import annotations
 
 import contextlib
 import datetime as _dt
 import os
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any, Iterator
+from typing import IO, Any
 
 import yaml
 
@@ -20,9 +22,9 @@ from mlplab.errors import UserError
 from mlplab.runs import atomic_write_text
 from mlplab.sweeps.grid import Grid, Trial, parse_grid, validate
 from mlplab.sweeps.ledger import Ledger
+from mlplab.sweeps.metrics import main_metric
 from mlplab.sweeps.progress import Progress
 from mlplab.sweeps.summary import trial_metrics, write_summary
-from mlplab.sweeps.metrics import main_metric
 
 ENGINES = ("local", "ray")
 MAX_RETRIES = 2  # a trial whose worker dies runs at most 1 + MAX_RETRIES times
@@ -47,9 +49,18 @@ def default_workers() -> int:
         return os.cpu_count() or 1
 
 
-def sweep(experiment: str, items: list[str], *, engine: str = "local", address: str | None = None,
-          workers: int | None = None, out: str | os.PathLike | None = None, root: str | os.PathLike = "sweeps",
-          command: str | None = None, stream: IO[str] | None = None) -> SweepResult:
+def sweep(
+    experiment: str,
+    items: list[str],
+    *,
+    engine: str = "local",
+    address: str | None = None,
+    workers: int | None = None,
+    out: str | os.PathLike | None = None,
+    root: str | os.PathLike = "sweeps",
+    command: str | None = None,
+    stream: IO[str] | None = None,
+) -> SweepResult:
     """Run (or resume) the sweep `items` (`key=v1,v2` strings) of `experiment`; return its folder and summary."""
     stream = stream or sys.stderr
     grid = parse_grid(experiment, items)
@@ -65,8 +76,18 @@ def sweep(experiment: str, items: list[str], *, engine: str = "local", address: 
         note += f"; removed {removed} unfinished trial folder(s)" if removed else ""
         print(f"sweep: {len(trials)} trials of {experiment} in {path} ({engine} engine){note}", file=stream, flush=True)
         records = dict(done)
-        _run_trials(path.resolve(), experiment, todo, records, ledger, engine, address, workers, stream,
-                    already=len(trials) - len(todo))
+        _run_trials(
+            path.resolve(),
+            experiment,
+            todo,
+            records,
+            ledger,
+            engine,
+            address,
+            workers,
+            stream,
+            already=len(trials) - len(todo),
+        )
         summary = write_summary(path, grid, trials, records, command)
     return SweepResult(path, summary, ran=len(todo), skipped=len(trials) - len(todo))
 
@@ -95,8 +116,10 @@ def _open_folder(path: Path, grid: Grid, command: str) -> Path:
     if spec.is_file():
         old = yaml.safe_load(spec.read_text()) or {}
         if {"experiment": old.get("experiment"), "axes": old.get("axes")} != grid.to_dict():
-            raise UserError(f"{str(path)!r} holds another sweep ({old.get('command', '?')}); "
-                            "give a new --out, or repeat that command to resume it")
+            raise UserError(
+                f"{str(path)!r} holds another sweep ({old.get('command', '?')}); "
+                "give a new --out, or repeat that command to resume it"
+            )
         return path
     if path.is_dir() and any(path.iterdir()):
         raise UserError(f"--out {str(path)!r} is not empty and is not a sweep folder; give a new or empty folder")
@@ -104,9 +127,18 @@ def _open_folder(path: Path, grid: Grid, command: str) -> Path:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise UserError(f"cannot create the sweep folder {str(path)!r}: {exc.strerror}") from None
-    atomic_write_text(spec, yaml.safe_dump({
-        **grid.to_dict(), "command": command, "trials": len(grid.trials()),
-        "created": _dt.datetime.now().isoformat(timespec="seconds")}, sort_keys=False))
+    atomic_write_text(
+        spec,
+        yaml.safe_dump(
+            {
+                **grid.to_dict(),
+                "command": command,
+                "trials": len(grid.trials()),
+                "created": _dt.datetime.now().isoformat(timespec="seconds"),
+            },
+            sort_keys=False,
+        ),
+    )
     return path
 
 
@@ -126,10 +158,30 @@ def _locked(path: Path) -> Iterator[None]:
         yield
 
 
-def _run_trials(path: Path, experiment: str, todo: list[Trial], records: dict[str, dict], ledger: Ledger,
-                engine: str, address: str | None, workers: int, stream: IO[str], already: int) -> None:
-    specs = [{"experiment": experiment, "sweep_dir": str(path), "id": t.id, "index": t.index, "point": t.point,
-              "seed": t.seed, "overrides": list(t.overrides)} for t in todo]
+def _run_trials(
+    path: Path,
+    experiment: str,
+    todo: list[Trial],
+    records: dict[str, dict],
+    ledger: Ledger,
+    engine: str,
+    address: str | None,
+    workers: int,
+    stream: IO[str],
+    already: int,
+) -> None:
+    specs = [
+        {
+            "experiment": experiment,
+            "sweep_dir": str(path),
+            "id": t.id,
+            "index": t.index,
+            "point": t.point,
+            "seed": t.seed,
+            "overrides": list(t.overrides),
+        }
+        for t in todo
+    ]
     main = next((m for m in (main_metric(trial_metrics(path, r)) for r in records.values()) if m), None)
     progress = Progress(already + len(todo), already, main[0] if main else None, stream)
 

@@ -3,6 +3,7 @@
 Numbers come from each finished trial's own metrics.json (the run folder is the source of truth);
 summary.json and summary.csv hold every metric, summary.html the ranked table and a figure.
 """
+
 from __future__ import annotations
 
 import csv
@@ -39,20 +40,29 @@ def summarize(sweep_dir: Path, grid: Grid, trials: list[Trial], records: dict[st
     for p, point in enumerate(grid.points()):
         mine = [t for t in trials if t.point == p]
         ok = [t for t in mine if records.get(t.id, {}).get("status") == "ok"]
-        points.append({
-            "point": {k: point[k] for k in grid.varying},
-            "n": len(ok),
-            "seeds": [t.seed for t in ok],
-            "runs": [records[t.id]["run"] for t in ok],
-            "failed": [{"seed": t.seed, "status": records[t.id]["status"], "error": records[t.id].get("error")}
-                       for t in mine if t.id in records and t not in ok],
-            "missing": [t.seed for t in mine if t.id not in records],
-            "metrics": {n: spread(per_trial[t.id].get(n, math.nan) for t in ok).as_dict() for n in names},
-        })
+        points.append(
+            {
+                "point": {k: point[k] for k in grid.varying},
+                "n": len(ok),
+                "seeds": [t.seed for t in ok],
+                "runs": [records[t.id]["run"] for t in ok],
+                "failed": [
+                    {"seed": t.seed, "status": records[t.id]["status"], "error": records[t.id].get("error")}
+                    for t in mine
+                    if t.id in records and t not in ok
+                ],
+                "missing": [t.seed for t in mine if t.id not in records],
+                "metrics": {n: spread(per_trial[t.id].get(n, math.nan) for t in ok).as_dict() for n in names},
+            }
+        )
     if main is not None:
         sign = -1 if main[1] == "max" else 1
-        points.sort(key=lambda e: (math.isnan(e["metrics"][main[0]]["mean"]),
-                                   sign * e["metrics"][main[0]]["mean"] if e["metrics"][main[0]]["n"] else 0))
+        points.sort(
+            key=lambda e: (
+                math.isnan(e["metrics"][main[0]]["mean"]),
+                sign * e["metrics"][main[0]]["mean"] if e["metrics"][main[0]]["n"] else 0,
+            )
+        )
     for rank, entry in enumerate(points, 1):
         entry["rank"] = rank
     return {
@@ -74,11 +84,19 @@ def to_csv(summary: dict[str, Any]) -> str:
     buf = io.StringIO()
     writer = csv.writer(buf)
     names = summary["metric_names"]
-    writer.writerow(["rank", *summary["varying"], "n_seeds", "n_failed",
-                     *[f"{n}_{s}" for n in names for s in STATS[:-1]]])
+    writer.writerow(
+        ["rank", *summary["varying"], "n_seeds", "n_failed", *[f"{n}_{s}" for n in names for s in STATS[:-1]]]
+    )
     for e in summary["points"]:
-        writer.writerow([e["rank"], *e["point"].values(), e["n"], len(e["failed"]),
-                         *[_num(e["metrics"][n][s]) for n in names for s in STATS[:-1]]])
+        writer.writerow(
+            [
+                e["rank"],
+                *e["point"].values(),
+                e["n"],
+                len(e["failed"]),
+                *[_num(e["metrics"][n][s]) for n in names for s in STATS[:-1]],
+            ]
+        )
     return buf.getvalue()
 
 
@@ -86,8 +104,9 @@ def _num(x: float) -> str:
     return "" if x is None or (isinstance(x, float) and math.isnan(x)) else repr(x)
 
 
-def write_summary(sweep_dir: Path, grid: Grid, trials: list[Trial], records: dict[str, dict[str, Any]],
-                  command: str = "") -> dict[str, Any]:
+def write_summary(
+    sweep_dir: Path, grid: Grid, trials: list[Trial], records: dict[str, dict[str, Any]], command: str = ""
+) -> dict[str, Any]:
     """Write summary.json, summary.csv, summary.png and summary.html (each atomically); return the summary."""
     from mlplab.sweeps.page import write_figure, write_html
 

@@ -1,4 +1,5 @@
 """One trial, in a worker process: `execute` (the code path of `mlplab run`) into a fresh run folder."""
+
 from __future__ import annotations
 
 import contextlib
@@ -35,8 +36,7 @@ def fresh_folder(sweep_dir: Path, trial_id: str) -> Path:
 def record_of(spec: dict[str, Any], **fields: Any) -> dict[str, Any]:
     """A trials.jsonl line: who the trial is, then what came of it."""
     keys = ("id", "index", "point", "seed", "overrides")
-    return {**{k: spec[k] for k in keys}, **fields,
-            "finished": _dt.datetime.now().isoformat(timespec="seconds")}
+    return {**{k: spec[k] for k in keys}, **fields, "finished": _dt.datetime.now().isoformat(timespec="seconds")}
 
 
 def run_trial(spec: dict[str, Any]) -> dict[str, Any]:
@@ -66,9 +66,15 @@ def run_trial(spec: dict[str, Any]) -> dict[str, Any]:
     main = main_metric(flatten_numeric(metrics)) if status == "ok" else None
     if main is not None and not math.isfinite(flatten_numeric(metrics).get(main[0], float("nan"))):
         status, error = "failed", f"{main[0]} is not a finite number"
-    record = record_of(spec, status=status, error=error, run=f"{TRIALS_DIR}/{run_dir.name}",
-                       seconds=round(time.perf_counter() - start, 3),
-                       cpu_seconds=round(time.process_time() - cpu, 3), pid=os.getpid())
+    record = record_of(
+        spec,
+        status=status,
+        error=error,
+        run=f"{TRIALS_DIR}/{run_dir.name}",
+        seconds=round(time.perf_counter() - start, 3),
+        cpu_seconds=round(time.process_time() - cpu, 3),
+        pid=os.getpid(),
+    )
     if run_dir.is_dir():
         atomic_write_text(run_dir / DONE_FILE, json.dumps(record) + "\n")
     return record

@@ -1,5 +1,6 @@
 """Frozen models for `dreams`: a `classify` run given as model=, or default MLPs and a CNN judge, trained once
 and then read from the model cache."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -42,12 +43,15 @@ def open_classifier_run(path: str) -> tuple[Run, ClassifierConfig]:
     """The `classify` run behind model=PATH and its classifier config; UserError when it is not one."""
     folder = Path(path).expanduser()
     if not (folder / "config.yaml").is_file():
-        raise UserError(f"model={path!r} is not a run folder (no config.yaml); give the folder of a "
-                        "`mlplab run classify` run")
+        raise UserError(
+            f"model={path!r} is not a run folder (no config.yaml); give the folder of a `mlplab run classify` run"
+        )
     run = Run.open(folder)
     if run.experiment != "classify":
-        raise UserError(f"model={path!r} is a run of {run.experiment!r}, not a classifier; give the folder of a "
-                        "`mlplab run classify` run")
+        raise UserError(
+            f"model={path!r} is a run of {run.experiment!r}, not a classifier; give the folder of a "
+            "`mlplab run classify` run"
+        )
     if not run.checkpoint("best").is_file():
         raise UserError(f"model={path!r} has no checkpoints/best.pt; let its classify run finish, or give another")
     known = ClassifierConfig.__dataclass_fields__
@@ -65,8 +69,10 @@ def classifier_from_run(path: str, data_dir: str, device: torch.device) -> tuple
 
 def require_images(ds: Dataset) -> Dataset:
     if not ds.is_image:
-        raise UserError(f"dreams optimise images, and dataset {ds.name!r} has none; choose an image dataset "
-                        "(digits, mnist, fashion-mnist, kmnist, cifar10)")
+        raise UserError(
+            f"dreams optimise images, and dataset {ds.name!r} has none; choose an image dataset "
+            "(digits, mnist, fashion-mnist, kmnist, cifar10)"
+        )
     return ds
 
 
@@ -77,25 +83,35 @@ def check_outputs(model: nn.Module, ds: Dataset, what: str) -> None:
     except RuntimeError:
         out = None
     if out is None or out.shape != (2, ds.num_classes):
-        raise UserError(f"{what} does not map {ds.name!r} images {tuple(ds.input_shape)} to "
-                        f"{ds.num_classes} class scores; give a classifier trained on that dataset")
+        raise UserError(
+            f"{what} does not map {ds.name!r} images {tuple(ds.input_shape)} to "
+            f"{ds.num_classes} class scores; give a classifier trained on that dataset"
+        )
 
 
 def accuracy(model: nn.Module, ds: Dataset) -> float:
     return float((model.predict(ds.test.x).argmax(1) == ds.test.y).float().mean())
 
 
-def default_classifier(cc: ClassifierConfig, ds: Dataset, device: torch.device, cache_dir: str,
-                       split_seed: int) -> Frozen:
+def default_classifier(
+    cc: ClassifierConfig, ds: Dataset, device: torch.device, cache_dir: str, split_seed: int
+) -> Frozen:
     """The MLP of `cc`, trained once on `ds` (split drawn with `split_seed`) and then read from the cache."""
-    key = ({k: v for k, v in cc.to_dict().items() if k not in NOT_MODEL_KEYS}
-           | {"split_seed": split_seed, "version": CACHE_VERSION})
+    key = {k: v for k, v in cc.to_dict().items() if k not in NOT_MODEL_KEYS} | {
+        "split_seed": split_seed,
+        "version": CACHE_VERSION,
+    }
 
     def train(run: Run) -> None:
         torch.manual_seed(cc.seed)  # the initial weights
         model, trainer, result = train_classifier(cc, ds, run, torch.Generator().manual_seed(cc.seed), device)
-        run.save_metrics({"test_accuracy": trainer.evaluate(ds.test)["accuracy"],
-                          "train_seconds": result.train_seconds, "dataset": ds.name})
+        run.save_metrics(
+            {
+                "test_accuracy": trainer.evaluate(ds.test)["accuracy"],
+                "train_seconds": result.train_seconds,
+                "dataset": ds.name,
+            }
+        )
 
     run, hit = cached_run(cache_root(cache_dir), "classify", key, cc.to_dict(), train)
     model = load_model(run.checkpoint("best"), device)
@@ -103,9 +119,20 @@ def default_classifier(cc: ClassifierConfig, ds: Dataset, device: torch.device, 
 
 
 def judge_config(data: TrainConfig, epochs: int) -> dict[str, Any]:
-    return {"dataset": data.dataset, "image_size": data.image_size, "normalization": data.normalization,
-            "val_size": data.val_size, "split_seed": data.seed, "seed": data.seed + JUDGE_SEED_OFFSET,
-            "epochs": epochs, "batch_size": 128, "lr": 2e-3, "channels": [16, 32], "hidden": 64, "dropout": 0.25}
+    return {
+        "dataset": data.dataset,
+        "image_size": data.image_size,
+        "normalization": data.normalization,
+        "val_size": data.val_size,
+        "split_seed": data.seed,
+        "seed": data.seed + JUDGE_SEED_OFFSET,
+        "epochs": epochs,
+        "batch_size": 128,
+        "lr": 2e-3,
+        "channels": [16, 32],
+        "hidden": 64,
+        "dropout": 0.25,
+    }
 
 
 def cnn_judge(data: TrainConfig, ds: Dataset, epochs: int, device: torch.device, cache_dir: str) -> Frozen:
@@ -114,10 +141,12 @@ def cnn_judge(data: TrainConfig, ds: Dataset, epochs: int, device: torch.device,
 
     def train(run: Run) -> None:
         torch.manual_seed(jc["seed"])
-        model = SmallCNN(ds.input_shape[0], ds.input_shape[-1], ds.num_classes, jc["channels"], jc["hidden"],
-                         jc["dropout"]).to(device)
-        recipe = TrainConfig(epochs=epochs, batch_size=jc["batch_size"], lr=jc["lr"], optimizer="adam",
-                             schedule="cosine")
+        model = SmallCNN(
+            ds.input_shape[0], ds.input_shape[-1], ds.num_classes, jc["channels"], jc["hidden"], jc["dropout"]
+        ).to(device)
+        recipe = TrainConfig(
+            epochs=epochs, batch_size=jc["batch_size"], lr=jc["lr"], optimizer="adam", schedule="cosine"
+        )
         trainer = Trainer.from_config(model, recipe, run=run, generator=torch.Generator().manual_seed(jc["seed"]))
         trainer.fit(ds.train, ds.val)
         run.save_metrics({"test_accuracy": trainer.evaluate(ds.test)["accuracy"], "dataset": ds.name})

@@ -4,6 +4,7 @@ A checkpoint is a dict saved with torch.save and read with `weights_only=True` (
 `format`, `spec` (the model's class and constructor arguments, for `nn.build_model`) and `model` (its
 state dict); a Trainer's also holds the optimizer state(s), scheduler(s), epoch, history and RNG states.
 """
+
 from __future__ import annotations
 
 import io
@@ -34,8 +35,9 @@ def read_checkpoint(path) -> dict:
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:
-        raise UserError(f"cannot read checkpoint {path} ({type(exc).__name__}); it is damaged or not an "
-                        "mlplab checkpoint") from None
+        raise UserError(
+            f"cannot read checkpoint {path} ({type(exc).__name__}); it is damaged or not an mlplab checkpoint"
+        ) from None
     if not isinstance(state, dict) or state.get("format") != CHECKPOINT_FORMAT:
         raise UserError(f"{path} is not an mlplab checkpoint (format {CHECKPOINT_FORMAT})")
     return state
@@ -65,13 +67,21 @@ def load_model(path, device: torch.device | str = "cpu") -> nn.Module:
         model = mnn.build_model(state["spec"])
         model.load_state_dict(state["model"])
     except (KeyError, TypeError, RuntimeError) as exc:
-        raise UserError(f"{path} does not hold a model mlplab can rebuild ({type(exc).__name__}); "
-                        "give a checkpoint made by this version") from None
+        raise UserError(
+            f"{path} does not hold a model mlplab can rebuild ({type(exc).__name__}); "
+            "give a checkpoint made by this version"
+        ) from None
     return model.to(device).eval()
 
 
-def model_from_run(run_dir, which: str = "best", *, data_dir: str | None = None, device: torch.device | str = "cpu",
-                   download: bool = True):
+def model_from_run(
+    run_dir,
+    which: str = "best",
+    *,
+    data_dir: str | None = None,
+    device: torch.device | str = "cpu",
+    download: bool = True,
+):
     """(model, dataset) of a run folder: checkpoints/WHICH.pt and the dataset rebuilt from its config.yaml
     (same split seed, validation size, normalisation and image size). `data_dir`, when given, is where the
     data lives now (it wins over the run's own data_dir)."""
@@ -86,9 +96,14 @@ def model_from_run(run_dir, which: str = "best", *, data_dir: str | None = None,
 def dataset_args(conf: dict[str, Any], data_dir: str | None = None) -> dict[str, Any]:
     """The load_dataset arguments that reproduce a run's dataset from its config."""
     val = int(conf.get("val_size", -1))
-    return {"name": conf["dataset"], "data_dir": data_dir or conf.get("data_dir") or None,
-            "seed": int(conf.get("seed", 0)), "val_size": None if val < 0 else val,
-            "normalization": conf.get("normalization", "standard"), "image_size": int(conf.get("image_size", 0))}
+    return {
+        "name": conf["dataset"],
+        "data_dir": data_dir or conf.get("data_dir") or None,
+        "seed": int(conf.get("seed", 0)),
+        "val_size": None if val < 0 else val,
+        "normalization": conf.get("normalization", "standard"),
+        "image_size": int(conf.get("image_size", 0)),
+    }
 
 
 def open_run_model(path_text: str, key: str, classes: tuple[str, ...], what: str) -> tuple[nn.Module, dict]:
@@ -102,16 +117,21 @@ def open_run_model(path_text: str, key: str, classes: tuple[str, ...], what: str
     else:
         ckpt, folder = path / "checkpoints" / "best.pt", path
     if not (folder / "config.yaml").is_file():
-        raise UserError(f"config key {key!r}: {path_text!r} is not a run folder (no config.yaml); give the folder "
-                        f"of {what}")
+        raise UserError(
+            f"config key {key!r}: {path_text!r} is not a run folder (no config.yaml); give the folder of {what}"
+        )
     if not ckpt.is_file():
-        raise UserError(f"config key {key!r}: {path_text!r} has no {ckpt.relative_to(folder)}; give the folder "
-                        f"of a finished run of {what}")
+        raise UserError(
+            f"config key {key!r}: {path_text!r} has no {ckpt.relative_to(folder)}; give the folder "
+            f"of a finished run of {what}"
+        )
     state = read_checkpoint(ckpt)
     spec = state.get("spec") or {}
     if spec.get("class") not in classes:
-        raise UserError(f"config key {key!r}: {path_text!r} holds a {spec.get('class')!r} model, not "
-                        f"{' or '.join(classes)}; give the folder of {what}")
+        raise UserError(
+            f"config key {key!r}: {path_text!r} holds a {spec.get('class')!r} model, not "
+            f"{' or '.join(classes)}; give the folder of {what}"
+        )
     model = build_model(spec)
     model.load_state_dict(state["model"])
     return model, Run(folder).config

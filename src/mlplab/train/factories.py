@@ -1,21 +1,30 @@
 """Optimizers and learning-rate schedules by name."""
+
 from __future__ import annotations
 
 import math
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 
 from mlplab.errors import UserError
 
 
-def make_optimizer(params, name: str, lr: float, *, weight_decay: float = 0.0, momentum: float = 0.9,
-                   device: torch.device | str = "cpu") -> torch.optim.Optimizer:
+def make_optimizer(
+    params,
+    name: str,
+    lr: float,
+    *,
+    weight_decay: float = 0.0,
+    momentum: float = 0.9,
+    device: torch.device | str = "cpu",
+) -> torch.optim.Optimizer:
     """adam, adamw or sgd (with momentum), fused where torch has kernels for the device; or the hand-written
     scratch-sgd, scratch-sgdm, scratch-adam of mlplab.optim."""
     params = list(params)
     if name.startswith("scratch-"):
         from mlplab.optim import make_scratch_optimizer
+
         return make_scratch_optimizer(params, name, lr, weight_decay=weight_decay, momentum=momentum)
     fused = {"fused": True} if _fused_ok(params, device) else {}
     if name == "adam":
@@ -29,7 +38,8 @@ def make_optimizer(params, name: str, lr: float, *, weight_decay: float = 0.0, m
 
 def _fused_ok(params: list, device: torch.device | str) -> bool:
     return str(device).split(":")[0] in ("cpu", "cuda") and all(
-        p.dtype in (torch.float32, torch.float64, torch.float16, torch.bfloat16) for p in params)
+        p.dtype in (torch.float32, torch.float64, torch.float16, torch.bfloat16) for p in params
+    )
 
 
 def schedule_factor(name: str, epochs: int) -> Callable[[int], float] | None:
@@ -62,6 +72,7 @@ def _one_cycle(points: int, pct_start: float = 0.3, div: float = 25.0, final_div
         if e <= warm_end:
             return anneal(1 / div, 1.0, e / warm_end)
         return anneal(1.0, 1 / div / final_div, (e - warm_end) / max(last - warm_end, 1e-9))
+
     return factor
 
 

@@ -8,10 +8,12 @@ uninterrupted run; the first unfinished model continues from NAME-last.pt (a res
 continues a finished one the same way). Every model after one that trained on in this process starts
 again from scratch, since its starting RNG states (weights, batch order) follow from the training before it.
 """
+
 from __future__ import annotations
 
 import weakref
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import torch
 from torch import nn
@@ -24,8 +26,18 @@ from mlplab.train.config import TrainConfig
 from mlplab.train.trainer import FitResult, Trainer, restore_rng
 
 
-def fit_named(model: nn.Module, ds: Dataset, cfg: TrainConfig, run: Run, generator: torch.Generator, name: str, *,
-              resume: bool = False, epochs: int | None = None, augment: Augment | None = None) -> FitResult:
+def fit_named(
+    model: nn.Module,
+    ds: Dataset,
+    cfg: TrainConfig,
+    run: Run,
+    generator: torch.Generator,
+    name: str,
+    *,
+    resume: bool = False,
+    epochs: int | None = None,
+    augment: Augment | None = None,
+) -> FitResult:
     """Train `model` as the model NAME of `run` (or, resuming, skip it when finished); save checkpoints/NAME.pt.
 
     cfg gives optimizer, lr, weight_decay, schedule, batch_size (and epochs unless `epochs`); the model's
@@ -38,15 +50,14 @@ def fit_named(model: nn.Module, ds: Dataset, cfg: TrainConfig, run: Run, generat
             run.checkpoint(which).unlink(missing_ok=True)
     elif resume and run.checkpoint(name).is_file() and finished_epochs(run, name) >= epochs:
         return load_finished(model, run, generator, name)
-    trainer = Trainer.from_config(model, cfg, run=run, generator=generator, name=name, epochs=epochs,
-                                  augment=augment)
+    trainer = Trainer.from_config(model, cfg, run=run, generator=generator, name=name, epochs=epochs, augment=augment)
     _TRAINED.add(run)
     result = trainer.fit(ds.train, ds.val, resume=resume)
     save_model(model, run.checkpoint(name))
     return result
 
 
-_TRAINED: "weakref.WeakSet[Run]" = weakref.WeakSet()  # runs in which this process trained a named model
+_TRAINED: weakref.WeakSet[Run] = weakref.WeakSet()  # runs in which this process trained a named model
 
 
 def finished_epochs(run: Run, name: str) -> int:

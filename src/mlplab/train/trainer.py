@@ -12,15 +12,17 @@ logged, monitored and checkpointed (the GAN's judge scores; `monitor` may name o
 validation split). A named model (one of several trained in one run) writes
 checkpoints/NAME-last.pt and rows tagged "model": NAME.
 """
+
 from __future__ import annotations
 
 import contextlib
 import math
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from itertools import islice
-from typing import Any, Callable, Protocol
+from typing import Any, Protocol
 
 import torch
 from torch import nn
@@ -31,7 +33,8 @@ from mlplab.data.core import Split
 from mlplab.device import resolve_precision
 from mlplab.errors import RunFailed, UserError
 from mlplab.nn.per_example import PerExample
-from mlplab.progress import bar, enabled as progress_enabled
+from mlplab.progress import bar
+from mlplab.progress import enabled as progress_enabled
 from mlplab.runs import Run
 from mlplab.train.checkpoint import CHECKPOINT_FORMAT, model_spec, read_checkpoint, spec_text, write_checkpoint
 from mlplab.train.config import TrainConfig
@@ -39,7 +42,7 @@ from mlplab.train.factories import make_optimizer, make_scheduler, place_schedul
 
 
 class Callback(Protocol):
-    def __call__(self, trainer: "Trainer", row: dict[str, Any]) -> None: ...
+    def __call__(self, trainer: Trainer, row: dict[str, Any]) -> None: ...
 
 
 @dataclass
@@ -64,16 +67,34 @@ def defines_step(model: nn.Module) -> bool:
 class Trainer:
     """Train `model` with `optimizer` (or the model's own optimizers); checkpoints and rows go to `run`."""
 
-    def __init__(self, model: nn.Module, optimizer: torch.optim.Optimizer | None = None, *, run: Run | None = None,
-                 generator: torch.Generator | None = None, scheduler=None, augment: Augment | None = None,
-                 callbacks: list[Callable] = (), monitor: str | None = None, mode: str | None = None,
-                 restore_best: bool | None = None, progress: bool | None = None, eval_batch_size: int = 4096,
-                 nan_check_every: int | None = None, name: str | None = None,
-                 optimizers: dict[str, torch.optim.Optimizer] | None = None, schedulers: dict[str, Any] | None = None,
-                 epochs: int | None = None, batch_size: int | None = None, eval_every: int = 1,
-                 steps_per_epoch: int | None = None, total_steps: int | None = None,
-                 epoch_metrics: Callable | None = None, precision: torch.dtype | None = None,
-                 print_rows: bool = True):
+    def __init__(
+        self,
+        model: nn.Module,
+        optimizer: torch.optim.Optimizer | None = None,
+        *,
+        run: Run | None = None,
+        generator: torch.Generator | None = None,
+        scheduler=None,
+        augment: Augment | None = None,
+        callbacks: list[Callable] = (),
+        monitor: str | None = None,
+        mode: str | None = None,
+        restore_best: bool | None = None,
+        progress: bool | None = None,
+        eval_batch_size: int = 4096,
+        nan_check_every: int | None = None,
+        name: str | None = None,
+        optimizers: dict[str, torch.optim.Optimizer] | None = None,
+        schedulers: dict[str, Any] | None = None,
+        epochs: int | None = None,
+        batch_size: int | None = None,
+        eval_every: int = 1,
+        steps_per_epoch: int | None = None,
+        total_steps: int | None = None,
+        epoch_metrics: Callable | None = None,
+        precision: torch.dtype | None = None,
+        print_rows: bool = True,
+    ):
         if (optimizer is None) == (optimizers is None):
             raise ValueError("give either one optimizer or the model's optimizers")
         self.model = model
@@ -107,23 +128,43 @@ class Trainer:
         self.print_rows = print_rows  # each epoch's row as a line on stderr
 
     @classmethod
-    def from_config(cls, model: nn.Module, cfg: TrainConfig, *, run: Run | None = None,
-                    generator: torch.Generator | None = None, augment: Augment | None = None,
-                    callbacks: list[Callable] = (), name: str | None = None, epochs: int | None = None,
-                    **kwargs) -> "Trainer":
+    def from_config(
+        cls,
+        model: nn.Module,
+        cfg: TrainConfig,
+        *,
+        run: Run | None = None,
+        generator: torch.Generator | None = None,
+        augment: Augment | None = None,
+        callbacks: list[Callable] = (),
+        name: str | None = None,
+        epochs: int | None = None,
+        **kwargs,
+    ) -> Trainer:
         """A Trainer with the optimizer and schedule of `cfg` (or the model's own optimizers), monitoring what
         the model's `monitor` names."""
         device = next(model.parameters()).device
         epochs = epochs or cfg.epochs
-        common = dict(run=run, generator=generator, augment=augment, callbacks=callbacks, name=name, epochs=epochs,
-                      batch_size=cfg.batch_size, precision=resolve_precision(cfg.precision, device), **kwargs)
+        common = dict(
+            run=run,
+            generator=generator,
+            augment=augment,
+            callbacks=callbacks,
+            name=name,
+            epochs=epochs,
+            batch_size=cfg.batch_size,
+            precision=resolve_precision(cfg.precision, device),
+            **kwargs,
+        )
         if defines_step(model):
             optimizers = model.configure_optimizers(cfg)
-            schedulers = {k: s for k, opt in optimizers.items()
-                          if (s := make_scheduler(opt, cfg.schedule, epochs)) is not None}
+            schedulers = {
+                k: s for k, opt in optimizers.items() if (s := make_scheduler(opt, cfg.schedule, epochs)) is not None
+            }
             return cls(model, optimizers=optimizers, schedulers=schedulers, **common)
-        optimizer = make_optimizer(model.parameters(), cfg.optimizer, cfg.lr, weight_decay=cfg.weight_decay,
-                                   device=device)
+        optimizer = make_optimizer(
+            model.parameters(), cfg.optimizer, cfg.lr, weight_decay=cfg.weight_decay, device=device
+        )
         return cls(model, optimizer, scheduler=make_scheduler(optimizer, cfg.schedule, epochs), **common)
 
     # ---- evaluation -------------------------------------------------------------------------
@@ -140,15 +181,19 @@ class Trainer:
             if step % self.nan_check_every == 0:
                 scalars = {k: float(v) for k, v in out.items() if isinstance(v, torch.Tensor) and v.dim() == 0}
                 if not all(math.isfinite(v) for v in scalars.values()):
-                    raise RunFailed(f"training values became {scalars} at epoch {epoch}, step {step}; training "
-                                    f"stopped and {self._kept()}; lower lr or check the inputs")
+                    raise RunFailed(
+                        f"training values became {scalars} at epoch {epoch}, step {step}; training "
+                        f"stopped and {self._kept()}; lower lr or check the inputs"
+                    )
         else:
             with self._autocast():
                 out = self.model.loss(batch)
             loss = out["loss"]
             if step % self.nan_check_every == 0 and not torch.isfinite(loss):
-                raise RunFailed(f"loss became {loss.item()} at epoch {epoch}, step {step}; training stopped "
-                                f"and {self._kept()}; lower lr or check the inputs")
+                raise RunFailed(
+                    f"loss became {loss.item()} at epoch {epoch}, step {step}; training stopped "
+                    f"and {self._kept()}; lower lr or check the inputs"
+                )
             self.optimizer.zero_grad(set_to_none=True)
             loss.backward()
             self.optimizer.step()
@@ -172,8 +217,15 @@ class Trainer:
 
         def endless():
             while True:
-                yield from iterate_batches(split.x, split.y, batch_size, shuffle=True, generator=self.generator,
-                                           drop_last=len(split) >= batch_size)
+                yield from iterate_batches(
+                    split.x,
+                    split.y,
+                    batch_size,
+                    shuffle=True,
+                    generator=self.generator,
+                    drop_last=len(split) >= batch_size,
+                )
+
         return islice(endless(), steps), steps
 
     def train_epoch(self, split: Split, batch_size: int, epoch: int) -> dict[str, float]:
@@ -203,8 +255,10 @@ class Trainer:
         for k, parts in later.items():
             means[k] = PerExample.epoch_mean(parts)
         if not all(math.isfinite(v) for v in means.values()):
-            raise RunFailed(f"training metrics became {means} in epoch {epoch}; training stopped and "
-                            f"{self._kept()}; lower lr or check the inputs")
+            raise RunFailed(
+                f"training metrics became {means} in epoch {epoch}; training stopped and "
+                f"{self._kept()}; lower lr or check the inputs"
+            )
         return means
 
     def _kept(self) -> str:
@@ -228,8 +282,15 @@ class Trainer:
         """checkpoints/WHICH.pt, or checkpoints/NAME-WHICH.pt for a named model."""
         return self.run.checkpoint(f"{self.name}-{which}" if self.name else which)
 
-    def fit(self, train: Split, val: Split | None, *, epochs: int | None = None, batch_size: int | None = None,
-            resume: bool = False) -> FitResult:
+    def fit(
+        self,
+        train: Split,
+        val: Split | None,
+        *,
+        epochs: int | None = None,
+        batch_size: int | None = None,
+        resume: bool = False,
+    ) -> FitResult:
         """Train for `epochs` (resuming from the run's last checkpoint when `resume`)."""
         epochs, batch_size = epochs or self.epochs, batch_size or self.batch_size
         history: list[dict[str, Any]] = []
@@ -293,6 +354,7 @@ class Trainer:
             return
         if self._writer is None:
             from mlplab.tensorboard import ScalarWriter
+
             folder = self.run.path / "tensorboard"
             self._writer = ScalarWriter(folder / self.name if self.name else folder)
         self._writer.write(row, row["epoch"])
@@ -301,8 +363,9 @@ class Trainer:
         if not self.print_rows:
             return
         parts = ([self.name] if self.name else []) + [f"epoch {row['epoch']}/{epochs}"]
-        parts += [f"{k} {v:.4f}" for k, v in row.items()
-                  if k != "epoch" and not k.startswith("lr") and isinstance(v, float)]
+        parts += [
+            f"{k} {v:.4f}" for k, v in row.items() if k != "epoch" and not k.startswith("lr") and isinstance(v, float)
+        ]
         print("  ".join(parts), file=sys.stderr, flush=True)
 
     # ---- checkpoints ------------------------------------------------------------------------
@@ -332,17 +395,21 @@ class Trainer:
         state = read_checkpoint(path)
         mine = model_spec(self.model)
         if state.get("spec") != mine:
-            raise UserError(f"checkpoint {path} was written for a different model ({spec_text(state.get('spec'))}) "
-                            f"than this run builds ({spec_text(mine)}); resume with the run's own settings "
-                            "or start a new run")
+            raise UserError(
+                f"checkpoint {path} was written for a different model ({spec_text(state.get('spec'))}) "
+                f"than this run builds ({spec_text(mine)}); resume with the run's own settings "
+                "or start a new run"
+            )
         self.model.load_state_dict(state["model"])
         mine = self.optimizers if self.optimizers is not None else {"": self.optimizer}
         saved = state.get("optimizers") if self.optimizers is not None else {"": state.get("optimizer")}
         for k, opt in mine.items():
             if not _same_optimizer(opt, (saved or {}).get(k)):
-                raise UserError(f"checkpoint {path} holds the state of another optimizer (or other optimizer "
-                                "settings) than this run builds; resume with the run's own settings or start a "
-                                "new run")
+                raise UserError(
+                    f"checkpoint {path} holds the state of another optimizer (or other optimizer "
+                    "settings) than this run builds; resume with the run's own settings or start a "
+                    "new run"
+                )
             opt.load_state_dict(saved[k])
         # the schedule is a closed form of (epoch, total): place it, rather than load the old one, so that an
         # extended `epochs` continues with the lrs of a run planned for the new total
@@ -358,6 +425,7 @@ IMPLEMENTATION_KEYS = ("params", "lr", "initial_lr", "fused", "foreach", "captur
 def _same_optimizer(optimizer: torch.optim.Optimizer, saved: Any) -> bool:
     """Whether `saved` (an optimizer state dict) has the same kind and hyperparameters (the lr aside) as `optimizer`:
     torch loads Adam's state into SGD without a word and fails at the first step."""
+
     def settings(groups: list[dict]) -> list[dict]:
         return [{k: v for k, v in g.items() if k not in IMPLEMENTATION_KEYS} for g in groups]
 
@@ -386,8 +454,11 @@ def evaluate(model: nn.Module, split: Split, batch_size: int = 4096) -> dict[str
 
 def rng_state(generator: torch.Generator) -> dict[str, Any]:
     """The global torch RNG, the batch-order generator and the CUDA RNGs, for a checkpoint."""
-    return {"torch": torch.get_rng_state(), "generator": generator.get_state(),
-            "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else []}
+    return {
+        "torch": torch.get_rng_state(),
+        "generator": generator.get_state(),
+        "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
+    }
 
 
 def restore_rng(rng: dict[str, Any], generator: torch.Generator) -> None:

@@ -1,4 +1,5 @@
 """ae-conv, ae-manifold, ae-ood: conv decoders and unpooling against torch, code paths, judges, AUROC on real data."""
+
 from __future__ import annotations
 
 import csv
@@ -10,9 +11,15 @@ import torch
 import torch.nn.functional as F
 from sklearn.metrics import roc_auc_score
 
-from mlplab.experiments.autoencoders.manifold import (code_steps, interpolate_codes, interpolate_pixels, match_pixel_sigma,
-                                            mean_distance, pick_pairs)
 from mlplab.analysis.judge import Judge
+from mlplab.experiments.autoencoders.manifold import (
+    code_steps,
+    interpolate_codes,
+    interpolate_pixels,
+    match_pixel_sigma,
+    mean_distance,
+    pick_pairs,
+)
 from mlplab.experiments.autoencoders.ood import auroc, flagged
 from mlplab.nn import build_model
 from mlplab.nn.autoencoders import MLPAutoencoder
@@ -43,8 +50,14 @@ def test_every_decoder_maps_28x28_back_to_28x28_in_unit_range(decoder):
 def test_parameter_counts_by_hand():
     encoder = conv_params(1, 8) + conv_params(8, 16) + conv_params(16, 16)
     unpool = conv_params(16, 16) + conv_params(16, 8) + conv_params(8, 1)  # conv after each unpooling
-    both = (conv_params(16, 16) + conv_params(32, 16) + conv_params(16, 16) + conv_params(32, 8)
-            + conv_params(8, 8) + conv_params(16, 1))
+    both = (
+        conv_params(16, 16)
+        + conv_params(32, 16)
+        + conv_params(16, 16)
+        + conv_params(32, 8)
+        + conv_params(8, 8)
+        + conv_params(16, 1)
+    )
     assert parameter_count(ConvAutoencoder(decoder="unpool")) == encoder + unpool == 7121
     assert parameter_count(ConvAutoencoder(decoder="transpose")) == encoder + unpool
     assert parameter_count(ConvAutoencoder(decoder="both")) == encoder + both
@@ -124,6 +137,7 @@ def test_pairs_are_of_different_digits():
 def test_judge_is_softmax_of_the_classifier_on_normalised_pixels():
     from mlplab.data import Normalization
     from mlplab.nn import MLPClassifier
+
     torch.manual_seed(4)
     model = MLPClassifier(64, [16], 10)
     norm = Normalization("standard", (0.3,), (0.2,))
@@ -136,15 +150,27 @@ def test_judge_is_softmax_of_the_classifier_on_normalised_pixels():
 def test_manifold_with_a_classify_run_labels_like_that_run(cli, tmp_path):
     code, _, err = cli("run", "classify", "hidden=[32]", "epochs=3", "image_size=28", "--out", "cls")
     assert code == 0, err
-    code, _, err = cli("run", "ae-manifold", "image_size=28", "epochs=30", "images=30", "samples=3", "pairs=2",
-                       "scales=[0,1]", "classifier=cls", "--out", "m")
+    code, _, err = cli(
+        "run",
+        "ae-manifold",
+        "image_size=28",
+        "epochs=30",
+        "images=30",
+        "samples=3",
+        "pairs=2",
+        "scales=[0,1]",
+        "classifier=cls",
+        "--out",
+        "m",
+    )
     assert code == 0, err
     m = json.loads((tmp_path / "m" / "metrics.json").read_text())
     cls = json.loads((tmp_path / "cls" / "metrics.json").read_text())
     assert m["classifier_test_accuracy"] == pytest.approx(cls["test_accuracy"], abs=1e-6)
     # the judge reproduces the classify run's own test probabilities (standard normalisation, refitted)
-    from mlplab.train.classifier import classifier_of_run
     from mlplab.data import load_dataset
+    from mlplab.train.classifier import classifier_of_run
+
     ds = load_dataset("digits", normalization="unit", image_size=28)
     judge = classifier_of_run(str(tmp_path / "cls"), ds, "", torch.device("cpu"))
     saved = np.load(tmp_path / "cls" / "arrays" / "predictions.npz")["probs"]
@@ -168,6 +194,7 @@ def test_conv_decoders_learn_and_an_ood_run_loads_one(cli, tmp_path):
         rows = {r["model"]: r for r in csv.DictReader(fh)}
     assert list(rows) == ["conv_unpool", "conv_transpose", "conv_both", "mlp_h16"]
     from mlplab.data import load_dataset
+
     ds = load_dataset("digits", normalization="unit", image_size=16)
     mean_image_mse = float((ds.test.x - ds.train.x.mean(0)).pow(2).mean())  # what a stalled AE reaches
     for name in ("conv_unpool", "conv_transpose", "conv_both"):
@@ -191,21 +218,24 @@ def test_auroc_and_flagged_match_references():
     assert flagged(a, b) == pytest.approx(float((b > np.quantile(a.numpy(), 0.95)).float().mean()))
 
 
-@pytest.mark.parametrize("args, fragment", [
-    (["ae-manifold", "scales=[0.5,-1]"], "'scales': -1.0 in [0.5, -1.0] is out of range"),
-    (["ae-manifold", "code=0"], "'code': 0 is out of range"),
-    (["ae-manifold", "code=100", "image_size=0"], "'code': 100 is out of range; it must be in 1..64"),
-    (["ae-manifold", "confident=1.5"], "'confident'"),
-    (["ae-manifold", "classifier=nowhere"], "'classifier': 'nowhere' is not a run folder"),
-    (["ae-manifold", "normalization=standard"], "normalization=unit"),
-    (["ae-conv", "decoders=[unpool,deconv]"], "'decoders': 'deconv' is not a decoder"),
-    (["ae-conv", "mlp_codes=[0]"], "'mlp_codes'"),
-    (["ae-conv", "image_size=4"], "needs square images of side at least 8"),
-    (["ae-ood", "model=nowhere"], "'model': 'nowhere' is not a run folder"),
-    (["ae-ood", "ood=[pictures]"], "'ood': 'pictures' is neither noise nor a dataset"),
-    (["ae-ood", "ood=[digits]", "epochs=1"], "'ood': 'digits' is the training dataset"),
-    (["ae-ood", "code=65", "image_size=0"], "'code': 65 is out of range; it must be in 1..64"),
-])
+@pytest.mark.parametrize(
+    "args, fragment",
+    [
+        (["ae-manifold", "scales=[0.5,-1]"], "'scales': -1.0 in [0.5, -1.0] is out of range"),
+        (["ae-manifold", "code=0"], "'code': 0 is out of range"),
+        (["ae-manifold", "code=100", "image_size=0"], "'code': 100 is out of range; it must be in 1..64"),
+        (["ae-manifold", "confident=1.5"], "'confident'"),
+        (["ae-manifold", "classifier=nowhere"], "'classifier': 'nowhere' is not a run folder"),
+        (["ae-manifold", "normalization=standard"], "normalization=unit"),
+        (["ae-conv", "decoders=[unpool,deconv]"], "'decoders': 'deconv' is not a decoder"),
+        (["ae-conv", "mlp_codes=[0]"], "'mlp_codes'"),
+        (["ae-conv", "image_size=4"], "needs square images of side at least 8"),
+        (["ae-ood", "model=nowhere"], "'model': 'nowhere' is not a run folder"),
+        (["ae-ood", "ood=[pictures]"], "'ood': 'pictures' is neither noise nor a dataset"),
+        (["ae-ood", "ood=[digits]", "epochs=1"], "'ood': 'digits' is the training dataset"),
+        (["ae-ood", "code=65", "image_size=0"], "'code': 65 is out of range; it must be in 1..64"),
+    ],
+)
 def test_bad_input_is_one_line_exit_2(cli, tmp_path, args, fragment):
     code, out, err = cli("run", *args, "--out", "bad")
     assert code == 2, err
@@ -229,8 +259,9 @@ def test_ood_auroc_mnist_vs_fashion_above_0_9(cli, tmp_path, fashion_dir):
         (data / name / "raw").symlink_to(fashion_dir / name / "raw")
     (data / "KMNIST").mkdir()
     (data / "KMNIST" / "raw").symlink_to(fashion_dir / "FashionMNIST" / "raw")
-    code, _, err = cli("run", "ae-ood", "dataset=mnist", f"data_dir={data}", "epochs=1", "max_images=3000",
-                       "--out", "o")
+    code, _, err = cli(
+        "run", "ae-ood", "dataset=mnist", f"data_dir={data}", "epochs=1", "max_images=3000", "--out", "o"
+    )
     assert code == 0, err
     m = json.loads((tmp_path / "o" / "metrics.json").read_text())
     assert m["auroc_fashion"] > 0.9 and m["auroc_noise"] > 0.9
@@ -241,6 +272,7 @@ def test_ood_auroc_mnist_vs_fashion_above_0_9(cli, tmp_path, fashion_dir):
     assert m["auroc_fashion"] == pytest.approx(roc_auc_score(truth, np.r_[a["errors_0"], a["errors_1"]]))
     # the per-image errors are those of the saved model
     from mlplab.train import read_checkpoint
+
     state = read_checkpoint(tmp_path / "o" / "checkpoints" / "best.pt")
     ae = build_model(state["spec"])
     ae.load_state_dict(state["model"])
@@ -258,14 +290,25 @@ def test_start_images_of_one_digit_say_whether_more_images_would_help():
     check_two_digits(torch.tensor([3, 5, 3]), 40, ManifoldConfig(images=3), classes)  # two digits: fine
     with pytest.raises(UserError, match=r"the 2 start images \(images=2\) all show '3'; raise images= \(up to 40"):
         check_two_digits(torch.tensor([3, 3]), 40, ManifoldConfig(images=2), classes)
-    with pytest.raises(UserError, match="only 2 test images qualify .* all show '3', so raising images= cannot "
-                                        "help; train longer"):
+    with pytest.raises(
+        UserError, match="only 2 test images qualify .* all show '3', so raising images= cannot help; train longer"
+    ):
         check_two_digits(torch.tensor([3, 3]), 2, ManifoldConfig(images=100000), classes)
 
 
 def test_manifold_with_more_images_than_qualify_does_not_ask_for_more(cli):
     """The issue's reproduction: an AE that barely trained leaves start images of one digit; images=100000."""
-    code, _, err = cli("run", "ae-manifold", "image_size=0", "epochs=1", "lr=1e-6", "classifier_epochs=1",
-                       "images=100000", "samples=1", "pairs=1", "scales=[1]")
+    code, _, err = cli(
+        "run",
+        "ae-manifold",
+        "image_size=0",
+        "epochs=1",
+        "lr=1e-6",
+        "classifier_epochs=1",
+        "images=100000",
+        "samples=1",
+        "pairs=1",
+        "scales=[1]",
+    )
     last = err.strip().splitlines()[-1]
     assert code == 2 and "raising images= cannot help; train longer" in last, err

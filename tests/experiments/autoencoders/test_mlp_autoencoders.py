@@ -1,4 +1,5 @@
 """Autoencoders: losses against torch, noise statistics, PCA and AE errors on real MNIST, sparsity, bad input."""
+
 from __future__ import annotations
 
 import json
@@ -7,12 +8,12 @@ import numpy as np
 import pytest
 import torch
 
-from mlplab.data.noise import gaussian_noise, salt_and_pepper
 from mlplab.analysis.reconstruction import per_image_sse
-from mlplab.train.checkpoint import load_model, save_model
+from mlplab.data.noise import gaussian_noise, salt_and_pepper
 from mlplab.nn import build_model
 from mlplab.nn.autoencoders import MLPAutoencoder
 from mlplab.runs import Run
+from mlplab.train.checkpoint import load_model, save_model
 
 
 def metrics(path) -> dict:
@@ -65,8 +66,10 @@ def test_gaussian_noise_has_the_asked_std_and_is_reproducible():
         added = gaussian_noise(x, sigma, torch.Generator().manual_seed(0)) - x
         assert added.std().item() == pytest.approx(sigma, rel=2e-3)
         assert abs(added.mean().item()) < 2e-3
-    torch.testing.assert_close(gaussian_noise(x, 0.5, torch.Generator().manual_seed(3)),
-                               gaussian_noise(x, 0.5, torch.Generator().manual_seed(3)))
+    torch.testing.assert_close(
+        gaussian_noise(x, 0.5, torch.Generator().manual_seed(3)),
+        gaussian_noise(x, 0.5, torch.Generator().manual_seed(3)),
+    )
     clipped = gaussian_noise(x, 0.9, torch.Generator().manual_seed(0), clip=True)
     assert clipped.min() == 0 and clipped.max() == 1
     with pytest.raises(ValueError):
@@ -91,8 +94,9 @@ def test_salt_and_pepper_sets_exactly_the_fraction_to_0_or_1(fraction):
 
 # ---- experiments on the embedded digits ----------------------------------------------------------
 def test_more_l1_switches_off_more_hidden_units(cli, tmp_path):
-    code, _, err = cli("run", "ae-sparse", "image_size=0", "hidden=128", "penalties=[0.03,0.3]",
-                       "epochs=40", "--out", "s")
+    code, _, err = cli(
+        "run", "ae-sparse", "image_size=0", "hidden=128", "penalties=[0.03,0.3]", "epochs=40", "--out", "s"
+    )
     assert code == 0, err
     m = metrics(tmp_path / "s")
     for key in ("active_fraction", "mean_activation"):
@@ -119,24 +123,28 @@ def test_undercomplete_sweep_has_a_model_and_filters_per_h(cli, tmp_path):
 
 def test_same_seed_same_numbers(cli, tmp_path):
     for out in ("a", "b"):
-        assert cli("run", "ae-denoising", "sigmas=[0.5]", "fractions=[0.2]", "epochs=2", "code=32",
-                   "--out", out)[0] == 0
+        assert (
+            cli("run", "ae-denoising", "sigmas=[0.5]", "fractions=[0.2]", "epochs=2", "code=32", "--out", out)[0] == 0
+        )
     assert metrics(tmp_path / "a") == metrics(tmp_path / "b")
 
 
-@pytest.mark.parametrize("args, fragment", [
-    (["ae-pca", "ks=[0,30]"], "'ks': 0 in [0, 30] is out of range"),
-    (["ae-pca", "image_size=0", "ks=[65]"], "'ks': 65 is out of range; sizes must be in 1..64"),
-    (["ae-undercomplete", "hs=[-3]"], "'hs'"),
-    (["ae-undercomplete", "image_size=0", "hs=[8,100]"], "'hs': 100 is out of range; sizes must be in 1..64"),
-    (["ae-denoising", "sigmas=[-0.5]"], "'sigmas'"),
-    (["ae-denoising", "fractions=[1.5]"], "'fractions': 1.5 is out of range"),
-    (["ae-denoising", "fractions=[-0.1]"], "'fractions'"),
-    (["ae-sparse", "penalties=[-0.01]"], "'penalties'"),
-    (["ae-undercomplete", "hs=[785]"], "'hs': 785 is out of range; sizes must be in 1..784"),
-    (["ae-denoising", "code=800"], "'code': 800 is out of range"),
-    (["ae-pca", "normalization=standard"], "'normalization'"),
-])
+@pytest.mark.parametrize(
+    "args, fragment",
+    [
+        (["ae-pca", "ks=[0,30]"], "'ks': 0 in [0, 30] is out of range"),
+        (["ae-pca", "image_size=0", "ks=[65]"], "'ks': 65 is out of range; sizes must be in 1..64"),
+        (["ae-undercomplete", "hs=[-3]"], "'hs'"),
+        (["ae-undercomplete", "image_size=0", "hs=[8,100]"], "'hs': 100 is out of range; sizes must be in 1..64"),
+        (["ae-denoising", "sigmas=[-0.5]"], "'sigmas'"),
+        (["ae-denoising", "fractions=[1.5]"], "'fractions': 1.5 is out of range"),
+        (["ae-denoising", "fractions=[-0.1]"], "'fractions'"),
+        (["ae-sparse", "penalties=[-0.01]"], "'penalties'"),
+        (["ae-undercomplete", "hs=[785]"], "'hs': 785 is out of range; sizes must be in 1..784"),
+        (["ae-denoising", "code=800"], "'code': 800 is out of range"),
+        (["ae-pca", "normalization=standard"], "'normalization'"),
+    ],
+)
 def test_bad_input_is_one_line_exit_2(cli, tmp_path, args, fragment):
     code, _, err = cli("run", *args, "--out", "bad")
     assert code == 2
@@ -147,8 +155,7 @@ def test_bad_input_is_one_line_exit_2(cli, tmp_path, args, fragment):
 # ---- real MNIST ----------------------------------------------------------------------------------
 @pytest.mark.slow
 def test_pca_matches_reference_and_a_short_trained_ae_beats_it_on_mnist(cli, tmp_path, mnist_dir):
-    code, _, err = cli("run", "ae-pca", "dataset=mnist", f"data_dir={mnist_dir}", "ks=[30]", "epochs=3",
-                       "--out", "p")
+    code, _, err = cli("run", "ae-pca", "dataset=mnist", f"data_dir={mnist_dir}", "ks=[30]", "epochs=3", "--out", "p")
     assert code == 0, err
     m = metrics(tmp_path / "p")
     assert m["pca_mse_k30"] == pytest.approx(0.01769, abs=1e-4)  # mean-centred PCA, fitted on all 60k
@@ -165,8 +172,17 @@ def test_pca_matches_reference_and_a_short_trained_ae_beats_it_on_mnist(cli, tmp
 
 @pytest.mark.slow
 def test_denoising_ae_halves_the_error_at_sigma_half_on_mnist(cli, tmp_path, mnist_dir):
-    code, _, err = cli("run", "ae-denoising", "dataset=mnist", f"data_dir={mnist_dir}", "sigmas=[0.5]",
-                       "fractions=[]", "epochs=2", "--out", "d")
+    code, _, err = cli(
+        "run",
+        "ae-denoising",
+        "dataset=mnist",
+        f"data_dir={mnist_dir}",
+        "sigmas=[0.5]",
+        "fractions=[]",
+        "epochs=2",
+        "--out",
+        "d",
+    )
     assert code == 0, err
     m = metrics(tmp_path / "d")
     assert m["improvement_sigma0.5"] >= 0.3

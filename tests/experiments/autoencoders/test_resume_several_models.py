@@ -1,6 +1,7 @@
 """A multi-model run that is interrupted resumes: finished models are not trained again, the unfinished one
 continues from its last checkpoint, and the numbers are the uninterrupted run's, bit for bit (issue 11, item 6).
 Raising epochs on resume continues the first model and trains the later ones again: the fresh run's numbers."""
+
 import json
 
 import pytest
@@ -15,8 +16,10 @@ EVERY = {
     "ae-undercomplete": (["hs=[4,8,12]"], ["h4", "h8", "h12"]),
     "ae-sparse": (["hidden=80", "penalties=[0.01,0.03]"], ["standard", "l1_0.01", "l1_0.03"]),
     "ae-denoising": (["sigmas=[0.5]", "fractions=[0.3]", "encoder=[16]", "code=8"], ["standard", "sigma0.5", "sp0.3"]),
-    "ae-conv": (["channels=[4,4]", "decoders=[unpool,transpose]", "mlp_codes=[8]"],
-                ["conv_unpool", "conv_transpose", "mlp_h8"]),
+    "ae-conv": (
+        ["channels=[4,4]", "decoders=[unpool,transpose]", "mlp_codes=[8]"],
+        ["conv_unpool", "conv_transpose", "mlp_h8"],
+    ),
 }
 
 

@@ -1,4 +1,5 @@
 """What the dreams tests share: a check that a dreams run folder reproduces its own reported numbers."""
+
 import json
 
 import numpy as np

@@ -1,5 +1,6 @@
 """dreams: objectives against torch/scipy references, the loop against a plain autograd loop, the run folder,
 the model cache, and every bad input as one line with exit code 2."""
+
 from __future__ import annotations
 
 import json
@@ -10,11 +11,21 @@ import torch
 import torch.nn.functional as F
 from scipy.ndimage import gaussian_filter
 
-from mlplab.analysis.dreaming import (cross_entropy, dream, freeze, gaussian_blur, gaussian_kernel, kl_to, l2,
-                                      pixel_forward, target_reached, total_variation)
+from mlplab.analysis.dreaming import (
+    cross_entropy,
+    dream,
+    freeze,
+    gaussian_blur,
+    gaussian_kernel,
+    kl_to,
+    l2,
+    pixel_forward,
+    target_reached,
+    total_variation,
+)
 from mlplab.cache import cached_run
-from mlplab.train import load_model
 from mlplab.nn import MLPClassifier
+from mlplab.train import load_model
 
 SMALL = ("hidden=[128]", "epochs=3", "lr=0.01")
 
@@ -25,18 +36,24 @@ def test_objectives_match_torch_references():
     targets = torch.tensor([0, 4, 2, 2, 1, 3])
     mix = torch.softmax(torch.randn(6, 5, generator=g), 1)
     mix[0] = torch.tensor([0.5, 0.5, 0, 0, 0])  # zeros in the target: 0·log 0 = 0
-    torch.testing.assert_close(cross_entropy(targets)(logits, pixels),
-                               F.cross_entropy(logits, targets, reduction="none"))
-    torch.testing.assert_close(kl_to(mix)(logits, pixels),
-                               F.kl_div(logits.log_softmax(1), mix, reduction="none").sum(1))
-    torch.testing.assert_close(l2()(logits, pixels), (pixels ** 2).mean((1, 2, 3)))
+    torch.testing.assert_close(
+        cross_entropy(targets)(logits, pixels), F.cross_entropy(logits, targets, reduction="none")
+    )
+    torch.testing.assert_close(
+        kl_to(mix)(logits, pixels), F.kl_div(logits.log_softmax(1), mix, reduction="none").sum(1)
+    )
+    torch.testing.assert_close(l2()(logits, pixels), (pixels**2).mean((1, 2, 3)))
     p = pixels.numpy()[:, 0]
     tv = np.abs(np.diff(p, axis=1)).mean((1, 2)) + np.abs(np.diff(p, axis=2)).mean((1, 2))
     torch.testing.assert_close(total_variation()(logits, pixels), torch.from_numpy(tv))
     weight = torch.arange(6.0)
     combined = cross_entropy(targets) + weight * l2() + 0.5 * total_variation()
-    torch.testing.assert_close(combined(logits, pixels), cross_entropy(targets)(logits, pixels)
-                               + weight * l2()(logits, pixels) + 0.5 * total_variation()(logits, pixels))
+    torch.testing.assert_close(
+        combined(logits, pixels),
+        cross_entropy(targets)(logits, pixels)
+        + weight * l2()(logits, pixels)
+        + 0.5 * total_variation()(logits, pixels),
+    )
 
 
 def test_blur_matches_scipy():
@@ -85,8 +102,15 @@ def test_dream_stops_at_the_target_confidence():
     with torch.no_grad():
         model.net.out.weight.mul_(5)  # random weights reach 0.9 within [0, 1] pixels only when scaled up
     targets = torch.tensor([0, 1, 2])
-    trace = dream(pixel_forward([model], lambda px: px * 4 - 2), torch.full((3, 1, 8, 8), 0.5),
-                  cross_entropy(targets), steps=2000, lr=0.1, stop=target_reached(targets, 0.9), check_every=5)
+    trace = dream(
+        pixel_forward([model], lambda px: px * 4 - 2),
+        torch.full((3, 1, 8, 8), 0.5),
+        cross_entropy(targets),
+        steps=2000,
+        lr=0.1,
+        stop=target_reached(targets, 0.9),
+        check_every=5,
+    )
     assert trace.steps < 2000 and trace.steps % 5 == 0
     assert (trace.probs[-1].gather(1, targets[:, None]) >= 0.9).all()
     assert trace.steps > 0 and not (trace.probs[-6].gather(1, targets[:, None]) >= 0.9).all()  # nor earlier
@@ -108,7 +132,10 @@ def test_dreams_on_digits_run_folder_and_cache(cli, tmp_path, check_run_folder):
     assert again["model_path"] == m["model_path"] and list(again["dreams_confidence"]) == ["3", "8"]
     code, _, err = cli(*args, "--out", "same")  # same seed, same dreams
     assert code == 0, err
-    first, second = np.load(tmp_path / "a" / "arrays" / "dreams.npz"), np.load(tmp_path / "same" / "arrays" / "dreams.npz")
+    first, second = (
+        np.load(tmp_path / "a" / "arrays" / "dreams.npz"),
+        np.load(tmp_path / "same" / "arrays" / "dreams.npz"),
+    )
     assert all(np.array_equal(first[k], second[k]) for k in ("images", "probs", "frames"))
     for made in [*(tmp_path / "a" / "figures").iterdir(), *(tmp_path / "a" / "animations").iterdir()]:
         made.unlink()
@@ -146,19 +173,22 @@ def not_a_classifier(tmp_path):
     return "model=other"
 
 
-@pytest.mark.parametrize("args, fragment", [
-    (["targets=[10]"], "'targets': class 10 is not a class of the 'digits' classifier; choose 0..9"),
-    (["targets=[-1]"], "'targets'"),
-    (["hybrid=3:0.7,5:0.5"], "weights sum to 1.2, not 1"),
-    (["hybrid=3:-0.5,5:1.5"], "weight -0.5 of class 3 is negative"),
-    (["hybrid=3:0.5,12:0.5"], "'hybrid': class 12 is not a class of the 'digits' classifier"),
-    (["hybrid=three"], "is not class:weight"),
-    (["lambda_l2=-1"], "'lambda_l2': -1.0 is out of range; it must be >= 0"),
-    (["l2_range=[-1,10]"], "'l2_range'"),
-    (["model=nowhere"], "model='nowhere' is not a run folder"),
-    ([not_a_classifier], "model='other' is a run of 'explore', not a classifier"),
-    (["dataset=moons"], "dreams optimise images"),
-])
+@pytest.mark.parametrize(
+    "args, fragment",
+    [
+        (["targets=[10]"], "'targets': class 10 is not a class of the 'digits' classifier; choose 0..9"),
+        (["targets=[-1]"], "'targets'"),
+        (["hybrid=3:0.7,5:0.5"], "weights sum to 1.2, not 1"),
+        (["hybrid=3:-0.5,5:1.5"], "weight -0.5 of class 3 is negative"),
+        (["hybrid=3:0.5,12:0.5"], "'hybrid': class 12 is not a class of the 'digits' classifier"),
+        (["hybrid=three"], "is not class:weight"),
+        (["lambda_l2=-1"], "'lambda_l2': -1.0 is out of range; it must be >= 0"),
+        (["l2_range=[-1,10]"], "'l2_range'"),
+        (["model=nowhere"], "model='nowhere' is not a run folder"),
+        ([not_a_classifier], "model='other' is a run of 'explore', not a classifier"),
+        (["dataset=moons"], "dreams optimise images"),
+    ],
+)
 def test_bad_input_is_one_line_exit_2(cli, tmp_path, args, fragment):
     args = [a(tmp_path) if callable(a) else a for a in args]
     code, out, err = cli("run", "dreams", *args, "cache_dir=cache", "--out", "bad")
@@ -168,8 +198,19 @@ def test_bad_input_is_one_line_exit_2(cli, tmp_path, args, fragment):
 
 
 def test_robust_dreams_and_the_judge_verdict_reproduce_from_the_run(cli, tmp_path):
-    code, _, err = cli("run", "dreams", "task=robust", *SMALL, "ensemble=2", "judge_epochs=2", "robust_steps=60",
-                       "steps=60", "cache_dir=cache", "--out", "r")
+    code, _, err = cli(
+        "run",
+        "dreams",
+        "task=robust",
+        *SMALL,
+        "ensemble=2",
+        "judge_epochs=2",
+        "robust_steps=60",
+        "steps=60",
+        "cache_dir=cache",
+        "--out",
+        "r",
+    )
     assert code == 0, err
     m = json.loads((tmp_path / "r" / "metrics.json").read_text())
     assert m["weights_unchanged"] and m["ensemble_size"] == 2 and m["judge_source"] == "trained"
@@ -197,8 +238,13 @@ def test_an_interrupted_training_leaves_no_cache_entry(tmp_path):
         cached_run(tmp_path / "cache", "classify", {"a": 1}, {"a": 1}, train)
     assert not list((tmp_path / "cache").iterdir())  # neither an entry nor a temporary folder
     calls = []
-    run, hit = cached_run(tmp_path / "cache", "classify", {"a": 1}, {"a": 1},
-                          lambda r: calls.append((r.path / "checkpoints" / "best.pt").write_bytes(b"ok")))
+    run, hit = cached_run(
+        tmp_path / "cache",
+        "classify",
+        {"a": 1},
+        {"a": 1},
+        lambda r: calls.append((r.path / "checkpoints" / "best.pt").write_bytes(b"ok")),
+    )
     assert not hit and len(calls) == 1 and run.experiment == "classify"
     again, hit = cached_run(tmp_path / "cache", "classify", {"a": 1}, {"a": 1}, lambda r: calls.append(1))
     assert hit and again.path == run.path and len(calls) == 1

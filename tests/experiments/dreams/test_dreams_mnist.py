@@ -1,4 +1,5 @@
 """dreams on real MNIST and Fashion-MNIST with a small, quickly trained MLP: the targets of the issue."""
+
 from __future__ import annotations
 
 import json
@@ -31,8 +32,9 @@ def test_mnist_dreams_reach_the_target_and_hybrids_the_mixture(cli, tmp_path, mn
 
 @pytest.mark.slow
 def test_fashion_mnist_dreams(cli, tmp_path, fashion_dir, check_run_folder):
-    code, _, err = cli("run", "dreams", "dataset=fashion-mnist", f"data_dir={fashion_dir}", *QUICK, "task=dreams",
-                       "--out", "f")
+    code, _, err = cli(
+        "run", "dreams", "dataset=fashion-mnist", f"data_dir={fashion_dir}", *QUICK, "task=dreams", "--out", "f"
+    )
     assert code == 0, err
     m = check_run_folder(tmp_path / "f")
     assert m["dreams_reached_target"] and list(m["dreams_confidence"])[0] == "T-shirt/top"
@@ -41,8 +43,18 @@ def test_fashion_mnist_dreams(cli, tmp_path, fashion_dir, check_run_folder):
 @pytest.mark.slow
 def test_mnist_robust_dreams_are_recognised_by_the_judge(cli, tmp_path, mnist_dir, check_run_folder):
     """The going-further target on a quick MLP: the CNN judge recognises ≥ 8 of 10 robust dreams."""
-    code, _, err = cli("run", "dreams", "dataset=mnist", f"data_dir={mnist_dir}", *QUICK, "task=robust",
-                       "ensemble=1", "judge_epochs=1", "--out", "r")
+    code, _, err = cli(
+        "run",
+        "dreams",
+        "dataset=mnist",
+        f"data_dir={mnist_dir}",
+        *QUICK,
+        "task=robust",
+        "ensemble=1",
+        "judge_epochs=1",
+        "--out",
+        "r",
+    )
     assert code == 0, err
     m = json.loads((tmp_path / "r" / "metrics.json").read_text())
     assert m["judge_test_accuracy"] >= 0.97 and m["weights_unchanged"]

@@ -1,5 +1,6 @@
 """The `gan` experiment on the embedded digits: run folder, same seed same numbers, resume, collapse handling,
 bad input."""
+
 from __future__ import annotations
 
 import json
@@ -41,8 +42,15 @@ def test_run_folder_is_complete(cli, tmp_path):
     assert frames == [f"step_{s:07d}.npz" for s in (0, 10, 20, 30, 40)]
     shot = run.load_arrays("frames/step_0000040")
     assert shot["pixels"].shape == (64, 1, 8, 8) and shot["pixels"].dtype == np.uint8
-    for name in ("samples_start", "samples_middle", "samples_end", "losses", "quality", "judge_labels",
-                 "nearest_training_images"):
+    for name in (
+        "samples_start",
+        "samples_middle",
+        "samples_end",
+        "losses",
+        "quality",
+        "judge_labels",
+        "nearest_training_images",
+    ):
         assert run.figure(name).is_file(), name
     assert (run.path / "animations" / "fixed_noise.gif").is_file()
     html = (run.path / "report.html").read_text()
@@ -86,8 +94,15 @@ def scripted(recalls):
 
     def evaluate(judge, ref, samples):
         r = next(calls)
-        scores = {"decent_fraction": 0.5, "fd": 1.0, "fd_ratio": 1.0, "precision": 0.9, "recall": r, "density": 1.0,
-                  "coverage": r}
+        scores = {
+            "decent_fraction": 0.5,
+            "fd": 1.0,
+            "fd_ratio": 1.0,
+            "precision": 0.9,
+            "recall": r,
+            "density": 1.0,
+            "coverage": r,
+        }
         return scores, np.ones(10, dtype=int)
 
     return evaluate
@@ -138,10 +153,22 @@ def test_on_collapse_restart_is_bounded(cli, tmp_path, monkeypatch):
     assert len(json.loads((tmp_path / "b" / "restarts.json").read_text())) == 1
 
 
-@pytest.mark.parametrize("override, key", [
-    ("digit=10", "digit"), ("n=0", "'n'"), ("n_d=0", "n_d"), ("n_g=0", "n_g"), ("latent=0", "latent"),
-    ("lr=0", "lr"), ("lr=-0.1", "lr"), ("d_hidden=[]", "d_hidden"), ("schedule=sometimes", "schedule"),
-    ("normalization=standard", "normalization"), ("eval_every=0", "eval_every")])
+@pytest.mark.parametrize(
+    "override, key",
+    [
+        ("digit=10", "digit"),
+        ("n=0", "'n'"),
+        ("n_d=0", "n_d"),
+        ("n_g=0", "n_g"),
+        ("latent=0", "latent"),
+        ("lr=0", "lr"),
+        ("lr=-0.1", "lr"),
+        ("d_hidden=[]", "d_hidden"),
+        ("schedule=sometimes", "schedule"),
+        ("normalization=standard", "normalization"),
+        ("eval_every=0", "eval_every"),
+    ],
+)
 def test_bad_input_is_one_line_exit_2_nothing_written(cli, tmp_path, override, key):
     code, out, err = cli("run", "gan", *TINY, override, "--out", "bad")
     assert code == 2 and key in err and err.startswith("mlplab: error:") and len(err.strip().splitlines()) == 1, err

@@ -1,4 +1,5 @@
 """`gan` on real MNIST: the metrics' check on real images, a collapsed generator flagged, a short run learns."""
+
 from __future__ import annotations
 
 import json
@@ -13,8 +14,19 @@ from mlplab.train import load_model
 
 @pytest.mark.slow
 def test_a_short_mnist_run_raises_the_decent_fraction_and_the_metrics_check_out(cli, tmp_path, mnist_dir):
-    code, _, err = cli("run", "gan", "dataset=mnist", f"data_dir={mnist_dir}", "digit=2", "n=800", "eval_every=400",
-                       "judge_epochs=1", "cache_dir=cache", "--out", "m")
+    code, _, err = cli(
+        "run",
+        "gan",
+        "dataset=mnist",
+        f"data_dir={mnist_dir}",
+        "digit=2",
+        "n=800",
+        "eval_every=400",
+        "judge_epochs=1",
+        "cache_dir=cache",
+        "--out",
+        "m",
+    )
     assert code == 0, err
     m = json.loads((tmp_path / "m" / "metrics.json").read_text())
     # one half of the real test 2s against the other: what a perfect generator scores

@@ -1,4 +1,5 @@
 """`mlp-protocol`: validation every n epochs, the best checkpoint reloaded from disk and tested once."""
+
 import pytest
 import torch
 
@@ -25,12 +26,15 @@ def test_best_checkpoint_is_the_best_validated_epoch_and_is_what_was_tested(tmp_
     assert evaluate(model, ds.val)["accuracy"] == pytest.approx(best["val_accuracy"], abs=1e-6)
 
 
-@pytest.mark.parametrize("args,message", [
-    (["hidden_sizes=[]"], "'hidden_sizes': the list is empty"),
-    (["hidden_sizes=[64,0]"], "every value must be >= 1"),
-    (["hidden_sizes=[64,-3]"], "every value must be >= 1"),
-    (["optimizer=scratch-lbfgs"], "'optimizer': 'scratch-lbfgs' is not one of"),
-])
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (["hidden_sizes=[]"], "'hidden_sizes': the list is empty"),
+        (["hidden_sizes=[64,0]"], "every value must be >= 1"),
+        (["hidden_sizes=[64,-3]"], "every value must be >= 1"),
+        (["optimizer=scratch-lbfgs"], "'optimizer': 'scratch-lbfgs' is not one of"),
+    ],
+)
 def test_bad_input_is_one_line_and_exit_2(cli, tmp_path, args, message):
     code, out, err = cli("run", "mlp-protocol", *args, "--out", str(tmp_path / "run"))
     assert code == 2 and message in err and len(err.strip().splitlines()) == 1, err

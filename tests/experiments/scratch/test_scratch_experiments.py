@@ -1,5 +1,6 @@
 """The scratch experiments end to end: gradcheck's pass marks, the moons target and depth study, moons data,
 and scratch-mnist on real MNIST."""
+
 from __future__ import annotations
 
 import csv
@@ -25,6 +26,7 @@ def test_moons_data_is_scaled_by_training_statistics_only():
     # the test set has its own random state, so its range differs from [-1, 1] slightly (train stats only)
     assert not np.allclose(x_test.min(0), -1.0, atol=1e-4) or not np.allclose(x_test.max(0), 1.0, atol=1e-4)
     from sklearn.datasets import make_moons
+
     raw_train, _ = make_moons(8000, noise=0.08, random_state=0)
     raw_test, _ = make_moons(2000, noise=0.08, random_state=1)
     lo, hi = raw_train.min(0), raw_train.max(0)
@@ -40,8 +42,17 @@ def test_gradcheck_meets_its_pass_marks_and_reports_the_table(cli, tmp_path):
     with open(tmp_path / "g" / "tables" / "gradient_check.csv") as fh:
         rows = list(csv.DictReader(fh))
     names = [r["component"] for r in rows]
-    for kind in ("Linear", "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "Softmax", "CrossEntropy", "SoftmaxCrossEntropy",
-                 "MSE"):
+    for kind in (
+        "Linear",
+        "ReLU",
+        "LeakyReLU",
+        "Sigmoid",
+        "Tanh",
+        "Softmax",
+        "CrossEntropy",
+        "SoftmaxCrossEntropy",
+        "MSE",
+    ):
         assert kind in names
     assert sum(n.startswith("MLP") for n in names) == 4
     assert max(float(r["max_rel_error_autograd"]) for r in rows) == pytest.approx(m["max_rel_error_autograd"])
@@ -75,6 +86,7 @@ def test_moons_reaches_its_target_and_the_depth_study_has_both_outcomes(cli, tmp
     figures = {p.name for p in (run / "figures").iterdir()}
     assert {"loss_curves.png", "decision_boundary.png", "depth_loss.png", "depth_norms.png"} <= figures
     from mlplab.report.findings import findings_for
+
     assert any(f"step {m['deep_normal_diverged_at_step']}" in f.text for f in findings_for(Run.open(run)))
 
 

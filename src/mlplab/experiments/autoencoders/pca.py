@@ -1,4 +1,5 @@
 """`ae-pca`: PCA and a deep autoencoder at matched code sizes k, reconstruction error on the test set."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -18,17 +19,18 @@ from mlplab.train.autoencoders import AEConfig, check_sizes, unit_data
 
 @dataclass
 class AEPCAConfig(AEConfig):
-    ks: list[int] = param([8, 16, 30, 64], "code sizes k (PCA components = AE code units)", nonempty=True,
-                          item_min=1)
+    ks: list[int] = param([8, 16, 30, 64], "code sizes k (PCA components = AE code units)", nonempty=True, item_min=1)
     encoder: list[int] = param([512, 256, 128], "encoder hidden sizes, input -> ... -> code", item_min=1)
     decoder: list[int] = param([128, 256], "decoder hidden sizes, code -> ... -> output", item_min=1)
     activation: Literal["relu", "leaky_relu", "tanh", "sigmoid", "gelu", "elu"] = param(
-        "elu", "hidden activation (ELU trains this deep AE much faster than ReLU)")
+        "elu", "hidden activation (ELU trains this deep AE much faster than ReLU)"
+    )
     epochs: int = param(50, "passes over the training set, for each k", min=1)
     lr: float = param(3e-3, "learning rate", min=0, min_exclusive=True)
     batch_size: int = param(128, "examples per step", min=1)
-    loss: Literal["mse", "bce"] = param("bce", "reconstruction loss minimised: mse per pixel or binary "
-                                               "cross-entropy (mse is reported either way)")
+    loss: Literal["mse", "bce"] = param(
+        "bce", "reconstruction loss minimised: mse per pixel or binary cross-entropy (mse is reported either way)"
+    )
 
 
 def fit_pca_on_training_set(ds: Dataset, k: int) -> PCA:
@@ -48,8 +50,9 @@ def run(cfg: AEPCAConfig, ctx: Context) -> dict:
     rows, pca_sse, ae_sse, pca_shown, ae_shown = [], [], [], [], []
     for k in cfg.ks:
         pca_recon = pca.truncate(k).reconstruct(x_test.cpu()).reshape(x_test.shape)  # (N, C, H, W) float64
-        model = MLPAutoencoder(ds.num_features, cfg.encoder, k, cfg.decoder, activation=cfg.activation,
-                               recon_loss=cfg.loss).to(ctx.device)
+        model = MLPAutoencoder(
+            ds.num_features, cfg.encoder, k, cfg.decoder, activation=cfg.activation, recon_loss=cfg.loss
+        ).to(ctx.device)
         fit = fit_named(model, ds, cfg, ctx.run, ctx.generator, f"ae_k{k}", resume=ctx.resume)
         ae_recon = model.reconstruct(x_test).cpu()
         errors = {"pca": per_image_sse(pca_recon, x_test.cpu()), "ae": per_image_sse(ae_recon, x_test.cpu())}
@@ -65,13 +68,26 @@ def run(cfg: AEPCAConfig, ctx: Context) -> dict:
             row.update({f"{kind}_mse": summary["mse"], f"{kind}_sse_per_image": summary["sse_per_image"]})
         metrics[f"pca_explained_variance_k{k}"] = float(pca.truncate(k).explained_variance_ratio.sum())
         metrics[f"ae_train_seconds_k{k}"] = fit.train_seconds
-        row.update({"ae_over_pca": row["ae_sse_per_image"] / row["pca_sse_per_image"],
-                    "ae_train_seconds": fit.train_seconds, "ae_epochs": len(fit.history)})
+        row.update(
+            {
+                "ae_over_pca": row["ae_sse_per_image"] / row["pca_sse_per_image"],
+                "ae_train_seconds": fit.train_seconds,
+                "ae_epochs": len(fit.history),
+            }
+        )
         rows.append(row)
-    ctx.run.save_arrays("errors", ks=cfg.ks, pca_sse=torch.stack(pca_sse), ae_sse=torch.stack(ae_sse),
-                        y=ds.test.y.cpu())
-    ctx.run.save_arrays("reconstructions", ks=cfg.ks, index=shown, labels=ds.test.y.cpu()[shown],
-                        original=x_test.cpu()[shown], pca=torch.stack(pca_shown), ae=torch.stack(ae_shown))
+    ctx.run.save_arrays(
+        "errors", ks=cfg.ks, pca_sse=torch.stack(pca_sse), ae_sse=torch.stack(ae_sse), y=ds.test.y.cpu()
+    )
+    ctx.run.save_arrays(
+        "reconstructions",
+        ks=cfg.ks,
+        index=shown,
+        labels=ds.test.y.cpu()[shown],
+        original=x_test.cpu()[shown],
+        pca=torch.stack(pca_shown),
+        ae=torch.stack(ae_shown),
+    )
     ctx.run.save_table("errors_by_k", rows)
     metrics.update({"pca_fit_images": len(ds.train) + len(ds.val), "test_images": len(ds.test)})
     return metrics

@@ -1,4 +1,5 @@
 """`ae-undercomplete`: one hidden layer of h units (h < inputs), a sweep over h in one run."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -19,7 +20,8 @@ from mlplab.train.autoencoders import AEConfig, check_sizes, unit_data
 class UndercompleteConfig(AEConfig):
     hs: list[int] = param([64, 128, 256], "hidden sizes h, one AE each (in -> h -> in)", nonempty=True, item_min=1)
     activation: Literal["relu", "leaky_relu", "tanh", "sigmoid", "gelu", "elu"] = param(
-        "relu", "activation of the hidden layer")
+        "relu", "activation of the hidden layer"
+    )
     epochs: int = param(15, "passes over the training set, for each h", min=1)
 
 
@@ -33,19 +35,28 @@ def run(cfg: UndercompleteConfig, ctx: Context) -> dict:
     metrics: dict[str, float] = {}
     rows, recons = [], []
     for h in cfg.hs:
-        model = MLPAutoencoder(ds.num_features, [], h, [], code_activation=cfg.activation,
-                               recon_loss=cfg.loss).to(ctx.device)
+        model = MLPAutoencoder(ds.num_features, [], h, [], code_activation=cfg.activation, recon_loss=cfg.loss).to(
+            ctx.device
+        )
         fit = fit_named(model, ds, cfg, ctx.run, ctx.generator, f"h{h}", resume=ctx.resume)
         recon = model.reconstruct(x_test).cpu()
         summary = error_summary(per_image_sse(recon, x_test.cpu()), ds.num_features)
         metrics[f"mse_h{h}"], metrics[f"sse_per_image_h{h}"] = summary["mse"], summary["sse_per_image"]
         dead = activity(model.encode(x_test).cpu(), 0.0)["dead_units"]
         metrics[f"dead_units_h{h}"] = dead
-        rows.append({"h": h, **summary, "dead_units": dead, "parameters": sum(p.numel() for p in model.parameters()),
-                     "train_seconds": fit.train_seconds})
+        rows.append(
+            {
+                "h": h,
+                **summary,
+                "dead_units": dead,
+                "parameters": sum(p.numel() for p in model.parameters()),
+                "train_seconds": fit.train_seconds,
+            }
+        )
         recons.append(recon[shown])
         ctx.run.save_arrays(f"filters_h{h}", filters=encoder_filters(model, ds.input_shape))
-    ctx.run.save_arrays("reconstructions", hs=cfg.hs, index=shown, original=x_test.cpu()[shown],
-                        recon=torch.stack(recons))
+    ctx.run.save_arrays(
+        "reconstructions", hs=cfg.hs, index=shown, original=x_test.cpu()[shown], recon=torch.stack(recons)
+    )
     ctx.run.save_table("errors_by_h", rows)
     return metrics

@@ -1,4 +1,5 @@
 """`gan`: one chosen class from an MLP generator that mirrors its discriminator; quality measured by a judge."""
+
 from __future__ import annotations
 
 import io
@@ -34,33 +35,44 @@ LARGE_DATASET = 10_000  # training images; a smaller set needs more judge epochs
 @dataclass
 class GanConfig(BaseConfig):
     digit: int = param(2, "the class to generate (its index: digit=1 with dataset=fashion-mnist makes trousers)", min=0)
-    d_hidden: list[int] = param([512, 256], "discriminator hidden sizes; the generator mirrors them reversed",
-                                nonempty=True, item_min=1)
+    d_hidden: list[int] = param(
+        [512, 256], "discriminator hidden sizes; the generator mirrors them reversed", nonempty=True, item_min=1
+    )
     latent: int = param(100, "size of the Gaussian noise the generator starts from", min=1)
     schedule: Literal["alternating", "lab"] = param(
-        "alternating", "alternating: one D and one G step per batch, Adam(0.5, 0.999); lab: n_d D steps on "
-                       "fresh real+fake batches, then n_g G steps, plain Adam")
-    n: int | None = param(None, "training steps (outer iterations); null (default) = automatic: 400 on 8x8 images, "
-                                "12000 on 28x28", min=1)
+        "alternating",
+        "alternating: one D and one G step per batch, Adam(0.5, 0.999); lab: n_d D steps on "
+        "fresh real+fake batches, then n_g G steps, plain Adam",
+    )
+    n: int | None = param(
+        None, "training steps (outer iterations); null (default) = automatic: 400 on 8x8 images, 12000 on 28x28", min=1
+    )
     n_d: int = param(1, "schedule=lab: discriminator steps per outer iteration", min=1)
     n_g: int = param(1, "schedule=lab: generator steps per outer iteration", min=1)
     lr: float = param(2e-4, "Adam learning rate of both networks", min=0, min_exclusive=True)
     batch_size: int = param(64, "real images per discriminator step (and as many fakes)", min=1)
     g_dropout: float = param(0.0, "dropout after every hidden layer of the generator", min=0, max=0.95)
-    eval_every: int | None = param(None, "steps between evaluations; null (default) = about 15 (8x8 images) "
-                                         "or 30 over the run", min=1)
+    eval_every: int | None = param(
+        None, "steps between evaluations; null (default) = about 15 (8x8 images) or 30 over the run", min=1
+    )
     samples: int = param(1000, "generated images the judge scores at every evaluation", min=10)
     on_collapse: Literal["none", "restart", "stop"] = param(
-        "none", "on mode collapse: only report it, restart from the last healthy checkpoint with lr halved, "
-                "or stop with exit code 1")
+        "none",
+        "on mode collapse: only report it, restart from the last healthy checkpoint with lr halved, "
+        "or stop with exit code 1",
+    )
     max_restarts: int = param(2, "on_collapse=restart: restarts at most", min=0)
     collapse_recall: float = param(0.25, "collapse when recall falls below this", min=0, max=1)
     collapse_coverage: float = param(0.25, "collapse when coverage falls below this", min=0, max=1)
-    judge_epochs: int | None = param(None, "training epochs of the judge (a small CNN, cached); null (default) = 3 on "
-                                           "large datasets, 15 on small ones", min=1)
+    judge_epochs: int | None = param(
+        None,
+        "training epochs of the judge (a small CNN, cached); null (default) = 3 on large datasets, 15 on small ones",
+        min=1,
+    )
     cache_dir: str = param("", "cache of the judge; empty = $MLPLAB_CACHE, else models/ beside the data folder")
     normalization: Literal["minus_one_one", "unit"] = param(
-        "minus_one_one", "pixel range the GAN works in: [-1, 1] (tanh output) or [0, 1] (sigmoid output)")
+        "minus_one_one", "pixel range the GAN works in: [-1, 1] (tanh output) or [0, 1] (sigmoid output)"
+    )
     image_size: int = param(0, "resize images to this side; 0 = native", min=0)
     tensorboard: bool = param(False, "also write per-evaluation scalars for TensorBoard into RUN/tensorboard/")
 
@@ -75,8 +87,14 @@ class GanConfig(BaseConfig):
 
     def data_config(self) -> TrainConfig:
         """The data keys of the judge and of the GAN's real images: same split, same normalisation."""
-        return TrainConfig(dataset=self.dataset, data_dir=self.data_dir, seed=self.seed, device=self.device,
-                           normalization=self.normalization, image_size=self.image_size)
+        return TrainConfig(
+            dataset=self.dataset,
+            data_dir=self.data_dir,
+            seed=self.seed,
+            device=self.device,
+            normalization=self.normalization,
+            image_size=self.image_size,
+        )
 
     def judge_epochs_for(self, train_images: int) -> int:
         return self.judge_epochs or (3 if train_images >= LARGE_DATASET else 15)
@@ -86,53 +104,84 @@ def size(pixels: int) -> str:
     return "small" if pixels <= SMALL_IMAGE else "large"
 
 
-@register_experiment("gan", GanConfig, smoke=("n=40", "eval_every=20", "samples=60", "judge_epochs=1",
-                                              "d_hidden=[32]", "cache_dir=model-cache"))
+@register_experiment(
+    "gan",
+    GanConfig,
+    smoke=("n=40", "eval_every=20", "samples=60", "judge_epochs=1", "d_hidden=[32]", "cache_dir=model-cache"),
+)
 def run(cfg: GanConfig, ctx: Context) -> dict:
     """GAN for one chosen class: mirrored MLP generator, judged (decent fraction, FD, PRDC), collapse caught."""
     data = cfg.data_config()
     ds = cm.classifier_data(data, ctx.device)
     if cfg.digit >= ds.num_classes:
-        raise UserError(f"config key 'digit': {cfg.digit} is not a class of {ds.name!r}; "
-                        f"choose 0..{ds.num_classes - 1}")
+        raise UserError(
+            f"config key 'digit': {cfg.digit} is not a class of {ds.name!r}; choose 0..{ds.num_classes - 1}"
+        )
     real = Split(ds.train.x[ds.train.y == cfg.digit], ds.train.y[ds.train.y == cfg.digit])
     test = ds.test.x[ds.test.y == cfg.digit]
     if len(test) < 4 * gq.K:
-        raise UserError(f"class {cfg.digit} of {ds.name!r} has {len(test)} test images; the quality metrics "
-                        f"need at least {4 * gq.K}; choose another class or dataset")
+        raise UserError(
+            f"class {cfg.digit} of {ds.name!r} has {len(test)} test images; the quality metrics "
+            f"need at least {4 * gq.K}; choose another class or dataset"
+        )
     # the judge: the dreams' small CNN, trained once on the whole training split and cached (never the discriminator)
     judge = cm.cnn_judge(data, ds, cfg.judge_epochs_for(len(ds.train)), ctx.device, cfg.cache_dir)
     freeze(judge.model)
     ref = gq.Reference.of(judge.model, test, cfg.digit)
     torch.manual_seed(cfg.seed)  # the initial weights
-    model = GAN(list(ds.input_shape), cfg.d_hidden, cfg.latent, cfg.normalization, cfg.g_dropout, cfg.schedule,
-                cfg.n_d, cfg.n_g).to(ctx.device)
+    model = GAN(
+        list(ds.input_shape), cfg.d_hidden, cfg.latent, cfg.normalization, cfg.g_dropout, cfg.schedule, cfg.n_d, cfg.n_g
+    ).to(ctx.device)
     noise = torch.Generator().manual_seed(cfg.seed + 1)  # the fixed evaluation noise, apart from training's
-    watch = Watch(cfg, ctx.run, ds, model, judge.model, ref, z_grid=model.noise(GRID, noise),
-                  z_eval=model.noise(cfg.samples, noise))
+    watch = Watch(
+        cfg,
+        ctx.run,
+        ds,
+        model,
+        judge.model,
+        ref,
+        z_grid=model.noise(GRID, noise),
+        z_eval=model.noise(cfg.samples, noise),
+    )
     steps, every = cfg.steps(ds.num_features), cfg.every(ds.num_features)
     if not ctx.resume:
-        ctx.run.save_metrics({f"initial_{k}": v for k, v in watch.evaluate(0)[0].items()}
-                             | {f"real_{k}": v for k, v in ref.real_scores().items()})
+        ctx.run.save_metrics(
+            {f"initial_{k}": v for k, v in watch.evaluate(0)[0].items()}
+            | {f"real_{k}": v for k, v in ref.real_scores().items()}
+        )
     # the model's own optimizers and step; `schedule` here is the GAN's, not an lr schedule, so no from_config
-    trainer = Trainer(model, optimizers=model.configure_optimizers(cfg), run=ctx.run, generator=ctx.generator,
-                      callbacks=[watch.after_evaluation], monitor="recall", mode="max", restore_best=False,
-                      steps_per_epoch=every, total_steps=steps, epoch_metrics=watch.epoch_metrics,
-                      progress=False)
+    trainer = Trainer(
+        model,
+        optimizers=model.configure_optimizers(cfg),
+        run=ctx.run,
+        generator=ctx.generator,
+        callbacks=[watch.after_evaluation],
+        monitor="recall",
+        mode="max",
+        restore_best=False,
+        steps_per_epoch=every,
+        total_steps=steps,
+        epoch_metrics=watch.epoch_metrics,
+        progress=False,
+    )
     train_seconds, stopped = train(trainer, watch, real, cfg, steps, every, ctx.resume)
     metrics = final_metrics(cfg, ctx.run, ds, real, test, watch, judge, train_seconds, steps)
     if stopped:
         from mlplab.report import build_report
+
         ctx.run.save_metrics(metrics | {"stopped": True})
         build_report(ctx.run)
-        raise RunFailed(f"mode collapse at step {watch.collapsed_at} (recall or coverage fell below its threshold); "
-                        f"stopped ({stopped}); the report shows the grid of that moment: "
-                        f"{ctx.run.path / 'report.html'}")
+        raise RunFailed(
+            f"mode collapse at step {watch.collapsed_at} (recall or coverage fell below its threshold); "
+            f"stopped ({stopped}); the report shows the grid of that moment: "
+            f"{ctx.run.path / 'report.html'}"
+        )
     return metrics
 
 
-def train(trainer: Trainer, watch: "Watch", real: Split, cfg: GanConfig, steps: int, every: int,
-          resume: bool) -> tuple[float, str]:
+def train(
+    trainer: Trainer, watch: Watch, real: Split, cfg: GanConfig, steps: int, every: int, resume: bool
+) -> tuple[float, str]:
     """Fit; on a collapse restart from the last healthy checkpoint with lr halved, or say why to stop ("" = done)."""
     epochs, seconds = math.ceil(steps / every), 0.0
     if resume:
@@ -158,8 +207,17 @@ def real_batch(cfg: GanConfig) -> int:
 class Watch:
     """Evaluates the generator every k steps (metrics, the fixed-noise frame), flags collapse, keeps healthy states."""
 
-    def __init__(self, cfg: GanConfig, run: Run, ds: Dataset, model: GAN, judge: torch.nn.Module,
-                 ref: gq.Reference, z_grid: torch.Tensor, z_eval: torch.Tensor):
+    def __init__(
+        self,
+        cfg: GanConfig,
+        run: Run,
+        ds: Dataset,
+        model: GAN,
+        judge: torch.nn.Module,
+        ref: gq.Reference,
+        z_grid: torch.Tensor,
+        z_eval: torch.Tensor,
+    ):
         self.cfg, self.run, self.ds, self.model, self.judge, self.ref = cfg, run, ds, model, judge, ref
         self.z_grid, self.z_eval = z_grid, z_eval
         self.rows: list[dict[str, Any]] = []  # the evaluations since step 0 (of the current attempt)
@@ -197,8 +255,9 @@ class Watch:
     # ---- resume and restart -------------------------------------------------------------------
     def resumed(self, history: list[dict[str, Any]]) -> None:
         """Pick up the evaluations of a checkpoint; drop frames written after it."""
-        self.rows = [{k: r[k] for k in ("step", "precision", "recall", "coverage", "collapsed", "healthy")}
-                     for r in history]
+        self.rows = [
+            {k: r[k] for k in ("step", "precision", "recall", "coverage", "collapsed", "healthy")} for r in history
+        ]
         self.drop_frames_after(self.rows[-1]["step"] if self.rows else 0)
         firsts = [r["step"] for r in self.rows if r.get("collapsed")]
         self.collapsed_at = firsts[0] if firsts else None
@@ -214,15 +273,22 @@ class Watch:
         """Make the last healthy checkpoint, with every learning rate halved, the one to resume from."""
         path = self.run.checkpoint("healthy")
         if not path.is_file():
-            raise RunFailed(f"mode collapse at step {self.collapsed_at} before any healthy evaluation; nothing to "
-                            "restart from; lower lr or change d_hidden")
+            raise RunFailed(
+                f"mode collapse at step {self.collapsed_at} before any healthy evaluation; nothing to "
+                "restart from; lower lr or change d_hidden"
+            )
         state = read_checkpoint(path)
         for opt_state in state["optimizers"].values():  # config.yaml keeps the run's lr; rows show lr_d, lr_g
             for group in opt_state["param_groups"]:
                 group["lr"] /= 2
         from_step = state["history"][-1]["step"]
-        self.restarts.append({"collapsed_at": self.collapsed_at, "restarted_from": from_step,
-                              "lr": state["optimizers"]["d"]["param_groups"][0]["lr"]})
+        self.restarts.append(
+            {
+                "collapsed_at": self.collapsed_at,
+                "restarted_from": from_step,
+                "lr": state["optimizers"]["d"]["param_groups"][0]["lr"],
+            }
+        )
         self.run.write_json("restarts.json", self.restarts)
         buf = io.BytesIO()
         torch.save(state, buf)
@@ -232,8 +298,17 @@ class Watch:
         self.collapsed_at = None
 
 
-def final_metrics(cfg: GanConfig, run: Run, ds: Dataset, real: Split, test: torch.Tensor, watch: Watch, judge,
-                  train_seconds: float, steps: int) -> dict[str, Any]:
+def final_metrics(
+    cfg: GanConfig,
+    run: Run,
+    ds: Dataset,
+    real: Split,
+    test: torch.Tensor,
+    watch: Watch,
+    judge,
+    train_seconds: float,
+    steps: int,
+) -> dict[str, Any]:
     """The last evaluation's numbers, memorisation, nearest training neighbours, collapse and restarts."""
     model = watch.model
     samples = model.sample(watch.z_eval)
@@ -244,20 +319,39 @@ def final_metrics(cfg: GanConfig, run: Run, ds: Dataset, real: Split, test: torc
     shown = pix[:NEIGHBOURS].reshape(NEIGHBOURS if len(pix) >= NEIGHBOURS else len(pix), -1)
     d = ((shown[:, None, :] - flat[None, :, :]) ** 2).sum(-1)  # (S, N_train)
     nearest = d.argmin(1)
-    run.save_arrays("neighbours", samples=pix[:NEIGHBOURS], neighbours=train_pix[nearest],
-                    distances=np.sqrt(d[np.arange(len(nearest)), nearest]))
+    run.save_arrays(
+        "neighbours",
+        samples=pix[:NEIGHBOURS],
+        neighbours=train_pix[nearest],
+        distances=np.sqrt(d[np.arange(len(nearest)), nearest]),
+    )
     last = run.history()[-1]
     keys = ("decent_fraction", "fd", "fd_ratio", "precision", "recall", "density", "coverage")
     collapsed = gq.first_collapse(watch.rows, cfg.rule())
-    return {"dataset": ds.name, "digit": cfg.digit, "class_name": ds.classes[cfg.digit], "schedule": cfg.schedule,
-            "steps": steps, "train_images": len(real), "test_images": len(test),
-            **{k: last[k] for k in keys}, "memorised_share": memorised,
-            "judge_labels": dict(zip(ds.classes, last["judge_labels"])),
-            "d_real": last["train_d_real"], "d_fake": last["train_d_fake"],
-            "collapsed_at": collapsed if collapsed is not None else watch.collapsed_at,
-            "healthy_at": next((r["step"] for r in watch.rows if r["healthy"]), None),
-            "collapse_recall": cfg.collapse_recall, "collapse_coverage": cfg.collapse_coverage,
-            "restarts": len(watch.restarts), "final_lr_d": last["lr_d"], "final_lr_g": last["lr_g"],
-            "train_seconds": train_seconds,
-            "judge_source": judge.source, "judge_test_accuracy": judge.test_accuracy, "judge_path": str(judge.path),
-            "generator_sizes": model.generator.sizes, "discriminator_sizes": model.discriminator.sizes}
+    return {
+        "dataset": ds.name,
+        "digit": cfg.digit,
+        "class_name": ds.classes[cfg.digit],
+        "schedule": cfg.schedule,
+        "steps": steps,
+        "train_images": len(real),
+        "test_images": len(test),
+        **{k: last[k] for k in keys},
+        "memorised_share": memorised,
+        "judge_labels": dict(zip(ds.classes, last["judge_labels"])),
+        "d_real": last["train_d_real"],
+        "d_fake": last["train_d_fake"],
+        "collapsed_at": collapsed if collapsed is not None else watch.collapsed_at,
+        "healthy_at": next((r["step"] for r in watch.rows if r["healthy"]), None),
+        "collapse_recall": cfg.collapse_recall,
+        "collapse_coverage": cfg.collapse_coverage,
+        "restarts": len(watch.restarts),
+        "final_lr_d": last["lr_d"],
+        "final_lr_g": last["lr_g"],
+        "train_seconds": train_seconds,
+        "judge_source": judge.source,
+        "judge_test_accuracy": judge.test_accuracy,
+        "judge_path": str(judge.path),
+        "generator_sizes": model.generator.sizes,
+        "discriminator_sizes": model.discriminator.sizes,
+    }

@@ -1,4 +1,5 @@
 """`optimizers`: SGD, SGD with momentum and Adam (mlplab.optim) on 2-D loss surfaces and on a real MLP."""
+
 from __future__ import annotations
 
 import math
@@ -22,11 +23,15 @@ NET_OPTIMIZERS = dict(zip(OPTIMIZERS, ("scratch-sgd", "scratch-sgdm", "scratch-a
 
 @dataclass
 class OptimizersConfig(BaseConfig):
-    surface: str = param("practical", "surfaces, comma-separated: practical (= curvature,steep-optima) or any of "
-                                      + ", ".join(SURFACES))
+    surface: str = param(
+        "practical", "surfaces, comma-separated: practical (= curvature,steep-optima) or any of " + ", ".join(SURFACES)
+    )
     updates: int = param(100, "optimizer steps on each surface", min=1)
-    lrs: list[float] = param([], "learning rates of SGD, SGDMomentum, Adam on the surfaces; empty = each surface's "
-                                 "own (curvature 10, 10, 1; steep-optima 0.5, 1, 0.2)")
+    lrs: list[float] = param(
+        [],
+        "learning rates of SGD, SGDMomentum, Adam on the surfaces; empty = each surface's "
+        "own (curvature 10, 10, 1; steep-optima 0.5, 1, 0.2)",
+    )
     start: list[float] = param([], "start (w1, w2) on every surface; empty = each surface's own")
     momentum: float = param(0.9, "beta of SGDMomentum, in [0, 1)")
     beta1: float = param(0.9, "Adam's beta1, in [0, 1)")
@@ -45,8 +50,10 @@ class OptimizersConfig(BaseConfig):
         for key in ("lrs", "net_lrs"):
             values = getattr(self, key)
             if values and (len(values) != 3 or min(values) <= 0):
-                raise UserError(f"config key {key!r}: {values!r} must be three learning rates > 0 "
-                                f"(SGD, SGDMomentum, Adam), e.g. {key}=[0.1,0.1,0.001]")
+                raise UserError(
+                    f"config key {key!r}: {values!r} must be three learning rates > 0 "
+                    f"(SGD, SGDMomentum, Adam), e.g. {key}=[0.1,0.1,0.001]"
+                )
         if not self.net_lrs:
             raise UserError("config key 'net_lrs' is empty; give three learning rates, e.g. net_lrs=[0.1,0.1,0.001]")
         if self.start and len(self.start) != 2:
@@ -63,9 +70,11 @@ class OptimizersConfig(BaseConfig):
 
 def optimizer_makers(cfg: OptimizersConfig, lrs: tuple[float, float, float]):
     """name -> params -> optimizer, at the given learning rates."""
-    return {"SGD": lambda p: SGD(p, lrs[0]),
-            "SGDMomentum": lambda p: SGDMomentum(p, lrs[1], momentum=cfg.momentum),
-            "Adam": lambda p: Adam(p, lrs[2], beta1=cfg.beta1, beta2=cfg.beta2)}
+    return {
+        "SGD": lambda p: SGD(p, lrs[0]),
+        "SGDMomentum": lambda p: SGDMomentum(p, lrs[1], momentum=cfg.momentum),
+        "Adam": lambda p: Adam(p, lrs[2], beta1=cfg.beta1, beta2=cfg.beta2),
+    }
 
 
 @register_experiment("optimizers", OptimizersConfig, smoke=("updates=20", "epochs=1", "hidden=[16]"))
@@ -81,10 +90,20 @@ def run(cfg: OptimizersConfig, ctx: Context) -> dict:
             arrays[f"traj_{name}"] = traj
             end = traj[-1].tolist()
             finite = all(math.isfinite(v) for v in end)
-            rows.append({"surface": s.name, "optimizer": name, "lr": lrs[OPTIMIZERS.index(name)],
-                         "start_w1": start[0], "start_w2": start[1], "end_w1": end[0], "end_w2": end[1],
-                         "end_loss": end[2], "lowest_loss": float(traj[:, 2].nan_to_num(math.inf).min()),
-                         "diverged": not finite})
+            rows.append(
+                {
+                    "surface": s.name,
+                    "optimizer": name,
+                    "lr": lrs[OPTIMIZERS.index(name)],
+                    "start_w1": start[0],
+                    "start_w2": start[1],
+                    "end_w1": end[0],
+                    "end_w2": end[1],
+                    "end_loss": end[2],
+                    "lowest_loss": float(traj[:, 2].nan_to_num(math.inf).min()),
+                    "diverged": not finite,
+                }
+            )
             metrics[f"{s.name}/{name}/end"] = end[:2]
         ctx.run.save_arrays(f"surface_{s.name}", formula=s.formula, **arrays)
     ctx.run.save_table("end_points", rows)
@@ -95,8 +114,14 @@ def run(cfg: OptimizersConfig, ctx: Context) -> dict:
 
 def compare_on_network(cfg: OptimizersConfig, ctx: Context) -> dict:
     """The same MLP (same initial weights) trained with each optimizer; curves share one figure."""
-    base = TrainConfig(dataset=cfg.dataset, data_dir=cfg.data_dir, seed=cfg.seed, device=cfg.device,
-                       epochs=cfg.epochs, batch_size=cfg.batch_size)
+    base = TrainConfig(
+        dataset=cfg.dataset,
+        data_dir=cfg.data_dir,
+        seed=cfg.seed,
+        device=cfg.device,
+        epochs=cfg.epochs,
+        batch_size=cfg.batch_size,
+    )
     ds = with_practical_stats(dataset_for(base, ctx.device))
     torch.manual_seed(cfg.seed)
     init = MLPClassifier(ds.num_features, cfg.hidden, ds.num_classes).state_dict()
@@ -109,8 +134,14 @@ def compare_on_network(cfg: OptimizersConfig, ctx: Context) -> dict:
         gen = torch.Generator().manual_seed(cfg.seed)  # same batches for every optimizer
         fit = fit_named(model, ds, settings, ctx.run, gen, name, resume=ctx.resume)
         test = evaluate(model, ds.test)
-        row = {"optimizer": name, "lr": lr, "test_accuracy": test["accuracy"], "test_loss": test["loss"],
-               "final_train_loss": fit.history[-1]["train_loss"], "train_seconds": fit.train_seconds}
+        row = {
+            "optimizer": name,
+            "lr": lr,
+            "test_accuracy": test["accuracy"],
+            "test_loss": test["loss"],
+            "final_train_loss": fit.history[-1]["train_loss"],
+            "train_seconds": fit.train_seconds,
+        }
         rows.append(row)
         out[f"network/{name}/test_accuracy"] = test["accuracy"]
     ctx.run.save_table("network", rows)

@@ -1,5 +1,6 @@
 """`pixel-shuffle`: the practical's Part 3 — does an MLP use where a pixel is? No shuffle vs one fixed
 permutation vs a new permutation per batch or per image, and the sorted pixel values as a baseline."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
@@ -21,13 +22,18 @@ MODES = ("none", "fixed", "per-batch", "per-image", "sorted")
 
 @dataclass
 class PixelShuffleConfig(TrainConfig):
-    hidden: list[int] = param([256, 128], "hidden sizes of the MLP (the same for every mode)", nonempty=True,
-                              item_min=1)
+    hidden: list[int] = param(
+        [256, 128], "hidden sizes of the MLP (the same for every mode)", nonempty=True, item_min=1
+    )
     epochs: int = param(10, "passes over the training set (the same budget for every mode)", min=1)
     seeds: int = param(3, "models per mode, seeds seed, seed+1, ...", min=1)
-    modes: list[str] = param(list(MODES), "any of: none (as is), fixed (one permutation for train, validation and "
-                                          "test), per-batch, per-image (new permutations), sorted (pixel values "
-                                          "sorted: the intensity histogram)", nonempty=True)
+    modes: list[str] = param(
+        list(MODES),
+        "any of: none (as is), fixed (one permutation for train, validation and "
+        "test), per-batch, per-image (new permutations), sorted (pixel values "
+        "sorted: the intensity histogram)",
+        nonempty=True,
+    )
 
     def check(self) -> None:
         bad = [m for m in self.modes if m not in MODES]
@@ -47,7 +53,7 @@ def shuffled(ds: Dataset, mode: str, gen: torch.Generator, batch_size: int):
     each = aug.shuffle_pixels_per_batch() if mode == "per-batch" else aug.shuffle_pixels_per_image()
 
     def held_out(x: torch.Tensor) -> torch.Tensor:  # a new permutation per batch (or image), like training
-        return torch.cat([each(x[i:i + batch_size], gen) for i in range(0, len(x), batch_size)])
+        return torch.cat([each(x[i : i + batch_size], gen) for i in range(0, len(x), batch_size)])
 
     # training inputs stay as they are: their permutation is drawn at every step by the augmentation
     return replace(ds, val=Split(held_out(ds.val.x), ds.val.y), test=Split(held_out(ds.test.x), ds.test.y)), each
@@ -67,16 +73,27 @@ def run(cfg: PixelShuffleConfig, ctx: Context) -> dict:
             model = MLPClassifier(ds.num_features, cfg.hidden, ds.num_classes).to(ctx.device)
             name = f"{mode}-seed{seed}"
             # resume: a finished model (checkpoints/NAME.pt) is loaded, not trained again
-            fit = fit_named(model, data, cfg, ctx.run, torch.Generator().manual_seed(seed), name,
-                            resume=ctx.resume, augment=augment)
+            fit = fit_named(
+                model, data, cfg, ctx.run, torch.Generator().manual_seed(seed), name, resume=ctx.resume, augment=augment
+            )
             test = evaluate(model, data.test)
-            row = {"mode": mode, "seed": seed, "test_accuracy": test["accuracy"],
-                   "final_val_accuracy": fit.history[-1].get("val_accuracy"), "train_seconds": fit.train_seconds}
+            row = {
+                "mode": mode,
+                "seed": seed,
+                "test_accuracy": test["accuracy"],
+                "final_val_accuracy": fit.history[-1].get("val_accuracy"),
+                "train_seconds": fit.train_seconds,
+            }
             rows.append(row)
             accs.append(test["accuracy"])
         metrics[f"{mode}/test_accuracy"] = spread(accs).as_dict()
         metrics[f"{mode}/mean_test_accuracy"] = spread(accs).mean  # a plain number for the run page
     ctx.run.save_table("per_seed", rows)
-    ctx.run.save_arrays("examples", modes=list(examples), images=torch.stack(list(examples.values())).cpu(),
-                        mean=torch.tensor(ds.normalization.mean), std=torch.tensor(ds.normalization.std))
+    ctx.run.save_arrays(
+        "examples",
+        modes=list(examples),
+        images=torch.stack(list(examples.values())).cpu(),
+        mean=torch.tensor(ds.normalization.mean),
+        std=torch.tensor(ds.normalization.std),
+    )
     return {**metrics, "dataset": ds.name, "seeds": cfg.seeds}

@@ -1,5 +1,6 @@
 """`mlp-protocol`: the practical's Part 1 — an MLP, a seeded train/validation split, validation every few
 epochs, the best checkpoint saved, reloaded from disk and tested once at the end."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -17,14 +18,21 @@ from mlplab.train.config import OptimizerName
 
 @dataclass
 class ProtocolConfig(TrainConfig):
-    hidden_sizes: list[int] = param([256, 128], "hidden layer sizes of MLP(input_size, num_classes, hidden_sizes)",
-                                    nonempty=True, item_min=1)
+    hidden_sizes: list[int] = param(
+        [256, 128], "hidden layer sizes of MLP(input_size, num_classes, hidden_sizes)", nonempty=True, item_min=1
+    )
     epochs: int = param(10, "passes over the training set", min=1)
-    optimizer: OptimizerName = param("scratch-sgdm", "optimizer (as in TrainConfig); default the practical's SGDMomentum")
-    lr: float = param(0.1, "learning rate (scratch-sgdm at 0.1, beta 0.9 = torch SGD lr 0.01 momentum 0.9)",
-                      min=0, min_exclusive=True)
-    val_size: int = param(-1, "validation examples taken from train; -1 = the dataset's default "
-                              "(5000: CIFAR-10 45k/5k, MNIST-family 55k/5k)", min=-1)
+    optimizer: OptimizerName = param(
+        "scratch-sgdm", "optimizer (as in TrainConfig); default the practical's SGDMomentum"
+    )
+    lr: float = param(
+        0.1, "learning rate (scratch-sgdm at 0.1, beta 0.9 = torch SGD lr 0.01 momentum 0.9)", min=0, min_exclusive=True
+    )
+    val_size: int = param(
+        -1,
+        "validation examples taken from train; -1 = the dataset's default (5000: CIFAR-10 45k/5k, MNIST-family 55k/5k)",
+        min=-1,
+    )
     eval_every: int = param(5, "validate every n epochs (and after the last)", min=1)
 
 
@@ -47,7 +55,9 @@ def run(cfg: ProtocolConfig, ctx: Context) -> dict:
         "best_epoch": fit.best_epoch,
         "validated_epochs": [r["epoch"] for r in fit.history if "val_accuracy" in r],
         "reloaded_equals_best": same,
-        "train_size": len(ds.train), "val_size": len(ds.val), "test_size": len(ds.test),
+        "train_size": len(ds.train),
+        "val_size": len(ds.val),
+        "test_size": len(ds.test),
         "dataset": ds.name,
         "train_seconds": fit.train_seconds,
     }

@@ -1,4 +1,5 @@
 """`scratch-mnist`: the from-scratch NumPy MLP on MNIST (or any image dataset), trained by hand-written SGD."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -30,7 +31,15 @@ def run(cfg: ScratchMnistConfig, ctx: Context) -> dict:
     probs = model.predict_proba(data.x_test)
     ctx.run.save_arrays("predictions", y_true=data.y_test, probs=probs, classes=ds.classes)
     last = rows[-1]
-    return {"test_accuracy": last["test_accuracy"], "test_loss": last["test_loss"], "train_loss": last["train_loss"],
-            **({"val_accuracy": last["val_accuracy"]} if "val_accuracy" in last else {}),
-            "train_seconds": last["train_seconds"], "epochs_run": len(rows), "steps": model.steps,
-            "parameters": sum(p.size for p, _ in model.parameters()), "dataset": ds.name, "dtype": cfg.dtype}
+    return {
+        "test_accuracy": last["test_accuracy"],
+        "test_loss": last["test_loss"],
+        "train_loss": last["train_loss"],
+        **({"val_accuracy": last["val_accuracy"]} if "val_accuracy" in last else {}),
+        "train_seconds": last["train_seconds"],
+        "epochs_run": len(rows),
+        "steps": model.steps,
+        "parameters": sum(p.size for p, _ in model.parameters()),
+        "dataset": ds.name,
+        "dtype": cfg.dtype,
+    }

@@ -1,4 +1,5 @@
 """`moons`: the scratch MLP on two moons, its decision boundary, and why depth needs a careful init."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -9,9 +10,9 @@ import numpy as np
 from mlplab.config import param
 from mlplab.errors import UserError
 from mlplab.experiments.base import Context, register_experiment
-from mlplab.scratch.training import Arrays, ScratchConfig, build, fit, load_arrays, save_weights
 from mlplab.runs import Run
 from mlplab.scratch import MLP, Diverged
+from mlplab.scratch.training import Arrays, ScratchConfig, build, fit, load_arrays, save_weights
 
 GRID = 200  # decision-boundary grid points per side
 
@@ -20,7 +21,8 @@ GRID = 200  # decision-boundary grid points per side
 class MoonsConfig(ScratchConfig):
     dataset: str = param("moons", "registered dataset name; a 2-D one for the decision boundary")
     normalization: Literal["standard", "minus_one_one", "unit"] = param(
-        "minus_one_one", "inputs in [-1, 1] from the training set's range (or standard, unit)")
+        "minus_one_one", "inputs in [-1, 1] from the training set's range (or standard, unit)"
+    )
     depth_study: bool = param(True, "also train a deep network with standard-normal and with He init")
     deep_layers: int = param(8, "hidden layers of the depth study's networks", min=1)
     deep_width: int = param(30, "width of each of those layers", min=1)
@@ -31,15 +33,22 @@ def run(cfg: MoonsConfig, ctx: Context) -> dict:
     """Scratch MLP on two moons: curves, decision boundary, and a depth study (standard-normal vs He init)."""
     ds, data = load_arrays(cfg)
     if data.x_train.shape[1] != 2:
-        raise UserError(f"moons draws a 2-D decision boundary; dataset {cfg.dataset!r} has "
-                        f"{data.x_train.shape[1]} features, use dataset=moons")
+        raise UserError(
+            f"moons draws a 2-D decision boundary; dataset {cfg.dataset!r} has "
+            f"{data.x_train.shape[1]} features, use dataset=moons"
+        )
     model = build(cfg, data)
     rows = fit(model, cfg, data, ctx.run)
     save_weights(ctx.run, "weights", model)
     save_boundary(ctx.run, model, data)
-    metrics = {"test_accuracy": rows[-1]["test_accuracy"], "test_loss": rows[-1]["test_loss"],
-               "train_loss": rows[-1]["train_loss"], "train_seconds": rows[-1]["train_seconds"],
-               "steps": model.steps, "parameters": sum(p.size for p, _ in model.parameters())}
+    metrics = {
+        "test_accuracy": rows[-1]["test_accuracy"],
+        "test_loss": rows[-1]["test_loss"],
+        "train_loss": rows[-1]["train_loss"],
+        "train_seconds": rows[-1]["train_seconds"],
+        "steps": model.steps,
+        "parameters": sum(p.size for p, _ in model.parameters()),
+    }
     if cfg.depth_study:
         metrics.update(depth_study(cfg, ctx.run, data))
     return metrics
@@ -53,8 +62,7 @@ def save_boundary(run: Run, model: MLP, data: Arrays) -> None:
     grid = np.stack(np.meshgrid(gx, gy), -1).reshape(-1, 2).astype(data.x_train.dtype)  # (GRID*GRID, 2)
     prob = model.predict_proba(grid)[:, -1].reshape(GRID, GRID)
     pred = model.predict_proba(data.x_test).argmax(1)
-    run.save_arrays("boundary", grid_x=gx, grid_y=gy, prob=prob, x_test=data.x_test, y_test=data.y_test,
-                    pred_test=pred)
+    run.save_arrays("boundary", grid_x=gx, grid_y=gy, prob=prob, x_test=data.x_test, y_test=data.y_test, pred_test=pred)
 
 
 def depth_study(cfg: MoonsConfig, run: Run, data: Arrays) -> dict:
@@ -67,12 +75,24 @@ def depth_study(cfg: MoonsConfig, run: Run, data: Arrays) -> dict:
         trace = NormTrace(model)
         try:
             rows = fit(model, cfg, data, run, prefix=key, on_step=trace, seed_offset=1)
-            out.update({f"{key}diverged": False, f"{key}test_accuracy": rows[-1][f"{key}test_accuracy"],
-                        f"{key}test_loss": rows[-1][f"{key}test_loss"]})
+            out.update(
+                {
+                    f"{key}diverged": False,
+                    f"{key}test_accuracy": rows[-1][f"{key}test_accuracy"],
+                    f"{key}test_loss": rows[-1][f"{key}test_loss"],
+                }
+            )
         except Diverged as d:
             trace.add_failure(d)
-            out.update({f"{key}diverged": True, f"{key}diverged_at_step": d.step, f"{key}diverged_layer": d.layer,
-                        f"{key}diverged_in": d.where, f"{key}test_accuracy": None})
+            out.update(
+                {
+                    f"{key}diverged": True,
+                    f"{key}diverged_at_step": d.step,
+                    f"{key}diverged_layer": d.layer,
+                    f"{key}diverged_in": d.where,
+                    f"{key}test_accuracy": None,
+                }
+            )
         arrays.update(trace.arrays(key))
     arrays["layers"] = np.array(trace.names)
     run.save_arrays("depth_study", **arrays)
@@ -101,5 +121,8 @@ class NormTrace:
         self.grad.append([d.norms["gradient"].get(n, np.nan) if d.where != "output" else np.nan for n in self.names])
 
     def arrays(self, key: str) -> dict[str, np.ndarray]:
-        return {f"{key}loss": np.array(self.loss), f"{key}act_rms": np.array(self.act).reshape(-1, len(self.names)),
-                f"{key}grad_rms": np.array(self.grad).reshape(-1, len(self.names))}
+        return {
+            f"{key}loss": np.array(self.loss),
+            f"{key}act_rms": np.array(self.act).reshape(-1, len(self.names)),
+            f"{key}grad_rms": np.array(self.grad).reshape(-1, len(self.names)),
+        }
