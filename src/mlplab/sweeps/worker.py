@@ -35,7 +35,7 @@ def fresh_folder(sweep_dir: Path, trial_id: str) -> Path:
 
 def record_of(spec: dict[str, Any], **fields: Any) -> dict[str, Any]:
     """A trials.jsonl line: who the trial is, then what came of it."""
-    keys = ("id", "index", "point", "seed", "overrides")
+    keys = ("id", "index", "point", "seed", "overrides", "settings")
     return {**{k: spec[k] for k in keys}, **fields, "finished": _dt.datetime.now().isoformat(timespec="seconds")}
 
 
