@@ -21,7 +21,6 @@ from typing import Any
 from mlplab import runs
 from mlplab.config import BaseConfig
 from mlplab.errors import RunFailed, UserError
-from mlplab.runs import to_jsonable
 
 ConfigError = UserError  # one name for Python users; the very class the command catches
 
@@ -359,9 +358,9 @@ def _grid_text(key: str, value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, (list, tuple)):
         try:
-            return json.dumps(to_jsonable(list(value)), separators=(",", ":"), allow_nan=False)
+            return json.dumps(list(value), separators=(",", ":"), allow_nan=False, default=_plain)
         except (TypeError, ValueError, RecursionError):
-            raise ConfigError(f"grid[{key!r}]: {value!r} is not a list of numbers or texts") from None
+            raise ConfigError(f"grid[{key!r}]: {value!r} must hold finite numbers, texts or lists of them") from None
     if value is None:
         return "null"
     if isinstance(value, float):
@@ -369,6 +368,13 @@ def _grid_text(key: str, value: Any) -> str:
     if isinstance(value, (int, str)):
         return str(value)
     raise ConfigError(f"grid[{key!r}]: {value!r} is not a number, text, true/false or a list of them")
+
+
+def _plain(value: Any) -> Any:
+    """A numpy / torch scalar inside a list as a Python number (json.dumps' hook for what it cannot write)."""
+    if hasattr(value, "tolist") and not isinstance(value, (list, dict)):
+        return value.tolist()
+    raise TypeError(type(value).__name__)
 
 
 def _number(text: str) -> Any:

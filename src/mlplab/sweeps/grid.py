@@ -158,7 +158,6 @@ def _add_axis(grid: Grid, key: str, values: list[str], where: str) -> None:
 def validate(grid: Grid) -> list[Trial]:
     """Parse every trial's overrides against the experiment's config (the one `mlplab run` uses) before any runs;
     refuse a value that reads as another value of its key; return the trials with their keys."""
-    from mlplab.config import parse_overrides
     from mlplab.experiments import EXPERIMENTS
 
     exp = EXPERIMENTS.get(grid.experiment)
@@ -166,25 +165,42 @@ def validate(grid: Grid) -> list[Trial]:
     for key, values in grid.axes.items():  # one axis at a time first: the message names the value at fault
         seen: dict[str, str] = {}
         for value in values:
-            try:
-                cfg = parse_overrides(exp.config, [f"{k}={v}" for k, v in {**first, key: value}.items()])
-            except UserError as exc:
-                raise UserError(f"{exc} (in the sweep value {key}={value})") from None
+            cfg = _parse(exp.config, {**first, key: value}, f"the sweep value {_shown(f'{key}={value}')}")
             read = _canonical(getattr(cfg, key))
             if read in seen:
                 raise UserError(
-                    f"key {key!r} lists one value twice: {seen[read]!r} and {value!r} both read as {read}; "
+                    f"key {key!r} lists one value twice: {_shown(repr(seen[read]))} and {_shown(repr(value))} both "
+                    f"read as {_shown(read)}; "
                     "each grid value must be distinct"
                 )
             seen[read] = value
     trials = []
     for trial in grid.trials():  # then every combination, for the cross-field checks
-        try:
-            cfg = parse_overrides(exp.config, list(trial.overrides))
-        except UserError as exc:
-            raise UserError(f"{exc} (in the grid point {' '.join(trial.overrides)})") from None
+        cfg = _parse(
+            exp.config,
+            dict(o.split("=", 1) for o in trial.overrides),
+            f"the grid point {_shown(' '.join(trial.overrides))}",
+        )
         trials.append(replace(trial, key=_canonical({k: getattr(cfg, k) for k in grid.axes})))
     return trials
+
+
+def _parse(config: type, values: dict[str, str], where: str) -> Any:
+    """`config.parse_overrides` (the rule of `mlplab run`) on `key=value` texts; its UserError says where."""
+    from mlplab.config import parse_overrides
+
+    try:
+        return parse_overrides(config, [f"{k}={v}" for k, v in values.items()])
+    except UserError as exc:
+        raise UserError(f"{exc} (in {where})") from None
+    except (ValueError, RecursionError) as exc:  # a text YAML cannot make a value of (a date like 2001-02-30)
+        raise UserError(f"cannot read {where}: {type(exc).__name__}: {_shown(str(exc))}") from None
+
+
+def _shown(text: str, limit: int = 80) -> str:
+    """`text` on one line and at most `limit` characters, for a message."""
+    text = text.encode("unicode_escape").decode("ascii") if not text.isprintable() else text
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _canonical(value: Any) -> str:
