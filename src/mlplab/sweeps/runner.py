@@ -26,7 +26,7 @@ from mlplab.sweeps.grid import Grid, Trial, parse_grid, trial_key, validate
 from mlplab.sweeps.ledger import Ledger
 from mlplab.sweeps.metrics import main_metric
 from mlplab.sweeps.progress import Progress
-from mlplab.sweeps.summary import trial_metrics, write_summary
+from mlplab.sweeps.summary import check_finished, trial_metrics, write_summary
 
 ENGINES = ("local", "ray")
 MAX_RETRIES = 2  # a trial whose worker dies runs at most 1 + MAX_RETRIES times
@@ -77,6 +77,7 @@ def sweep(
         ledger = Ledger(path, identify=lambda record: trial_key(experiment, record))
         done, removed = ledger.recover({t.key for t in trials})
         todo = [t for t in trials if t.key not in done]
+        check_finished(path, list(done.values()))  # a damaged metrics.json: one line, before anything runs
         note = f"; {len(done)} finished earlier, skipped" if done else ""
         note += f"; removed {removed} unfinished trial folder(s)" if removed else ""
         print(f"sweep: {len(trials)} trials of {experiment} in {path} ({engine} engine){note}", file=stream, flush=True)

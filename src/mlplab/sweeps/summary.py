@@ -57,6 +57,14 @@ def _damaged(path: Path, problem: str) -> UserError:
     )
 
 
+def check_finished(sweep_dir: Path, records: list[dict[str, Any]]) -> None:
+    """Read every finished trial's metrics.json as the summary will; UserError naming the first damaged one."""
+    per_trial = [trial_metrics(sweep_dir, r) for r in records]
+    main = next((m for m in (main_metric(v) for v in per_trial if v) if m), None)
+    if main is not None:
+        _check_main(sweep_dir, main[0], records)
+
+
 def _check_main(sweep_dir: Path, name: str, records: list[dict[str, Any]]) -> None:
     """The main metric must be a number (or null, a NaN) in every trial that has it: a text there is damage."""
     for record in records:
