@@ -8,9 +8,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from mlplab.data.noise import gaussian_noise, salt_and_pepper
 from mlplab.nn.inference import batched, evaluating
 from mlplab.nn.mlp import ACTIVATIONS
+from mlplab.nn.noise import gaussian_noise, salt_and_pepper
 from mlplab.nn.registry import register_model
 
 NOISES = ("none", "gaussian", "salt_pepper")
