@@ -231,5 +231,3 @@ def _report_failed(run: Run) -> None:
 
 def _now() -> str:
     return datetime.datetime.now().isoformat(timespec="seconds")
-
-
