@@ -25,6 +25,7 @@ import importlib.util
 import statistics
 import sys
 import time
+from functools import partial
 from pathlib import Path
 
 import torch
@@ -149,6 +150,11 @@ def bare_steps(train, net: nn.Module, opt: torch.optim.Optimizer, batch: int):
         yield
 
 
+def bare_contestant(root: str, hidden: list[int], batch: int, lr: float, limit: int | None) -> tuple[float, None]:
+    """bare_epoch as a contestant: (seconds, no test accuracy)."""
+    return bare_epoch(root, hidden, batch, lr, limit), None
+
+
 def bare_epoch(root: str, hidden: list[int], batch: int, lr: float, limit: int | None) -> float:
     ds = load_dataset("mnist", data_dir=root, val_size=0, download=False)
     train = ds.train if limit is None else ds.train.subset(limit * batch)
@@ -202,16 +208,15 @@ def main() -> None:
     print(machine_line())
     for name in ["a", "b"] if args.recipe == "both" else [args.recipe]:
         hidden, batch, lr = RECIPES[name]
+        recipe = (args.data, hidden, batch, lr)  # bound now (partial), not read from the loop when called
         contestants = [
-            ("torchvision DataLoader", lambda: dataloader_epoch(args.data, hidden, batch, lr, args.workers, limit)),
-            ("PyTorch Lightning", lambda: lightning_epoch(args.data, hidden, batch, lr, args.workers, limit)),
-            ("mlplab trainer", lambda: mlplab_epoch(args.data, hidden, batch, lr, limit)),
+            ("torchvision DataLoader", partial(dataloader_epoch, *recipe, args.workers, limit)),
+            ("PyTorch Lightning", partial(lightning_epoch, *recipe, args.workers, limit)),
+            ("mlplab trainer", partial(mlplab_epoch, *recipe, limit)),
         ]
         if bf16_ok:
-            contestants.append(
-                ("mlplab trainer, bf16", lambda: mlplab_epoch(args.data, hidden, batch, lr, limit, torch.bfloat16))
-            )
-        contestants.append(("bare resident loop", lambda: (bare_epoch(args.data, hidden, batch, lr, limit), None)))
+            contestants.append(("mlplab trainer, bf16", partial(mlplab_epoch, *recipe, limit, torch.bfloat16)))
+        contestants.append(("bare resident loop", partial(bare_contestant, *recipe, limit)))
         # interleaved repeats; each contestant's best epoch time (the least disturbed by the machine) is compared
         times: dict[str, list[float]] = {label: [] for label, _ in contestants}
         accs: dict[str, float | None] = {}
@@ -220,7 +225,6 @@ def main() -> None:
                 seconds, accs[label] = fn()
                 times[label].append(seconds)
         rows = [(label, min(times[label]), statistics.median(times[label]), accs[label]) for label, _ in contestants]
-        bare = rows[-1][1]
         base = rows[0][1]
         print(
             f"\nrecipe ({name}) 784-{'-'.join(map(str, hidden))}-10, batch {batch}, Adam {lr:g}, one epoch"

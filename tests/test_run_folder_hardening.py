@@ -112,7 +112,10 @@ def test_resume_of_a_run_with_a_damaged_config_names_it(cli, tiny_run):
 
 
 # ---- 5: one writer per run folder -----------------------------------------------------------
-HOLD = "import sys; from mlplab.runs import Run; r = Run(sys.argv[1]).lock(); print('locked', flush=True); sys.stdin.read()"
+HOLD = (
+    "import sys; from mlplab.runs import Run; r = Run(sys.argv[1]).lock(); print('locked', flush=True); "
+    "sys.stdin.read()"
+)
 
 
 def _holder(path: Path) -> subprocess.Popen:

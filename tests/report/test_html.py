@@ -72,7 +72,7 @@ def test_hostile_strings_are_escaped_and_dicts_become_tables(hostile_run, demo_f
     assert page.index("91.23 %") < page.index("<h2>Figures")
     assert "12.3 s" in text and "12,345" in text
     # every src/href is relative and points at an existing file
-    for tag, attrs in tags.tags:
+    for _tag, attrs in tags.tags:
         ref = attrs.get("src") or attrs.get("href")
         if ref and not ref.startswith(("data:", "#")):
             assert "://" not in ref

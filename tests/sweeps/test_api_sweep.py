@@ -19,7 +19,7 @@ def test_python_sweep_is_the_commands_sweep(local_sweep, sw):
     with open(local_sweep / "summary.csv", newline="") as fh:
         csv_rows = list(csv.DictReader(fh))
     assert len(result.rows) == len(csv_rows) == 2
-    for row, text in zip(result.rows, csv_rows):
+    for row, text in zip(result.rows, csv_rows, strict=True):
         assert row["test_accuracy_mean"] == float(text["test_accuracy_mean"]) and row["n_seeds"] == 3
     assert "<table>" in result._repr_html_() and result.report.is_file()
 

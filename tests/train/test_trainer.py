@@ -28,9 +28,9 @@ def test_train_step_changes_weights_and_evaluate_does_not():
     trainer, ds = _trainer()
     before = [p.detach().clone() for p in trainer.model.parameters()]
     trainer.evaluate(ds.val)
-    assert all(torch.equal(a, b) for a, b in zip(before, trainer.model.parameters()))
+    assert all(torch.equal(a, b) for a, b in zip(before, trainer.model.parameters(), strict=True))
     trainer.train_epoch(ds.train, 64, epoch=1)
-    assert all(not torch.equal(a, b) for a, b in zip(before, trainer.model.parameters()))
+    assert all(not torch.equal(a, b) for a, b in zip(before, trainer.model.parameters(), strict=True))
 
 
 def test_evaluate_matches_a_direct_computation():

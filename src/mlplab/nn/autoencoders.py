@@ -4,6 +4,8 @@ corruption (denoising AE)."""
 
 from __future__ import annotations
 
+import itertools
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -19,7 +21,7 @@ RECON_LOSSES = ("mse", "bce")
 
 def _stack(sizes: list[int], activation: str, last_activation: nn.Module | None) -> nn.Sequential:
     layers: list[nn.Module] = []
-    for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
+    for i, (a, b) in enumerate(itertools.pairwise(sizes)):
         layers.append(nn.Linear(a, b))
         last = i == len(sizes) - 2
         if not last:

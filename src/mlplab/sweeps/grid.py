@@ -51,7 +51,7 @@ class Grid:
     def points(self) -> list[dict[str, str]]:
         """Grid points (every axis but the seed), in the order the values were given."""
         keys = [k for k in self.axes if k != SEED]
-        return [dict(zip(keys, combo)) for combo in itertools.product(*(self.axes[k] for k in keys))]
+        return [dict(zip(keys, combo, strict=True)) for combo in itertools.product(*(self.axes[k] for k in keys))]
 
     def trials(self) -> list[Trial]:
         """Every (point, seed) pair; the seeds of one point are adjacent."""

@@ -2,8 +2,8 @@
 Every other 0-dim value the loss returns is averaged over the epoch's examples, and so is a `PerExample` value,
 computed once at the epoch's end.
 
-fit / evaluate, an optional LR schedule, evaluation each epoch (or every `eval_every` epochs), best and last checkpoints written
-atomically with the RNG states, resume, and a NaN/Inf guard that stops and keeps the last good
+fit / evaluate, an optional LR schedule, evaluation each epoch (or every `eval_every` epochs), best and last
+checkpoints written atomically with the RNG states, resume, and a NaN/Inf guard that stops and keeps the last good
 checkpoint. Same seed on CPU, same numbers. A model with several optimizers (a GAN) defines
 `configure_optimizers(cfg)` and `training_step(batch, optimizers, step, generator)` and trains through the
 same loop, checkpoints and resume; `steps_per_epoch` (with `total_steps`) makes an "epoch" that many steps drawn
