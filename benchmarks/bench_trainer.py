@@ -38,6 +38,7 @@ from mlplab.data import load_dataset
 from mlplab.device import bf16_support
 from mlplab.nn import MLPClassifier
 from mlplab.train import Trainer, make_optimizer
+from mlplab.train.trainer import ONE
 
 RECIPES = {"a": ([1024, 2048, 256], 2048, 1e-3), "b": ([100, 100, 100, 100], 16, 1e-4)}
 
@@ -181,7 +182,7 @@ def lockstep_overhead(root: str, hidden: list[int], batch: int, lr: float, limit
         next(steps, None)
         bare_seconds[0] += time.perf_counter() - t
 
-    trainer.optimizer.register_step_post_hook(one_bare_step)
+    trainer.optimizers[ONE].register_step_post_hook(one_bare_step)
     t0 = time.perf_counter()
     trainer.train_epoch(train, batch, epoch=1)
     total = time.perf_counter() - t0
