@@ -111,9 +111,9 @@ def test_checkpoint_holds_every_optimizer_and_resume_matches_the_uninterrupted_r
 
     with pytest.raises(KeyboardInterrupt):
         _fit(tmp_path / "cut", stop_after=2)
-    assert [r["epoch"] for r in Run.open(tmp_path / "cut").history()] == [1, 2]
+    assert [r["epoch"] for r in Run.open(tmp_path / "cut").history] == [1, 2]
     resumed, result2, run2 = _fit(tmp_path / "cut", resume=True)
     assert _numbers(result2.history) == _numbers(result.history)
-    assert _numbers(run2.history()) == _numbers(run.history())
+    assert _numbers(run2.history) == _numbers(run.history)
     assert _same(_weights(resumed), _weights(whole))
     assert read_checkpoint(run2.checkpoint("last"))["step"] == state["step"]

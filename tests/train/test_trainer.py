@@ -61,8 +61,8 @@ def test_an_epochs_training_means_are_over_its_examples():
 
 def _numbers(run_dir):
     run = Run.open(run_dir)
-    metrics = {k: v for k, v in run.metrics().items() if "seconds" not in k}
-    history = [{k: v for k, v in row.items() if "seconds" not in k} for row in run.history()]
+    metrics = {k: v for k, v in run.metrics.items() if "seconds" not in k}
+    history = [{k: v for k, v in row.items() if "seconds" not in k} for row in run.history]
     return metrics, history
 
 
@@ -96,7 +96,7 @@ def test_killed_run_resumes_to_the_same_result(cli, tmp_path):
         text=True,
     )
     assert killed.returncode == -9
-    assert [r["epoch"] for r in Run.open(tmp_path / "cut").history()] == [1, 2]
+    assert [r["epoch"] for r in Run.open(tmp_path / "cut").history] == [1, 2]
     assert not (tmp_path / "cut" / "metrics.json").exists()
     code, out, err = cli("run", "classify", "--resume", str(tmp_path / "cut"))
     assert code == 0, err
@@ -162,7 +162,7 @@ def test_tensorboard_scalars(cli, tmp_path):
     events = EventAccumulator(str(tmp_path / "r" / "tensorboard"))
     events.Reload()
     losses = [e.value for e in events.Scalars("val/loss")]
-    history = Run.open(tmp_path / "r").history()
+    history = Run.open(tmp_path / "r").history
     assert losses == pytest.approx([row["val_loss"] for row in history], rel=1e-6)
 
 
@@ -188,7 +188,7 @@ def test_a_checkpoint_from_before_one_optimizer_was_a_dict_of_one_resumes(tmp_pa
     del state["schedulers"]
     torch.save(state, last)
     resumed = _fit(run, 3, resume=True)
-    assert [r["epoch"] for r in run.history()] == [1, 2, 3]
+    assert [r["epoch"] for r in run.history] == [1, 2, 3]
     for a, b in zip(whole.model.parameters(), resumed.model.parameters(), strict=True):
         assert torch.equal(a, b)
 

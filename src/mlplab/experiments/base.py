@@ -188,7 +188,7 @@ def resumed_config(exp: Experiment, resume: str, overrides: list[str], typed: di
 
 def _start_status(run: Run, name: str, cfg: BaseConfig, fresh: bool) -> dict[str, Any]:
     """status.json: running, when, and the exact command that reproduces the run (every resolved key)."""
-    old = {} if fresh else run.status()
+    old = {} if fresh else run.status
     status = {
         "status": "running",
         "started": old.get("started") or _now(),

@@ -49,10 +49,6 @@ class Discriminator(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.net(x).squeeze(1)  # (B,) logits
 
-    @torch.no_grad()
-    def prob_real(self, x: torch.Tensor) -> torch.Tensor:
-        return self(x).sigmoid()  # (B,)
-
 
 class Generator(nn.Module):
     """The discriminator's mirror: latent -> reversed hidden sizes (LeakyReLU) -> image in the data's range."""

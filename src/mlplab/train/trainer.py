@@ -314,7 +314,7 @@ class Trainer:
             train_seconds = state["train_seconds"]
             self.step = state.get("step", 0)
         if resume:  # rows after the checkpoint (or of a model that never reached one) are dropped
-            others = [r for r in self.run.history() if r.get("model") != self.name]
+            others = [r for r in self.run.history if r.get("model") != self.name]
             self.run.rewrite_history(others + [self._tagged(r) for r in history])
         for epoch in range(start, epochs + 1):
             t0 = time.perf_counter()

@@ -325,7 +325,7 @@ def final_metrics(
         neighbours=train_pix[nearest],
         distances=np.sqrt(d[np.arange(len(nearest)), nearest]),
     )
-    last = run.history()[-1]
+    last = run.history[-1]
     keys = ("decent_fraction", "fd", "fd_ratio", "precision", "recall", "density", "coverage")
     collapsed = gq.first_collapse(watch.rows, cfg.rule())
     return {
