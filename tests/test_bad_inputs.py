@@ -2,7 +2,8 @@
 leaves no run folder behind. Add a row for every bad input found; the row count is quoted in the notes.
 
 `{name}` in an argument is replaced by a prepared path: `hostile` (CIFAR-10 batches that would run code),
-`badlabels` (KMNIST label files with values 0..255), `file` (an ordinary file), `nowhere` (a missing path), `damaged` (a run folder whose config.yaml is torn),
+`badlabels` (KMNIST label files with values 0..255), `file` (an ordinary file), `nowhere` (a missing path),
+`damaged` (a run folder whose config.yaml is torn),
 `other` (a run folder of another experiment), `resumable` (a classify run of KMNIST with a checkpoint),
 `unstarted` (a gradcheck run without one), `badsweep` / `listsweep` (sweep folders whose sweep.yaml is torn / a list).
 """

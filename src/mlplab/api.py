@@ -124,12 +124,12 @@ class Run:
     @property
     def metrics(self) -> dict[str, Any]:
         """The final numbers from metrics.json."""
-        return self._folder.metrics()
+        return self._folder.metrics
 
     @property
     def history(self) -> list[dict[str, Any]]:
         """Per-epoch (or per-step) rows from metrics.jsonl."""
-        return self._folder.history()
+        return self._folder.history
 
     def history_frame(self):
         """`history` as a pandas DataFrame."""

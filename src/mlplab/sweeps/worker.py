@@ -58,7 +58,7 @@ def run_trial(spec: dict[str, Any]) -> dict[str, Any]:
     with open(log_path, "w") as log, contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
         try:
             run = execute(spec["experiment"], list(spec["overrides"]), out=str(run_dir), report=True)
-            metrics = run.metrics()
+            metrics = run.metrics
         except (UserError, RunFailed) as exc:
             status, error = "failed", str(exc)
         except Exception as exc:  # a bug in the experiment: recorded, not retried
