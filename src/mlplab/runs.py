@@ -26,8 +26,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import yaml
 
+from mlplab import safe_yaml
 from mlplab.errors import DamagedFile, RunLocked, UserError
 
 try:
@@ -291,11 +291,11 @@ class Run:
     def config(self) -> dict[str, Any]:
         text = self._text("config.yaml") or ""
         try:
-            data = yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            where = getattr(exc, "problem_mark", None)
-            line = f", line {where.line + 1}" if where is not None else ""
-            raise DamagedFile(self.path / "config.yaml", f"not valid YAML{line}") from None
+            data = safe_yaml.load(text)
+        except safe_yaml.YAMLRefused as exc:
+            line = f", line {exc.line}" if exc.line is not None else ""
+            problem = "not valid YAML" if exc.problem.startswith("not valid YAML") else exc.problem
+            raise DamagedFile(self.path / "config.yaml", f"{problem}{line}") from None
         if data is not None and not isinstance(data, dict):
             raise DamagedFile(self.path / "config.yaml", f"YAML {type(data).__name__}, expected key: value pairs")
         return data or {}
@@ -360,7 +360,7 @@ class Run:
 
     # ---- writing ----------------------------------------------------------------------------
     def write_yaml(self, name: str, data: dict[str, Any]) -> None:
-        atomic_write_text(self.path / name, yaml.safe_dump(to_jsonable(data), sort_keys=False))
+        atomic_write_text(self.path / name, safe_yaml.dump(to_jsonable(data)))
 
     def write_json(self, name: str, data: Any) -> None:
         atomic_write_text(self.path / name, json.dumps(to_jsonable(data), indent=2) + "\n")

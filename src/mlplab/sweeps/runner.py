@@ -16,9 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-import yaml
-
-from mlplab.errors import UserError
+from mlplab import safe_yaml
+from mlplab.errors import DamagedFile, UserError
 from mlplab.runs import atomic_write_text
 from mlplab.sweeps.grid import Grid, Trial, parse_grid, validate
 from mlplab.sweeps.ledger import Ledger
@@ -114,7 +113,11 @@ def _open_folder(path: Path, grid: Grid, command: str) -> Path:
     if path.exists() and not path.is_dir():
         raise UserError(f"--out {str(path)!r} is a file, not a folder; give a folder path")
     if spec.is_file():
-        old = yaml.safe_load(spec.read_text()) or {}
+        try:
+            old = safe_yaml.load_file(spec) or {}
+        except safe_yaml.YAMLRefused as exc:
+            raise DamagedFile(spec, exc.problem) from None
+        old = old if isinstance(old, dict) else {}
         if {"experiment": old.get("experiment"), "axes": old.get("axes")} != grid.to_dict():
             raise UserError(
                 f"{str(path)!r} holds another sweep ({old.get('command', '?')}); "
@@ -129,14 +132,13 @@ def _open_folder(path: Path, grid: Grid, command: str) -> Path:
         raise UserError(f"cannot create the sweep folder {str(path)!r}: {exc.strerror}") from None
     atomic_write_text(
         spec,
-        yaml.safe_dump(
+        safe_yaml.dump(
             {
                 **grid.to_dict(),
                 "command": command,
                 "trials": len(grid.trials()),
                 "created": _dt.datetime.now().isoformat(timespec="seconds"),
-            },
-            sort_keys=False,
+            }
         ),
     )
     return path
