@@ -65,6 +65,10 @@ class BaseConfig:
             value = getattr(self, f.name)
             _check_type(f.name, value, hints[f.name])
             _check_bounds(f.name, value, f.metadata)
+        if self.data_dir:
+            from mlplab.paths import user_path
+
+            user_path("config key 'data_dir':", self.data_dir)
         self.check()
 
     def check(self) -> None:
@@ -160,7 +164,8 @@ def _check_bounds(name: str, value: Any, meta: typing.Mapping[str, Any]) -> None
                 if r
             )
             raise UserError(
-                f"config key {name!r}: {shown(bad[0])} in {shown(list(value))} is out of range; every value must be {rule}"
+                f"config key {name!r}: {shown(bad[0])} in {shown(list(value))} is out of range; "
+                f"every value must be {rule}"
             )
 
 

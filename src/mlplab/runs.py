@@ -15,6 +15,7 @@ import json
 import logging
 import os
 import platform
+import shlex
 import socket
 import subprocess
 import sys
@@ -29,6 +30,7 @@ import numpy as np
 
 from mlplab import safe_yaml
 from mlplab.errors import DamagedFile, RunLocked, UserError
+from mlplab.paths import user_path
 
 try:
     import fcntl
@@ -235,7 +237,7 @@ class Run:
             if path.is_dir() and any(path.iterdir()):
                 raise UserError(
                     f"--out {str(path)!r} is not empty; give a new or empty folder "
-                    f"(or resume a run with --resume {path})"
+                    f"(or resume a run with --resume {shlex.quote(str(path))})"
                 )
         else:
             stamp = _dt.datetime.now().strftime("%Y-%m-%dT%H-%M-%S")
@@ -257,7 +259,7 @@ class Run:
     @classmethod
     def open(cls, path: str | os.PathLike) -> Run:
         """Open an existing run folder; UserError if it is not one."""
-        path = Path(path)
+        path = Path(user_path("the run folder", path))
         if not (path / "config.yaml").is_file():
             raise UserError(
                 f"{str(path)!r} is not a run folder (no config.yaml in it); give a folder made by `mlplab run`"
