@@ -53,7 +53,7 @@ def _surprise(text: str) -> str | None:
     if _INT.match(text) or _FLOAT.match(text):
         return None
     if _SEXAGESIMAL.match(text):
-        return f"{shown(text)} is a base-60 number in YAML 1.1; write the decimal number, or quote it as text"
+        return f"{shown(text)} is {_base60(text)} in YAML 1.1 (base 60); write {_base60(text)}, or quote it as text"
     if _BASE.match(text):
         try:
             value = f"; write {int(text.replace('_', ''), 0)}"
@@ -69,6 +69,15 @@ def _surprise(text: str) -> str | None:
     if _YES_NO.match(text):
         return f"{shown(text)} is a boolean in YAML 1.1; write true or false (or quote it as text)"
     return None
+
+
+def _base60(text: str) -> str:
+    """YAML 1.1's reading of a base-60 number (`1:0` = 60, `1:30.5` = 90.5), as text."""
+    sign = -1 if text.startswith("-") else 1
+    value = 0.0 if "." in text else 0
+    for part in text.lstrip("+-").replace("_", "").split(":"):
+        value = value * 60 + (float(part) if "." in part else int(part))
+    return repr(sign * value)
 
 
 class _Resolver(yaml.resolver.BaseResolver):
