@@ -5,7 +5,9 @@ leaves no run folder behind. Add a row for every bad input found; the row count 
 `badlabels` (KMNIST label files with values 0..255), `file` (an ordinary file), `nowhere` (a missing path),
 `damaged` (a run folder whose config.yaml is torn),
 `other` (a run folder of another experiment), `resumable` (a classify run of KMNIST with a checkpoint),
-`unstarted` (a gradcheck run without one), `badsweep` / `listsweep` (sweep folders whose sweep.yaml is torn / a list).
+`unstarted` (a gradcheck run without one), `badsweep` / `listsweep` (sweep folders whose sweep.yaml is torn / a list),
+`aliased`, `deep`, `octal`, `badvalue` (classify runs with a checkpoint whose config.yaml holds a YAML alias,
+nesting 1000 deep, `epochs: 010`, `epochs: many`).
 """
 
 import os
@@ -103,12 +105,41 @@ BAD_INPUTS = [
     (["run", "dreams", "model={nowhere}"], 2, "is not a run folder"),
     (["run", "dreams", "image_size=100000"], 2, "'image_size'"),
     # sweeps (issue 23): values compared after parsing, damaged sweep folders named
-    (["sweep", "classify", "seed=0,00"], 2, "key 'seed' lists one value twice: '0' and '00' both read as 0"),
+    (["sweep", "classify", "seed=0,+0"], 2, "key 'seed' lists one value twice: '0' and '+0' both read as 0"),
+    (["sweep", "classify", "seed=0,00"], 2, "'00' has a leading zero (octal in YAML 1.1); write 0"),
     (["sweep", "classify", "hidden=[16],16"], 2, "'[16]' and '16' both read as [16]"),
     (["sweep", "classify", "lr=1e-3,0.001", "seed=0,1"], 2, "'1e-3' and '0.001' both read as 0.001"),
-    (["sweep", "classify", "epochs=2001-02-30"], 2, "cannot read the sweep value epochs=2001-02-30"),
-    (["sweep", "classify", "seed=0,1", "--out", "{badsweep}"], 2, "sweep.yaml is damaged (not valid YAML)"),
+    (["sweep", "classify", "epochs=2001-02-30"], 2, "'2001-02-30' is not an integer (in the sweep value epochs=2001-02-30)"),
+    (["sweep", "classify", "seed=0,1", "--out", "{badsweep}"], 2, "sweep.yaml is damaged (not valid YAML: expected ',' or ']'"),
     (["sweep", "classify", "seed=0,1", "--out", "{listsweep}"], 2, "sweep.yaml is damaged (not an experiment name"),
+    # issue 23: one rule for values (decimal numbers; YAML 1.1's surprises refused), untrusted YAML, messages
+    (["run", "classify", "epochs=010"], 2, "'epochs': cannot read '010' as an integer: '010' has a leading zero"),
+    (["run", "classify", "epochs=1:0"], 2, "'1:0' is 60 in YAML 1.1 (base 60); write 60"),
+    (["run", "classify", "epochs=0x10"], 2, "'0x10' is not a decimal number; write 16"),
+    (["run", "classify", "epochs=0o10"], 2, "'0o10' is not a decimal number; write 8"),
+    (["run", "classify", "epochs=1_000"], 2, "'1_000' has digit separators; write 1000"),
+    (["run", "classify", "tensorboard=yes"], 2, "'yes' is a boolean in YAML 1.1; write true or false"),
+    (
+        ["run", "classify", "hidden=[&a 16,*a]"],
+        2,
+        "'hidden': cannot read '[&a 16,*a]' as a list of an integer: uses an anchor",
+    ),
+    (["run", "classify", "hidden=" + "[" * 1000 + "]" * 1000], 2, "nests deeper than 20 levels"),
+    (["run", "classify", "hidden=[1" + "0" * 5000 + "]"], 2, "a number with 5001 digits"),
+    (["run", "classify", "epochs=1", "epochs=2"], 2, "config key 'epochs' is given twice"),
+    (["run", ""], 2, "no experiment name given"),
+    (["run", "classify", "--resume", "{aliased}"], 2, "config.yaml is damaged (uses an anchor or alias"),
+    (["run", "classify", "--resume", "{deep}"], 2, "config.yaml is damaged (nests deeper than 20 levels"),
+    (["run", "classify", "--resume", "{octal}"], 2, "config.yaml is damaged ('010' has a leading zero"),
+    (["run", "classify", "--resume", "{badvalue}"], 2, "(the run's own config, not your command) holds a value"),
+    (["run", "classify", "dataset=dig\nits"], 2, "unknown dataset 'dig\\nits'"),
+    (["sweep", "classify", "epochs=010,2"], 2, "'010' has a leading zero (octal in YAML 1.1); write 10"),
+    # issue 23: the operating system saying no
+    (["run", "classify", "--out", "{nowhere}/" + "x" * 300], 2, "more than the 255 the file system allows"),
+    (["run", "classify", "--out", "{file}/run"], 2, "Not a directory"),
+    (["run", "classify", "--resume", "{nowhere}/" + "x" * 300], 2, "more than the 255"),
+    (["run", "classify", "dataset=mnist", "data_dir={nowhere}/" + "x" * 300], 2, "config key 'data_dir':"),
+    (["sweep", "classify", "epochs=1", "--out", "{file}/sweep"], 2, "Not a directory"),
     # data files that are not what they claim
     (["run", "classify", "dataset=cifar10", "data_dir={hostile}"], 2, "MD5 does not match"),
     (["run", "classify", "dataset=kmnist", "data_dir={badlabels}", "epochs=1"], 2, "labels outside 0..9"),
@@ -145,6 +176,15 @@ def places(tmp_path_factory):
     (root / "badsweep" / "sweep.yaml").write_text("experiment: classify\naxes: {seed: ['0', '1'\n")
     (root / "listsweep").mkdir()
     (root / "listsweep" / "sweep.yaml").write_text("- classify\n- seed\n")
+    for name, text in {
+        "aliased": "experiment: classify\nhidden: &a [16]\nlayers: *a\n",
+        "deep": "experiment: classify\nhidden: " + "[" * 1000 + "]" * 1000 + "\n",
+        "octal": "experiment: classify\nepochs: 010\n",
+        "badvalue": "experiment: classify\nepochs: many\n",
+    }.items():
+        (root / name / "checkpoints").mkdir(parents=True)
+        (root / name / "config.yaml").write_text(text)
+        (root / name / "checkpoints" / "last.pt").write_bytes(b"never read")
     (root / "other").mkdir()
     (root / "other" / "config.yaml").write_text("experiment: explore\n")
     return {
@@ -158,6 +198,7 @@ def places(tmp_path_factory):
         "nowhere": root / "nowhere",
         "badsweep": root / "badsweep",
         "listsweep": root / "listsweep",
+        **{name: root / name for name in ("aliased", "deep", "octal", "badvalue")},
     }
 
 

@@ -21,6 +21,7 @@ from typing import Any
 from mlplab import runs
 from mlplab.config import BaseConfig
 from mlplab.errors import RunFailed, UserError
+from mlplab.paths import user_path
 
 ConfigError = UserError  # one name for Python users; the very class the command catches
 
@@ -51,8 +52,9 @@ def run(
     for item in overrides:
         if not isinstance(item, str):
             raise ConfigError(f"expected key=value, got {item!r}; for example epochs=5")
-    out = None if out is None else os.fspath(out)
-    resume = None if resume is None else os.fspath(resume)
+    out = None if out is None else user_path("--out", out)
+    resume = None if resume is None else user_path("--resume", resume)
+    root = user_path("root", root)
     if out and resume:
         raise ConfigError(
             f"--resume continues {resume!r} in place, so --out {out!r} cannot apply; "
@@ -61,7 +63,7 @@ def run(
     if out and os.path.isfile(out):
         raise ConfigError(f"--out {out!r} is a file, not a folder; give a folder path")
     with showing(progress), sigterm_as_interrupt():
-        folder = execute(experiment, list(overrides), out=out, resume=resume, root=os.fspath(root), typed=values)
+        folder = execute(experiment, list(overrides), out=out, resume=resume, root=root, typed=values)
     return Run(folder.path)
 
 
@@ -289,6 +291,8 @@ def sweep(
     from mlplab.sweeps.runner import sweep as run_sweep
 
     _check_name(experiment)
+    out = None if out is None else user_path("out", out)
+    root = user_path("root", root)
     axes, command = _sweep_axes(experiment, grid, seeds)
     with sigterm_as_interrupt():
         result = run_sweep(
@@ -297,8 +301,8 @@ def sweep(
             engine=engine,
             address=address,
             workers=workers,
-            out=None if out is None else os.fspath(out),
-            root=os.fspath(root),
+            out=out,
+            root=root,
             command=command,
         )
     return SweepSummary(result.path, result.summary)
@@ -311,7 +315,7 @@ def _sweep_axes(experiment: str, grid: Any, seeds: Any):
 
     if grid is not None and not isinstance(grid, dict):
         raise ConfigError(
-            f"grid must be a dict of key -> list of values, e.g. grid={{'lr': [1e-3, 1e-2]}}, got {grid!r}"
+            f"grid must be a dict of key -> list of values, e.g. grid={{'lr': [1e-3, 1e-2]}}, not {type(grid).__name__}"
         )
     grid = dict(grid or {})
     if "seed" in grid:

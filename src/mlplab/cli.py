@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import errno
 import logging
 import os
+import shlex
 import sys
 import traceback
 from pathlib import Path
@@ -105,10 +107,11 @@ def cmd_report(run_dir: str) -> None:
 
 
 def cmd_sweep(args) -> int:
-    import shlex
-
+    from mlplab.paths import user_path
     from mlplab.sweeps import sweep
 
+    if args.out is not None:
+        user_path("--out", args.out)
     command = shlex.join(
         ["mlplab", "sweep", args.experiment, *args.axes]
         + [
@@ -147,9 +150,13 @@ def cmd_sweep(args) -> int:
 
 def cmd_tour(root: str) -> int:
     from mlplab.experiments import EXPERIMENTS, execute
+    from mlplab.paths import user_path
 
     failed = []
-    os.makedirs(root, exist_ok=True)
+    try:
+        os.makedirs(user_path("--root", root), exist_ok=True)
+    except OSError as exc:
+        raise UserError(f"cannot create the folder --root {root!r}: {exc.strerror}") from None
     _gallery(root)  # first, so that every run page links back to it
     for name in EXPERIMENTS.names():
         print(f"== {name}", file=sys.stderr, flush=True)
@@ -201,7 +208,7 @@ def _stopped(what: str, before: set[Path]) -> str:
     if resumable:
         return (
             f"{what}; every file in {path} is whole and its last checkpoint is kept: resume with "
-            f"`mlplab run {experiment} --resume {path}`"
+            f"`{shlex.join(['mlplab', 'run', experiment, '--resume', str(path)])}`"
         )
     return f"{what}; {path} has no checkpoint yet, so it cannot be resumed: start the run again"
 
@@ -210,9 +217,60 @@ def _what(exc: KeyboardInterrupt) -> str:
     return "stopped by SIGTERM" if isinstance(exc, Terminated) else "interrupted"
 
 
+class _QuietWhenClosed:
+    """A console stream that goes quiet when its reader has gone (`mlplab list | head -1`): the work goes on and
+    later output goes to os.devnull, as Python's documentation advises for SIGPIPE / BrokenPipeError."""
+
+    def __init__(self, stream):
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        try:
+            return self._stream.write(text)
+        except BrokenPipeError:
+            self._to_devnull()
+            return len(text)
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except BrokenPipeError:
+            self._to_devnull()
+
+    def _to_devnull(self) -> None:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, self._stream.fileno())
+        os.close(devnull)
+        with contextlib.suppress(OSError):
+            self._stream.flush()  # what the reader never took goes to devnull now, not at exit
+
+    def __getattr__(self, name: str):
+        return getattr(self._stream, name)
+
+
+def _guarded(stream):
+    """`stream` wrapped in _QuietWhenClosed where it writes to a file descriptor (not a test's capture)."""
+    try:
+        stream.fileno()
+    except (AttributeError, OSError, ValueError):
+        return stream
+    return _QuietWhenClosed(stream)
+
+
+def _one_line(text: str) -> str:
+    return text.replace("\r", "\\r").replace("\n", "\\n")
+
+
 def main(argv: list[str] | None = None) -> int:
-    with sigterm_as_interrupt():  # SIGTERM (a batch scheduler, `docker stop`) is handled as Ctrl-C
-        return _main(argv)
+    old_streams = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = _guarded(sys.stdout), _guarded(sys.stderr)
+    try:
+        with sigterm_as_interrupt():  # SIGTERM (a batch scheduler, `docker stop`) is handled as Ctrl-C
+            code = _main(argv)
+        sys.stdout.flush()
+        return code
+    finally:
+        sys.stdout, sys.stderr = old_streams
 
 
 def _main(argv: list[str] | None) -> int:
@@ -243,20 +301,23 @@ def _main(argv: list[str] | None) -> int:
             return cmd_tour(args.root)
         return 0
     except UserError as exc:
-        print(f"mlplab: error: {exc}", file=sys.stderr)
+        print(f"mlplab: error: {_one_line(str(exc))}", file=sys.stderr)
         return exc.exit_code
     except RunFailed as exc:
-        print(f"mlplab: run failed: {exc}", file=sys.stderr)
+        print(f"mlplab: run failed: {_one_line(str(exc))}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt as exc:
-        print(f"mlplab: {_stopped(_what(exc), before)}", file=sys.stderr)
+        print(f"mlplab: {_one_line(_stopped(_what(exc), before))}", file=sys.stderr)
         return exit_code(exc)
     except OSError as exc:
+        if exc.errno in REFUSALS and exc.filename:  # the operating system said no to a path: bad input
+            print(f"mlplab: error: {_one_line(_refused(exc))}", file=sys.stderr)
+            return UserError.exit_code
         if exc.errno not in (errno.ENOSPC, errno.EDQUOT):
             return _internal(exc)
         where = f" while writing {exc.filename}" if exc.filename else ""
         what = f"the disk is full ({exc.strerror or os.strerror(exc.errno)}{where})"
-        print(f"mlplab: run failed: {_stopped(what, before)}", file=sys.stderr)
+        print(f"mlplab: run failed: {_one_line(_stopped(what, before))}", file=sys.stderr)
         return 1
     except Exception as exc:  # a bug, not bad input: say so in one line unless debugging
         return _internal(exc)
@@ -264,12 +325,27 @@ def _main(argv: list[str] | None) -> int:
         logger.removeHandler(handler)
 
 
+# errors with which the operating system refuses a path the user chose (a folder, a name): bad input, exit 2
+REFUSALS = (errno.EACCES, errno.EPERM, errno.EROFS, errno.ENAMETOOLONG, errno.ENOTDIR, errno.EISDIR, errno.ELOOP)
+
+
+def _refused(exc: OSError) -> str:
+    from mlplab.errors import shown
+
+    what = exc.strerror or os.strerror(exc.errno)
+    name = os.fspath(exc.filename)
+    if os.path.basename(name).startswith(".") and name.endswith(".tmp"):  # an atomic write's temporary file
+        name = os.path.dirname(name) or "."
+    return f"{what}: {shown(name, 160)}; give a path that mlplab may read and write"
+
+
 def _internal(exc: BaseException) -> int:
     if os.environ.get("MLPLAB_DEBUG"):
         traceback.print_exception(exc)
     else:
         print(
-            f"mlplab: internal error: {type(exc).__name__}: {exc} (set MLPLAB_DEBUG=1 for the traceback)",
+            f"mlplab: internal error: {type(exc).__name__}: {_one_line(str(exc))} "
+            "(set MLPLAB_DEBUG=1 for the traceback)",
             file=sys.stderr,
         )
     return 1

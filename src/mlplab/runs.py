@@ -15,6 +15,7 @@ import json
 import logging
 import os
 import platform
+import shlex
 import socket
 import subprocess
 import sys
@@ -26,9 +27,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import yaml
 
+from mlplab import safe_yaml
 from mlplab.errors import DamagedFile, RunLocked, UserError
+from mlplab.paths import user_path
 
 try:
     import fcntl
@@ -235,7 +237,7 @@ class Run:
             if path.is_dir() and any(path.iterdir()):
                 raise UserError(
                     f"--out {str(path)!r} is not empty; give a new or empty folder "
-                    f"(or resume a run with --resume {path})"
+                    f"(or resume a run with --resume {shlex.quote(str(path))})"
                 )
         else:
             stamp = _dt.datetime.now().strftime("%Y-%m-%dT%H-%M-%S")
@@ -257,7 +259,7 @@ class Run:
     @classmethod
     def open(cls, path: str | os.PathLike) -> Run:
         """Open an existing run folder; UserError if it is not one."""
-        path = Path(path)
+        path = Path(user_path("the run folder", path))
         if not (path / "config.yaml").is_file():
             raise UserError(
                 f"{str(path)!r} is not a run folder (no config.yaml in it); give a folder made by `mlplab run`"
@@ -291,11 +293,11 @@ class Run:
     def config(self) -> dict[str, Any]:
         text = self._text("config.yaml") or ""
         try:
-            data = yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            where = getattr(exc, "problem_mark", None)
-            line = f", line {where.line + 1}" if where is not None else ""
-            raise DamagedFile(self.path / "config.yaml", f"not valid YAML{line}") from None
+            data = safe_yaml.load(text)
+        except safe_yaml.YAMLRefused as exc:
+            line = f", line {exc.line}" if exc.line is not None else ""
+            problem = "not valid YAML" if exc.problem.startswith("not valid YAML") else exc.problem
+            raise DamagedFile(self.path / "config.yaml", f"{problem}{line}") from None
         if data is not None and not isinstance(data, dict):
             raise DamagedFile(self.path / "config.yaml", f"YAML {type(data).__name__}, expected key: value pairs")
         return data or {}
@@ -354,7 +356,7 @@ class Run:
 
     # ---- writing ----------------------------------------------------------------------------
     def write_yaml(self, name: str, data: dict[str, Any]) -> None:
-        atomic_write_text(self.path / name, yaml.safe_dump(to_jsonable(data), sort_keys=False))
+        atomic_write_text(self.path / name, safe_yaml.dump(to_jsonable(data)))
 
     def write_json(self, name: str, data: Any) -> None:
         atomic_write_text(self.path / name, json.dumps(to_jsonable(data), indent=2) + "\n")

@@ -158,11 +158,17 @@ def resumed_config(exp: Experiment, resume: str, overrides: list[str], typed: di
     if old.experiment != exp.name:
         raise UserError(
             f"{resume!r} is a run of {old.experiment!r}, not {exp.name!r}; "
-            f"resume it with `mlplab run {old.experiment} --resume {resume}`"
+            f"resume it with `{shlex.join(['mlplab', 'run', old.experiment, '--resume', str(resume)])}`"
         )
     if not has_checkpoints(old.path):
         raise UserError(f"{resume!r} has no checkpoint to resume from; start a new run instead")
-    before = parse_overrides(exp.config, [], base=old.config).to_dict()
+    try:
+        before = parse_overrides(exp.config, [], base=old.config).to_dict()
+    except UserError as exc:  # the run's own file is at fault, not the command
+        raise UserError(
+            f"{old.path / 'config.yaml'} (the run's own config, not your command) holds a value this version "
+            f"cannot use: {exc}; correct that file, or start a new run"
+        ) from None
     cfg = parse_overrides(exp.config, overrides, base=old.config, typed=typed)
     after = cfg.to_dict()
     changed = [k for k in after if after[k] != before.get(k)]
