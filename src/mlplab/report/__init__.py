@@ -36,6 +36,7 @@ def build_report(run: Run) -> Path:
     from mlplab.report.damage import salvage
     from mlplab.report.html import write_html
 
+    run.require_mlplab()
     discover()
     experiment = salvage(lambda: run.experiment, "", "no figures are made")
     if experiment in FIGURES:
