@@ -4,9 +4,11 @@ leaves no run folder behind. Add a row for every bad input found; the row count 
 `{name}` in an argument is replaced by a prepared path: `hostile` (CIFAR-10 batches that would run code),
 `badlabels` (KMNIST label files with values 0..255), `file` (an ordinary file), `nowhere` (a missing path), `damaged` (a run folder whose config.yaml is torn),
 `other` (a run folder of another experiment), `resumable` (a classify run of KMNIST with a checkpoint),
-`unstarted` (a gradcheck run without one).
+`unstarted` (a gradcheck run without one), `foreign` (a config.yaml and report.html mlplab did not
+write), `userindex` (a user's index.html above a run), `configs` (a user's index.html above a foreign config.yaml).
 """
 
+import json
 import os
 import pickle
 import struct
@@ -101,6 +103,13 @@ BAD_INPUTS = [
     (["run", "dreams", "hybrid=three"], 2, "is not class:weight"),
     (["run", "dreams", "model={nowhere}"], 2, "is not a run folder"),
     (["run", "dreams", "image_size=100000"], 2, "'image_size'"),
+    # checks that need only the config and the data: before the first epoch (issue 23)
+    (["run", "classify", "hidden=[8]", "knn_k=100000"], 2, "config key 'knn_k': k=100000 neighbours need more"),
+    (["run", "explore", "knn_k=100000"], 2, "config key 'knn_k': k=100000 neighbours need more"),
+    # files mlplab did not write are never replaced (issue 23)
+    (["report", "{foreign}"], 2, "report.html' is not in a run folder made by mlplab"),
+    (["report", "{userindex}"], 2, "index.html' was not written by mlplab"),
+    (["report", "{configs}"], 2, "is not a run folder (no config.yaml in it)"),
     # data files that are not what they claim
     (["run", "classify", "dataset=cifar10", "data_dir={hostile}"], 2, "MD5 does not match"),
     (["run", "classify", "dataset=kmnist", "data_dir={badlabels}", "epochs=1"], 2, "labels outside 0..9"),
@@ -135,7 +144,21 @@ def places(tmp_path_factory):
     (root / "unstarted" / "config.yaml").write_text("experiment: gradcheck\n")
     (root / "other").mkdir()
     (root / "other" / "config.yaml").write_text("experiment: explore\n")
+    (root / "foreign").mkdir()  # a config.yaml and a report.html of someone else's tool
+    (root / "foreign" / "config.yaml").write_text("experiment: classify\n")
+    (root / "foreign" / "report.html").write_text("<p>their report</p>")
+    (root / "userindex" / "old").mkdir(parents=True)  # a user's page above a run of an earlier mlplab
+    (root / "userindex" / "index.html").write_text("<p>my notes</p>")
+    (root / "userindex" / "old" / "config.yaml").write_text("experiment: classify\n")
+    status = {"status": "finished", "command": "mlplab run classify seed=0"}
+    (root / "userindex" / "old" / "status.json").write_text(json.dumps(status))
+    (root / "configs" / "tool").mkdir(parents=True)  # a user's page above someone else's config.yaml
+    (root / "configs" / "index.html").write_text("<p>my page</p>")
+    (root / "configs" / "tool" / "config.yaml").write_text("name: tool\n")
     return {
+        "foreign": root / "foreign",
+        "userindex": root / "userindex",
+        "configs": root / "configs",
         "damaged": root / "damaged",
         "other": root / "other",
         "hostile": root / "hostile",

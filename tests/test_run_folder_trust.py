@@ -156,3 +156,34 @@ def test_a_refused_run_removes_the_parents_it_made_and_only_those(cli, tmp_path)
     assert (tmp_path / "runs").is_dir() and list((tmp_path / "runs").iterdir()) == []
     code, out, err = cli("run", "classify", "image_size=1", "epochs=1", "--out", str(tmp_path / "a" / "b" / "c"))
     assert code == 2 and not (tmp_path / "a").exists()
+
+
+# ---- checks that need only the config and the data run before the first epoch ----------------------------
+def test_tensorboard_without_its_package_is_refused_before_training(cli, tmp_path, monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "torch.utils.tensorboard", None)  # as where the package is not installed
+    code, out, err = cli("run", "classify", *TINY, "tensorboard=true", "--out", str(tmp_path / "r"))
+    assert code == 2 and "needs the tensorboard package" in _one_error_line(err)  # no epoch line before it
+    assert not (tmp_path / "r").exists()
+
+
+@pytest.mark.parametrize("experiment", ["classify", "explore"])
+def test_a_knn_k_larger_than_the_data_is_refused_before_training(cli, tmp_path, experiment):
+    code, out, err = cli("run", experiment, *(TINY if experiment == "classify" else []), "knn_k=100000")
+    assert code == 2 and "config key 'knn_k': k=100000" in _one_error_line(err)  # no epoch line before it
+    assert not (tmp_path / "runs").exists()
+
+
+def test_a_resume_may_change_the_analysis_keys_that_made_a_run_fail(cli, tiny_run):
+    """`layers` and `knn_k` are read only by the analysis after training, which a resume redoes: a run whose
+    analysis failed on them (as earlier versions let happen) is finished by a resume that changes them."""
+    status = json.loads((tiny_run / "status.json").read_text())
+    (tiny_run / "status.json").write_text(json.dumps({**status, "status": "failed", "error": "UserError: k=..."}))
+    weights = (tiny_run / "checkpoints" / "last.pt").read_bytes()
+    code, out, err = cli("run", "classify", "--resume", str(tiny_run), "knn_k=3", "layers=[act1]")
+    assert code == 0, err
+    run = Run.open(tiny_run)
+    assert run.config["knn_k"] == 3 and run.config["layers"] == ["act1"] and run.status()["status"] == "finished"
+    assert [r["layer"] for r in run.load_table("layer_separability")] == ["input", "act1"]
+    assert (tiny_run / "checkpoints" / "last.pt").read_bytes() == weights  # no epoch was trained again

@@ -195,6 +195,39 @@ def _acquire(path: Path) -> Any:
     raise RunLocked(f"{path} is being locked and unlocked by other processes; try again")
 
 
+_TOO_DEEP = object()
+MAX_DEPTH = 16  # nesting of lists and dicts in a run's JSON files: mlplab writes 3 levels at most
+
+
+def _depth(value: Any, limit: int = MAX_DEPTH + 1) -> int:
+    """How deep lists and dicts nest in `value` (counting stops past `limit`), without recursion."""
+    deepest, level, todo = 0, 0, [(value, 0)]
+    while todo:
+        value, level = todo.pop()
+        deepest = max(deepest, level)
+        if deepest > limit:
+            break
+        if isinstance(value, dict):
+            todo += [(v, level + 1) for v in value.values()]
+        elif isinstance(value, list):
+            todo += [(v, level + 1) for v in value]
+    return deepest
+
+
+def read_csv(path: str | os.PathLike) -> list[list[str]]:
+    """The rows of a CSV file of a run as text; DamagedFile when it is not UTF-8 or not CSV (e.g. a field
+    longer than the csv module reads)."""
+    import csv
+
+    try:
+        with open(path, newline="", encoding="utf-8") as fh:
+            return list(csv.reader(fh))
+    except UnicodeDecodeError as exc:
+        raise DamagedFile(Path(path), f"not UTF-8 text at byte {exc.start}") from None
+    except csv.Error as exc:
+        raise DamagedFile(Path(path), f"not CSV as mlplab writes it: {exc}") from None
+
+
 def _legacy_env(env: Any) -> bool:
     return isinstance(env, dict) and all(k in env for k in LEGACY_ENV_KEYS)
 
@@ -334,6 +367,10 @@ class Run:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
             raise DamagedFile(self.path / name, f"not valid JSON, line {exc.lineno}: {exc.msg}") from None
+        except RecursionError:
+            data = _TOO_DEEP
+        if data is _TOO_DEEP or _depth(data) > MAX_DEPTH:
+            raise DamagedFile(self.path / name, f"JSON nested deeper than the {MAX_DEPTH} levels mlplab writes")
         if not isinstance(data, kind):
             raise DamagedFile(self.path / name, f"a JSON {type(data).__name__}, expected a {kind.__name__}")
         return data
@@ -423,14 +460,19 @@ class Run:
         return rows
 
     def load_table(self, name: str) -> list[dict[str, str]]:
-        """Rows of tables/NAME.csv as text (empty when the table is absent)."""
-        import csv
-
+        """Rows of tables/NAME.csv as text (empty when the table is absent); DamagedFile when a row has
+        more or fewer fields than the header, or the file is no CSV."""
         f = self.path / "tables" / f"{name}.csv"
         if not f.is_file():
             return []
-        with open(f, newline="") as fh:
-            return list(csv.DictReader(fh))
+        rows = [row for row in read_csv(f) if row]  # blank lines are no rows (as csv.DictReader reads them)
+        if not rows:
+            return []
+        head = rows[0]
+        for number, row in enumerate(rows[1:], start=2):
+            if len(row) != len(head):
+                raise DamagedFile(f, f"line {number} has {len(row)} fields, the header {len(head)}")
+        return [dict(zip(head, row, strict=True)) for row in rows[1:]]
 
     def status(self) -> dict[str, Any]:
         """status.json: running / finished / failed / interrupted, times, the command that reproduces the run."""

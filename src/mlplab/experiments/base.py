@@ -17,6 +17,7 @@ from mlplab.device import memory_errors_as_user_errors, resolve_device, seed_eve
 from mlplab.errors import UserError
 from mlplab.registry import Registry
 from mlplab.runs import AFTER_TRAINING_KEYS, RESUMABLE_KEYS, Run, atomic_write_bytes
+from mlplab.tensorboard import require_tensorboard
 
 
 @dataclass
@@ -70,6 +71,8 @@ def execute(
         cfg = parse_overrides(exp.config, overrides, typed=typed)
     else:
         cfg = resumed_config(exp, resume, overrides, typed)
+    if getattr(cfg, "tensorboard", False):
+        require_tensorboard()  # now, not at the end of the first epoch
     device = resolve_device(cfg.device)
     generator = seed_everything(cfg.seed)
     fresh = resume is None

@@ -44,5 +44,6 @@ def build_report(run: Run) -> Path:
             lambda: FIGURES.get(experiment)(run),
             None,
             "the figures made from it (and after it) are left out; the rest of the report is built",
+            run=run,
         )
     return write_html(run)

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from mlplab.errors import UserError
 from mlplab.report.assets import HEAD, STYLE, TABLE_SCRIPT
+from mlplab.report.damage import salvage
 from mlplab.report.html import esc
 from mlplab.report.summary import Summary, fmt_duration, fmt_number, summarize
 from mlplab.runs import Run, atomic_write_text
@@ -125,7 +126,8 @@ def write_gallery(root: str | os.PathLike) -> Path:
             "move it away, or keep the runs in another folder"
         )
     runs, sweeps = find_runs(root)
-    summaries = sorted((summarize(r) for r in runs), key=lambda s: (s.started, str(s.path)), reverse=True)
+    found = [salvage(lambda r=r: summarize(r), None, "the gallery leaves out that run", run=r) for r in runs]
+    summaries = sorted((s for s in found if s), key=lambda s: (s.started, str(s.path)), reverse=True)
     parts = [
         HEAD.format(title=esc(f"mlplab runs · {root.resolve().name}"), style=STYLE) + GALLERY_MARK,
         f"<h1>mlplab runs</h1><div class='meta'><span><b>{len(summaries)}</b> "

@@ -37,7 +37,10 @@ def check_belongs(run: Run) -> None:
     checkpoint of another run (or one from before config.yaml was edited) would continue another history."""
     run_id, config_id = run.run_id, run.config_id()
     for path in sorted((run.path / "checkpoints").glob("*.pt")):
-        state = read_checkpoint(path)
+        try:
+            state = read_checkpoint(path)
+        except UserError:
+            continue  # unreadable: whatever reads it says so, as it did before checkpoints named their run
         if "config_id" not in state:  # written by an mlplab from before checkpoints named their run
             if run_id is None:
                 continue  # an older run's own checkpoints: nothing to compare them with
