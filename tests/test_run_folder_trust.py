@@ -187,3 +187,91 @@ def test_a_resume_may_change_the_analysis_keys_that_made_a_run_fail(cli, tiny_ru
     assert run.config["knn_k"] == 3 and run.config["layers"] == ["act1"] and run.status()["status"] == "finished"
     assert [r["layer"] for r in run.load_table("layer_separability")] == ["input", "act1"]
     assert (tiny_run / "checkpoints" / "last.pt").read_bytes() == weights  # no epoch was trained again
+
+
+# ---- damaged run folders of valid syntax: a warning naming the file, the page still built ---------------------
+def _npz(**arrays) -> bytes:
+    import io
+
+    import numpy as np
+
+    buf = io.BytesIO()
+    np.savez(buf, **arrays)
+    return buf.getvalue()
+
+
+VALID_BUT_WRONG = [
+    ("status.json", '{"status": "finished", "seconds": "ten"}'),
+    ("status.json", '{"status": "finished", "seconds": Infinity}'),
+    ("status.json", "[1, 2]"),
+    ("metrics.json", '{"a": ' + "[" * 900 + "]" * 900 + "}"),
+    ("tables/per_class.csv", "class,precision\n0," + "9" * 200000 + "\n"),
+    ("arrays/predictions.npz", "npz-wrong-keys"),
+    ("arrays/layers.npz", "npz-wrong-keys"),
+    ("config.yaml", "experiment: classify\ndataset: digits\nknn_k: ten\nhidden: [32]\n"),
+]
+
+
+@pytest.fixture(scope="module")
+def healthy(tmp_path_factory):
+    import mlplab
+
+    folder = tmp_path_factory.mktemp("healthy") / "r"
+    mlplab.run("classify", *TINY, out=folder, progress=False)
+    return folder
+
+
+@pytest.mark.parametrize("name, content", VALID_BUT_WRONG, ids=[f"{n}:{c[:30]}" for n, c in VALID_BUT_WRONG])
+def test_report_warns_about_valid_but_wrong_files_and_builds_the_page(cli, tmp_path, healthy, name, content):
+    run = tmp_path / "runs" / "r"
+    shutil.copytree(healthy, run)
+    (run / "report.html").unlink()
+    data = _npz(a=[1, 2, 3]) if content == "npz-wrong-keys" else content.encode()
+    (run / name).write_bytes(data)
+    code, out, err = cli("report", str(run))
+    assert code == 0 and "Traceback" not in err and "internal error" not in err, err
+    lines = err.strip().splitlines()
+    assert lines and all(line.startswith("mlplab: warning: ") for line in lines), err
+    assert any(str(run / name) in line for line in lines), err
+    assert (run / "report.html").is_file()
+    _gallery_is_built(cli, tmp_path)
+
+
+@pytest.mark.parametrize(
+    "name, content",
+    [
+        ("metrics.json", '{"test_accuracy": Infinity, "train_seconds": Infinity}'),  # json.dumps writes inf so
+        ("tables/per_class.csv", "class,precision,recall,support\n0,1\n"),  # a table the page only shows
+    ],
+)
+def test_report_shows_odd_but_harmless_files_as_they_are(cli, tmp_path, healthy, name, content):
+    run = tmp_path / "runs" / "r"
+    shutil.copytree(healthy, run)
+    (run / name).write_text(content)
+    code, out, err = cli("report", str(run))
+    assert code == 0 and all(line.startswith("mlplab: warning: ") for line in err.strip().splitlines()), err
+    assert (run / "report.html").is_file()
+    _gallery_is_built(cli, tmp_path)
+
+
+def _gallery_is_built(cli, tmp_path):
+    code, out, err = cli("report", str(tmp_path / "runs"))  # the gallery too
+    assert code == 0 and (tmp_path / "runs" / "index.html").is_file() and "internal error" not in err, err
+
+
+def test_a_damaged_sibling_run_does_not_stop_a_new_run(cli, tmp_path, healthy):
+    shutil.copytree(healthy, tmp_path / "runs" / "classify" / "old")
+    code, out, err = cli("report", "runs")  # the gallery exists: `mlplab run` refreshes it before training
+    assert code == 0, err
+    (tmp_path / "runs" / "classify" / "old" / "status.json").write_text('{"status": "finished", "seconds": "x"}')
+    code, out, err = cli("run", "classify", *TINY)
+    assert code == 0, err
+    assert "gallery: runs/index.html" in out
+
+
+def test_a_run_page_links_back_only_to_a_gallery_mlplab_wrote(cli, tmp_path, healthy):
+    shutil.copytree(healthy, tmp_path / "site" / "r")
+    (tmp_path / "site" / "index.html").write_text("<p>my site</p>")
+    code, out, err = cli("report", str(tmp_path / "site" / "r"))
+    assert code == 0, err
+    assert "all runs" not in (tmp_path / "site" / "r" / "report.html").read_text()

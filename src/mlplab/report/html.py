@@ -177,9 +177,11 @@ def header(s: Summary, run: Run) -> str:
 
 
 def _gallery_link(run: Run) -> str:
-    """A relative link to the nearest index.html above the run (the gallery), or ""."""
+    """A relative link to the nearest gallery above the run (an index.html mlplab wrote), or ""."""
+    from mlplab.report.gallery import is_gallery
+
     for up, parent in enumerate(run.path.resolve().parents, start=1):
-        if (parent / "index.html").is_file():
+        if (parent / "index.html").is_file() and is_gallery(parent / "index.html"):
             return "../" * up + "index.html"
         if up >= 4:
             break
