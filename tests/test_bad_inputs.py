@@ -7,9 +7,11 @@ leaves no run folder behind. Add a row for every bad input found; the row count 
 `other` (a run folder of another experiment), `resumable` (a classify run of KMNIST with a checkpoint),
 `unstarted` (a gradcheck run without one), `badsweep` / `listsweep` (sweep folders whose sweep.yaml is torn / a list),
 `aliased`, `deep`, `octal`, `badvalue` (classify runs with a checkpoint whose config.yaml holds a YAML alias,
-nesting 1000 deep, `epochs: 010`, `epochs: many`).
+nesting 1000 deep, `epochs: 010`, `epochs: many`), `foreign` (a config.yaml and report.html mlplab did not
+write), `userindex` (a user's index.html above a run), `configs` (a user's index.html above a foreign config.yaml).
 """
 
+import json
 import os
 import pickle
 import struct
@@ -109,8 +111,16 @@ BAD_INPUTS = [
     (["sweep", "classify", "seed=0,00"], 2, "'00' has a leading zero (octal in YAML 1.1); write 0"),
     (["sweep", "classify", "hidden=[16],16"], 2, "'[16]' and '16' both read as [16]"),
     (["sweep", "classify", "lr=1e-3,0.001", "seed=0,1"], 2, "'1e-3' and '0.001' both read as 0.001"),
-    (["sweep", "classify", "epochs=2001-02-30"], 2, "'2001-02-30' is not an integer (in the sweep value epochs=2001-02-30)"),
-    (["sweep", "classify", "seed=0,1", "--out", "{badsweep}"], 2, "sweep.yaml is damaged (not valid YAML: expected ',' or ']'"),
+    (
+        ["sweep", "classify", "epochs=2001-02-30"],
+        2,
+        "'2001-02-30' is not an integer (in the sweep value epochs=2001-02-30)",
+    ),
+    (
+        ["sweep", "classify", "seed=0,1", "--out", "{badsweep}"],
+        2,
+        "sweep.yaml is damaged (not valid YAML: expected ',' or ']'",
+    ),
     (["sweep", "classify", "seed=0,1", "--out", "{listsweep}"], 2, "sweep.yaml is damaged (not an experiment name"),
     # issue 23: one rule for values (decimal numbers; YAML 1.1's surprises refused), untrusted YAML, messages
     (["run", "classify", "epochs=010"], 2, "'epochs': cannot read '010' as an integer: '010' has a leading zero"),
@@ -140,6 +150,13 @@ BAD_INPUTS = [
     (["run", "classify", "--resume", "{nowhere}/" + "x" * 300], 2, "more than the 255"),
     (["run", "classify", "dataset=mnist", "data_dir={nowhere}/" + "x" * 300], 2, "config key 'data_dir':"),
     (["sweep", "classify", "epochs=1", "--out", "{file}/sweep"], 2, "Not a directory"),
+    # checks that need only the config and the data: before the first epoch (issue 23)
+    (["run", "classify", "hidden=[8]", "knn_k=100000"], 2, "config key 'knn_k': k=100000 neighbours need more"),
+    (["run", "explore", "knn_k=100000"], 2, "config key 'knn_k': k=100000 neighbours need more"),
+    # files mlplab did not write are never replaced (issue 23)
+    (["report", "{foreign}"], 2, "report.html' is not in a run folder made by mlplab"),
+    (["report", "{userindex}"], 2, "index.html' was not written by mlplab"),
+    (["report", "{configs}"], 2, "is not a run folder (no config.yaml in it)"),
     # data files that are not what they claim
     (["run", "classify", "dataset=cifar10", "data_dir={hostile}"], 2, "MD5 does not match"),
     (["run", "classify", "dataset=kmnist", "data_dir={badlabels}", "epochs=1"], 2, "labels outside 0..9"),
@@ -187,7 +204,21 @@ def places(tmp_path_factory):
         (root / name / "checkpoints" / "last.pt").write_bytes(b"never read")
     (root / "other").mkdir()
     (root / "other" / "config.yaml").write_text("experiment: explore\n")
+    (root / "foreign").mkdir()  # a config.yaml and a report.html of someone else's tool
+    (root / "foreign" / "config.yaml").write_text("experiment: classify\n")
+    (root / "foreign" / "report.html").write_text("<p>their report</p>")
+    (root / "userindex" / "old").mkdir(parents=True)  # a user's page above a run of an earlier mlplab
+    (root / "userindex" / "index.html").write_text("<p>my notes</p>")
+    (root / "userindex" / "old" / "config.yaml").write_text("experiment: classify\n")
+    status = {"status": "finished", "command": "mlplab run classify seed=0"}
+    (root / "userindex" / "old" / "status.json").write_text(json.dumps(status))
+    (root / "configs" / "tool").mkdir(parents=True)  # a user's page above someone else's config.yaml
+    (root / "configs" / "index.html").write_text("<p>my page</p>")
+    (root / "configs" / "tool" / "config.yaml").write_text("name: tool\n")
     return {
+        "foreign": root / "foreign",
+        "userindex": root / "userindex",
+        "configs": root / "configs",
         "damaged": root / "damaged",
         "other": root / "other",
         "hostile": root / "hostile",

@@ -77,20 +77,29 @@ def cmd_run(args) -> None:
 
     gallery_root = "runs" if args.out is None and args.resume is None else None
     if gallery_root and os.path.isfile(os.path.join(gallery_root, "index.html")):
-        _gallery(gallery_root)  # before the run too, so that its page links back to the gallery
+        _gallery(gallery_root, quiet=True)  # before the run too, so that its page links back to the gallery
     run = api.run(args.experiment, *args.overrides, out=args.out, resume=args.resume)
     for k, v in run.main_numbers().items():
         print(f"{k}: {v:.6g}" if isinstance(v, float) else f"{k}: {v}")
     print(f"report: {run.report}")
-    if gallery_root:
-        print(f"gallery: {_gallery(gallery_root)}")
+    if gallery_root and (gallery := _gallery(gallery_root, quiet=True)):
+        print(f"gallery: {gallery}")
     print(run.path)
 
 
-def _gallery(root: str):
+def _gallery(root: str, quiet: bool = False):
+    """Rewrite ROOT/index.html; with `quiet`, a gallery that cannot be written is a warning (the run goes on)."""
     from mlplab.report.gallery import write_gallery
 
-    return write_gallery(root)
+    if not quiet:
+        return write_gallery(root)
+    try:
+        return write_gallery(root)
+    except Exception as exc:  # the gallery is a view of other runs: it never stops this one
+        logging.getLogger("mlplab").warning(
+            "the gallery %s was not refreshed: %s", root, (str(exc).splitlines() or [type(exc).__name__])[0]
+        )
+        return None
 
 
 def cmd_report(run_dir: str) -> None:

@@ -12,11 +12,14 @@ from pathlib import Path
 
 from mlplab.errors import UserError
 from mlplab.report.assets import HEAD, STYLE, TABLE_SCRIPT
+from mlplab.report.damage import salvage
 from mlplab.report.html import esc
 from mlplab.report.summary import Summary, fmt_duration, fmt_number, summarize
 from mlplab.runs import Run, atomic_write_text
 
 _SKIP = {"checkpoints", "figures", "arrays", "animations", "tables", "tensorboard"}
+# The gallery's own mark: an index.html without it (or the heading every earlier gallery had) is not replaced.
+GALLERY_MARK = "<!-- mlplab gallery: rebuilt by `mlplab report RUNS_DIR` -->"
 
 
 @dataclass
@@ -31,7 +34,7 @@ def find_runs(root: Path) -> tuple[list[Run], list[Sweep]]:
         here = Path(folder)
         if "sweep.yaml" in files:
             sweeps.append(Sweep(here))
-        if "config.yaml" in files and here != root:
+        if "config.yaml" in files and here != root and Run(here).is_mlplab():
             runs.append(Run(here))
             subdirs[:] = []
             continue
@@ -45,6 +48,16 @@ def is_runs_folder(path: Path) -> bool:
         return False
     runs, sweeps = find_runs(path)
     return bool(runs or sweeps)
+
+
+def is_gallery(path: Path) -> bool:
+    """Whether the file at `path` is a gallery mlplab wrote (its mark, or the heading of an earlier version's)."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(1 << 16).decode("utf-8", errors="replace")
+    except OSError:
+        return False
+    return GALLERY_MARK in head or "<h1>mlplab runs</h1>" in head
 
 
 def _rel(path: Path, root: Path) -> str:
@@ -106,10 +119,17 @@ def write_gallery(root: str | os.PathLike) -> Path:
     root = Path(root)
     if not root.is_dir():
         raise UserError(f"{str(root)!r} is not a folder; give a folder of runs (e.g. runs)")
+    target = root / "index.html"
+    if target.exists() and not is_gallery(target):
+        raise UserError(
+            f"{str(target)!r} was not written by mlplab, so `mlplab report` does not replace it; "
+            "move it away, or keep the runs in another folder"
+        )
     runs, sweeps = find_runs(root)
-    summaries = sorted((summarize(r) for r in runs), key=lambda s: (s.started, str(s.path)), reverse=True)
+    found = [salvage(lambda r=r: summarize(r), None, "the gallery leaves out that run", run=r) for r in runs]
+    summaries = sorted((s for s in found if s), key=lambda s: (s.started, str(s.path)), reverse=True)
     parts = [
-        HEAD.format(title=esc(f"mlplab runs · {root.resolve().name}"), style=STYLE),
+        HEAD.format(title=esc(f"mlplab runs · {root.resolve().name}"), style=STYLE) + GALLERY_MARK,
         f"<h1>mlplab runs</h1><div class='meta'><span><b>{len(summaries)}</b> "
         f"{'run' if len(summaries) == 1 else 'runs'} in "
         f"<code>{esc(root.resolve())}</code></span>"
@@ -144,6 +164,5 @@ def write_gallery(root: str | os.PathLike) -> Path:
         + "</tbody></table></div>"
     )
     parts.append(TABLE_SCRIPT + "</body></html>\n")
-    target = root / "index.html"
     atomic_write_text(target, "\n".join(parts))
     return target

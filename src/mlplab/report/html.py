@@ -8,7 +8,6 @@ else from the file name.
 
 from __future__ import annotations
 
-import csv
 import json
 import struct
 from collections.abc import Iterable
@@ -19,7 +18,7 @@ from typing import Any
 from mlplab.report.assets import COPY_SCRIPT, HEAD, STYLE
 from mlplab.report.damage import salvage
 from mlplab.report.summary import Summary, fmt_duration, fmt_number, is_number, summarize
-from mlplab.runs import Run, atomic_write_text
+from mlplab.runs import Run, atomic_write_text, read_csv
 
 MAX_TABLE_ROWS = 200
 ACRONYMS = {
@@ -104,8 +103,7 @@ def value_table(key: str, value: Any) -> str:
 
 
 def csv_table(path: Path) -> str:
-    with open(path, newline="") as fh:
-        rows = list(csv.reader(fh))
+    rows = read_csv(path)
     if not rows:
         return "<p class='files'>(empty table)</p>"
     names = rows[0]
@@ -142,7 +140,7 @@ class Findings:
     def __init__(self, run: Run):
         from mlplab.report.findings import findings_for
 
-        self.left = list(salvage(lambda: findings_for(run), [], "the report leaves out the findings"))
+        self.left = list(salvage(lambda: findings_for(run), [], "the report leaves out the findings", run=run))
 
     def take(self, abouts: Iterable[str]) -> str:
         wanted = set(abouts)
@@ -179,9 +177,11 @@ def header(s: Summary, run: Run) -> str:
 
 
 def _gallery_link(run: Run) -> str:
-    """A relative link to the nearest index.html above the run (the gallery), or ""."""
+    """A relative link to the nearest gallery above the run (an index.html mlplab wrote), or ""."""
+    from mlplab.report.gallery import is_gallery
+
     for up, parent in enumerate(run.path.resolve().parents, start=1):
-        if (parent / "index.html").is_file():
+        if (parent / "index.html").is_file() and is_gallery(parent / "index.html"):
             return "../" * up + "index.html"
         if up >= 4:
             break
@@ -250,9 +250,9 @@ def image_size(path: Path) -> tuple[int, int]:
     """(width, height) from a PNG or GIF header, (0, 0) when unknown."""
     with open(path, "rb") as fh:
         head = fh.read(24)
-    if head[:8] == b"\x89PNG\r\n\x1a\n":
+    if head[:8] == b"\x89PNG\r\n\x1a\n" and len(head) == 24:
         return struct.unpack(">II", head[16:24])
-    if head[:3] == b"GIF":
+    if head[:3] == b"GIF" and len(head) >= 10:
         return struct.unpack("<HH", head[6:10])
     return 0, 0
 
@@ -267,7 +267,7 @@ def tables(run: Run, findings: Findings) -> str:
     for t in sorted((run.path / "tables").glob("*.csv")):
         parts.append(
             f"<h3>{esc(caption_for(t.stem, {}))} <a class='files' href='tables/{esc(t.name)}'>CSV</a></h3>"
-            + csv_table(t)
+            + salvage(lambda t=t: csv_table(t), "", "the report leaves out that table")
             + findings.take([t.stem])
         )
     return "<h2>Tables</h2>" + "".join(parts) if parts else ""
