@@ -278,18 +278,26 @@ def test_an_over_long_name_is_one_line_and_makes_no_folder(cli, tmp_path, argv):
 
 @pytest.fixture
 def read_only(tmp_path):
-    """A folder that may not be written: a read-only tmpfs as root (root ignores permission bits), else chmod."""
+    """A folder that may not be written, holding a gallery (runs/index.html, which `mlplab run` refreshes first):
+    a read-only tmpfs as root (root ignores permission bits), else chmod."""
     folder = tmp_path / "ro"
     folder.mkdir()
     if os.geteuid() != 0:
-        os.chmod(folder, 0o555)
+        (folder / "runs").mkdir()
+        (folder / "runs" / "index.html").write_text("<html></html>")
+        for path in (folder / "runs", folder):
+            os.chmod(path, 0o555)
         yield folder
-        os.chmod(folder, 0o755)
+        for path in (folder, folder / "runs"):
+            os.chmod(path, 0o755)
         return
-    mount = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m,ro", "none", str(folder)], capture_output=True)
+    mount = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "none", str(folder)], capture_output=True)
     if mount.returncode != 0:
         pytest.skip(f"running as root and cannot mount a read-only tmpfs: {mount.stderr.decode().strip()}")
     try:
+        (folder / "runs").mkdir()
+        (folder / "runs" / "index.html").write_text("<html></html>")
+        subprocess.run(["mount", "-o", "remount,ro", str(folder)], check=True)
         yield folder
     finally:
         subprocess.run(["umount", "-l", str(folder)], check=True)  # lazy: a test may still stand in it

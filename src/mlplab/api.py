@@ -20,7 +20,7 @@ from typing import Any
 
 from mlplab import runs
 from mlplab.config import BaseConfig
-from mlplab.errors import RunFailed, UserError
+from mlplab.errors import RunFailed, UserError, shown
 from mlplab.paths import user_path
 
 ConfigError = UserError  # one name for Python users; the very class the command catches
@@ -94,7 +94,7 @@ def config_of(experiment: str, /, **values: Any) -> BaseConfig:
 def _check_name(experiment: Any) -> None:
     if not isinstance(experiment, str):
         raise ConfigError(
-            f"expected an experiment name such as 'classify', got {experiment!r}; see mlplab.list_experiments()"
+            f"expected an experiment name such as 'classify', got {shown(experiment)}; see mlplab.list_experiments()"
         )
 
 

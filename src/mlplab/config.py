@@ -182,11 +182,12 @@ def parse_value(name: str, text: str, tp: Any) -> Any:
         raise UserError(
             f"config key {name!r}: cannot read {shown(text)} as {describe_type(tp)}: {exc.problem}"
         ) from None
-    if _accepts_float(tp) and isinstance(value, str):
-        try:
-            value = float(value)  # YAML reads "1e-3" as text
-        except ValueError:
-            pass
+    if (
+        _accepts_float(tp)
+        and isinstance(value, str)
+        and value.strip().lower().lstrip("+-") in ("nan", "inf", "infinity")
+    ):
+        value = float(value)  # said as "not a finite number", not as "not a number"
     return normalize_value(value, tp)
 
 

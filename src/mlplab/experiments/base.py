@@ -14,7 +14,7 @@ import torch
 
 from mlplab.config import BaseConfig, format_overrides, parse_overrides
 from mlplab.device import memory_errors_as_user_errors, resolve_device, seed_everything
-from mlplab.errors import UserError
+from mlplab.errors import UserError, shown
 from mlplab.registry import Registry
 from mlplab.runs import AFTER_TRAINING_KEYS, RESUMABLE_KEYS, Run, atomic_write_bytes
 from mlplab.tensorboard import require_tensorboard
@@ -176,7 +176,7 @@ def resumed_config(exp: Experiment, resume: str, overrides: list[str], typed: di
         if k not in RESUME_MAY_CHANGE or (k == "data_dir" and after["dataset"] not in VERIFIED_DATASETS)
     ]
     if refused:
-        what = ", ".join(f"{k} ({before.get(k)!r} -> {after[k]!r})" for k in refused)
+        what = ", ".join(f"{k} ({shown(before.get(k))} -> {shown(after[k])})" for k in refused)
         raise UserError(
             f"a resume continues the run as it was configured, and cannot change {what}; "
             f"a resume may only raise epochs or change {', '.join(RESUME_MAY_CHANGE[1:])}: "
