@@ -71,7 +71,12 @@ def run_ray(spec: dict[str, Any], workers: int, address: str | None) -> None:
     from mlplab.sweeps.ray_engine import import_ray
 
     ray = import_ray()
-    init = dict(include_dashboard=False, log_to_driver=False, logging_level=logging.ERROR, configure_logging=True)
+    init = {
+        "include_dashboard": False,
+        "log_to_driver": False,
+        "logging_level": logging.ERROR,
+        "configure_logging": True,
+    }
     if address:
         ray.init(address=address, **init)
     else:

@@ -51,7 +51,7 @@ def best_trial(study):
     """The complete trial with the best validation value (pruned trials never win: they were cut short)."""
     from optuna.trial import TrialState
 
-    complete = [t for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))]
+    complete = list(study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)))
     if not complete:
         return None
     pick = max if study.direction.name == "MAXIMIZE" else min
