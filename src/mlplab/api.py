@@ -1,5 +1,5 @@
 """The Python entry points: `mlplab.run`, `mlplab.open`, `mlplab.list_experiments`, `mlplab.config_of`,
-`mlplab.sweep`.
+`mlplab.sweep`, `mlplab.tune`.
 
 The same validation, run folders and reports as the `mlplab` command, which calls these functions too.
 Bad input raises `ConfigError` (the command's `UserError`) with the line the command prints; nothing here
@@ -24,7 +24,19 @@ from mlplab.errors import RunFailed, UserError
 
 ConfigError = UserError  # one name for Python users; the very class the command catches
 
-__all__ = ["ConfigError", "Run", "RunFailed", "SweepSummary", "config_of", "list_experiments", "open", "run", "sweep"]
+__all__ = [
+    "ConfigError",
+    "Run",
+    "RunFailed",
+    "Study",
+    "SweepSummary",
+    "config_of",
+    "list_experiments",
+    "open",
+    "run",
+    "sweep",
+    "tune",
+]
 
 
 def run(
@@ -337,3 +349,112 @@ def _number(text: str) -> Any:
             return float(text)
         except ValueError:
             return text
+
+
+def tune(
+    experiment: str,
+    /,
+    *space: str,
+    trials: int = 20,
+    metric: str = "val_accuracy",
+    pruner: str = "median",
+    confirm_seeds: int = 3,
+    engine: str = "local",
+    address: str | None = None,
+    workers: int | None = None,
+    storage: str | None = None,
+    out: str | os.PathLike | None = None,
+    root: str | os.PathLike = "studies",
+    **fixed: Any,
+) -> Study:
+    """`mlplab tune` from Python: `mlplab.tune("classify", "lr=loguniform(1e-4,1e-2)", "hidden=choice([256],[512])",
+    trials=20, dataset="fashion-mnist")` searches the spaces (texts as on the command line) with the keywords as
+    fixed keys, then confirms the best configuration against the defaults on `confirm_seeds` fresh seeds.
+    Re-running it resumes the study. Bad input raises ConfigError before any trial starts."""
+    from mlplab.config import format_overrides
+    from mlplab.tune.runner import tune as run_tune
+
+    _check_name(experiment)
+    for item in space:
+        if not isinstance(item, str):
+            raise ConfigError(f"expected key=SPACE, got {item!r}; for example 'lr=loguniform(1e-4,1e-2)'")
+    items = [*space, *format_overrides(fixed)]
+    result = run_tune(
+        experiment,
+        items,
+        trials=trials,
+        metric=metric,
+        pruner=pruner,
+        confirm_seeds=confirm_seeds,
+        engine=engine,
+        address=address,
+        workers=workers,
+        storage=storage,
+        out=None if out is None else os.fspath(out),
+        root=os.fspath(root),
+        command=shlex.join(["mlplab", "tune", experiment, *items, f"--trials={trials}", f"--metric={metric}"]),
+    )
+    return Study(result.path)
+
+
+class Study:
+    """A finished (or resumed) study folder: its trials, the best configuration and the confirmation."""
+
+    def __init__(self, path: str | os.PathLike):
+        self.path = Path(path)
+        file = self.path / "study.json"
+        if not file.is_file():
+            raise ConfigError(
+                f"{str(self.path)!r} is not a study folder (no study.json); give a folder of `mlplab tune`"
+            )
+        self.result = json.loads(file.read_text())
+
+    @property
+    def table(self) -> list[dict[str, Any]]:
+        """One row per trial: trial, state, the metric, epochs run, each searched key, run folder."""
+        return [
+            {
+                "trial": r["trial"],
+                "state": r["state"],
+                self.result["metric"]: r["value"],
+                "epochs_run": r["epochs_run"],
+                **r["params"],
+                "run": r["run"],
+            }
+            for r in self.result["trials"]
+        ]
+
+    def frame(self):
+        """`table` as a pandas DataFrame (needs pandas)."""
+        try:
+            import pandas as pd
+        except ImportError:
+            raise ImportError("Study.frame() needs pandas: pip install pandas (or use .table)") from None
+        return pd.DataFrame(self.table)
+
+    @property
+    def best(self) -> dict[str, Any] | None:
+        return self.result["best"]
+
+    @property
+    def confirmation(self) -> dict[str, Any] | None:
+        return self.result["confirmation"]
+
+    @property
+    def report(self) -> Path:
+        return self.path / "study.html"
+
+    def __repr__(self) -> str:
+        return f"Study({str(self.path)!r}, {len(self.result['trials'])} trials)"
+
+    def _repr_html_(self) -> str:
+        esc = lambda value: html.escape(_fmt(value), quote=True)
+        rows = self.table
+        head = "".join(f"<th>{esc(k)}</th>" for k in (rows[0] if rows else {}))
+        body = "".join("<tr>" + "".join(f"<td>{esc(v)}</td>" for v in r.values()) + "</tr>" for r in rows)
+        conf = self.confirmation
+        verdict = f"<p><b>Confirmation:</b> {esc(conf['verdict'])}</p>" if conf else ""
+        return (
+            f"<p>study <code>{esc(self.path)}</code> · <a href='{esc(_href(self.report))}'>study.html</a></p>"
+            f"{verdict}<table><tr>{head}</tr>{body}</table>"
+        )
