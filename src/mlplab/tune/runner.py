@@ -47,6 +47,7 @@ def tune(
     from mlplab.tune.storage import default_url, open_storage, shown
 
     stream = stream or sys.stderr
+    _import_optuna()
     _check_numbers(trials, confirm_seeds, workers, engine, pruner, metric, address)
     space = parse_space(experiment, items)
     search_seed = _check_config(space)
@@ -148,6 +149,15 @@ def finish(path: Path, study, space: SearchSpace, spec: dict, search_seed: int, 
     write_results(path, result)
     write_page(path, result, study)
     return result
+
+
+def _import_optuna() -> None:
+    try:
+        import optuna  # noqa: F401
+    except ImportError:
+        raise UserError(
+            "mlplab tune needs Optuna, which is not installed; install it with `pip install 'mlplab[tune]'`"
+        ) from None
 
 
 def _fingerprint(space: SearchSpace, metric: str, pruner: str) -> str:
