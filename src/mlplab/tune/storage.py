@@ -83,7 +83,6 @@ def retry(study, trial) -> None:
     """Ask `trial` (failed: its process was killed or interrupted) again, with the same parameters."""
     import optuna
 
-    callback = next(iter(_retry_callback(optuna).values()))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        callback(study, trial)
+        next(iter(_retry_callback(optuna).values()))(study, trial)
