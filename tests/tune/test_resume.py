@@ -45,7 +45,7 @@ def test_killed_study_resumes_without_losing_or_double_counting(cli, tmp_path):
 
     code, stdout, err = cli(*argv)
     assert code == 0, err
-    assert "1 counted earlier; 1 interrupted trial(s) asked again" in err
+    assert "1 counted earlier; 1 interrupted trial(s) asked again" in stdout
     after = _trials(out)
     states = [t.state.name for t in after]
     assert states == ["COMPLETE", "FAIL", "COMPLETE", "COMPLETE"]  # 3 counted + the killed one, failed
@@ -57,9 +57,9 @@ def test_killed_study_resumes_without_losing_or_double_counting(cli, tmp_path):
     rows = {r["trial"]: r["state"] for r in __import__("json").loads((out / "study.json").read_text())["trials"]}
     assert rows == {0: "complete", 1: "interrupted", 2: "complete", 3: "complete"}
 
-    code, _, err = cli(*argv)  # a third time: nothing left to do, nothing asked again
+    code, stdout, err = cli(*argv)  # a third time: nothing left to do, nothing asked again
     assert code == 0, err
-    assert len(_trials(out)) == 4 and "3 counted earlier" in err and "asked again" not in err
+    assert len(_trials(out)) == 4 and "3 counted earlier" in stdout and "asked again" not in stdout
 
 
 @pytest.mark.parametrize("change", [["lr=loguniform(1e-3,0.2)"], ["lr=uniform(1e-3,0.1)"], ["hidden=choice([8])"]])
@@ -99,9 +99,9 @@ def test_ctrl_c_in_a_trial_then_the_same_command_asks_it_again(cli, tmp_path, in
     code, _, err = cli(*argv)
     assert code == 130 and "run the same command again to resume the study" in err
     undo()
-    code, _, err = cli(*argv)
+    code, stdout, err = cli(*argv)
     assert code == 0, err
-    assert "1 interrupted trial(s) asked again" in err
+    assert "1 interrupted trial(s) asked again" in stdout
     trials = _trials(out)
     assert [t.state.name for t in trials] == ["FAIL", "COMPLETE", "COMPLETE"]
     assert trials[1].params == trials[0].params and trials[1].system_attrs["failed_trial"] == 0

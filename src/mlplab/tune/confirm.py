@@ -4,7 +4,6 @@ verdict by Welch's t-test (the intervals' overlap is reported beside it)."""
 
 from __future__ import annotations
 
-import contextlib
 import json
 import math
 import shutil
@@ -15,6 +14,7 @@ from typing import Any
 from mlplab.analysis.spread import beyond_noise, spread
 from mlplab.errors import UserError
 from mlplab.sweeps.metrics import flatten_numeric
+from mlplab.tune.trial import quiet
 
 CONFIRM_DIR = "confirm"
 ALPHA = 0.05
@@ -48,9 +48,8 @@ def run_confirmation(
                 shutil.rmtree(path, ignore_errors=True)  # a run a kill cut short starts again
                 path.parent.mkdir(parents=True, exist_ok=True)
                 (folder / "logs").mkdir(exist_ok=True)
-                with open(folder / "logs" / f"{arm}-seed{seed}.txt", "w") as log:
-                    with contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
-                        execute(experiment, [*overrides, f"seed={seed}"], out=str(path), report=False)
+                with quiet(folder / "logs" / f"{arm}-seed{seed}.txt"):
+                    execute(experiment, [*overrides, f"seed={seed}"], out=str(path), report=False)
                 if stream is not None:
                     print(f"confirmation: {arm} seed {seed} done", file=stream or sys.stderr, flush=True)
             runs[arm].append(rel)

@@ -3,6 +3,7 @@ configuration against the defaults on fresh seeds, write study.json, the tables 
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import shutil
@@ -46,7 +47,7 @@ def tune(
     """Run (or resume) the study of `items` (`key=SPACE` and `key=value` texts); see the module docstring."""
     from mlplab.tune.storage import default_url, open_storage, shown
 
-    stream = stream or sys.stderr
+    stream = stream or sys.stdout  # progress; stderr is kept for the one line of an error
     _import_optuna()
     _check_numbers(trials, confirm_seeds, workers, engine, pruner, metric, address)
     space = parse_space(experiment, items)
@@ -101,6 +102,9 @@ def tune(
                 optuna.delete_study(study_name=spec["study_name"], storage=external)
             if made_folder:
                 shutil.rmtree(path, ignore_errors=True)
+                if out is None:
+                    with contextlib.suppress(OSError):
+                        path.parent.rmdir()  # studies/, only if empty
         raise
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import math
 import sys
 import time
@@ -28,6 +29,19 @@ class TrialFailed(Exception):
     """A trial that failed by itself (diverged, bad combination): recorded, counted, not asked again."""
 
 
+@contextlib.contextmanager
+def quiet(log_path: Path):
+    """A trial's console output (epoch rows, bars, "writing run folder") goes to its log file, not the terminal."""
+    runs_log = logging.getLogger("mlplab.runs")
+    level = runs_log.level
+    runs_log.setLevel(logging.WARNING)
+    try:
+        with open(log_path, "w") as log, contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
+            yield
+    finally:
+        runs_log.setLevel(level)
+
+
 def better(direction: str):
     return max if direction == "maximize" else min
 
@@ -42,14 +56,10 @@ class Reporter:
 
     def __call__(self, trainer, row: dict[str, Any]) -> None:
         if self.metric not in row:
-            if any(k.startswith("val_") for k in row):
-                return  # an epoch between validations (eval_every)
-            reported = ", ".join(k for k in row if k.startswith(("val_", "train_"))) or "none"
-            raise MetricMissing(
-                f"--metric {self.metric}: the experiment does not report it (its epochs report {reported}); "
-                "the search selects on a validation metric: choose one it reports, or give it a validation split "
-                "(val_size > 0)"
-            )
+            validated = [k for k in row if k.startswith("val_")]
+            if not validated:
+                return  # an epoch between validations (eval_every), or a run without a validation split
+            raise self.missing(", ".join(validated))
         value = float(row[self.metric])
         self.values.append(value)
         if not math.isfinite(value):
@@ -58,6 +68,12 @@ class Reporter:
         if self.trial.should_prune():
             self.pruned_at = len(self.values)
             trainer.stop_requested = True
+
+    def missing(self, reported: str) -> MetricMissing:
+        return MetricMissing(
+            f"--metric {self.metric}: the experiment does not report it (its epochs report {reported}); "
+            "the search selects on a validation metric: give --metric one of those"
+        )
 
     def best(self) -> float | None:
         finite = [v for v in self.values if math.isfinite(v)]
@@ -141,7 +157,7 @@ def objective(trial, spec: dict[str, Any], space, stream=None) -> float:
     reporter = Reporter(trial, spec["metric"], spec["direction"])
     start = time.perf_counter()
     error = None
-    with open(log_path, "w") as log, contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
+    with quiet(log_path):
         try:
             with watching(reporter):
                 execute(spec["experiment"], space.overrides(params), out=str(run_dir), report=spec.get("report", False))
@@ -154,6 +170,8 @@ def objective(trial, spec: dict[str, Any], space, stream=None) -> float:
             error = str(exc)
         except Exception as exc:  # a bug in the experiment: recorded, the study goes on
             error = f"{type(exc).__name__}: {exc}"
+    if error is None and not reporter.values:
+        raise reporter.missing("no validation metric: does the run have a validation split?")
     value = reporter.best()
     if error is None and value is None:
         error = f"{spec['metric']} was never a finite number"
