@@ -15,6 +15,7 @@ from typing import IO, Any
 from mlplab.errors import UserError
 from mlplab.sweeps.metrics import LOWER_IS_BETTER
 from mlplab.tune.space import SearchSpace, parse_space
+from mlplab.tune.trial import TRIALS_DIR
 
 ENGINES = ("local", "ray")
 PRUNERS = ("median", "hyperband", "none")
@@ -95,11 +96,12 @@ def tune(
     except UserError as exc:
         from mlplab.tune.trial import MetricMissing
 
-        if isinstance(exc, MetricMissing):  # nothing of value was made: leave no study behind
-            if made_study and external is not None:
-                import optuna
+        missing = isinstance(exc, MetricMissing)
+        if missing and made_study and external is not None:  # nothing of value was made: leave no study behind
+            import optuna
 
-                optuna.delete_study(study_name=spec["study_name"], storage=external)
+            optuna.delete_study(study_name=spec["study_name"], storage=external)
+        if missing or not (path / TRIALS_DIR).exists():
             if made_folder:
                 shutil.rmtree(path, ignore_errors=True)
                 if out is None:
