@@ -119,3 +119,25 @@ def test_the_study_object(study_dir, files):
     page = study._repr_html_()
     assert "study.html" in page and study.confirmation["verdict"].split(" (")[0] in page
     assert study.best["command"].startswith("mlplab run classify epochs=3 knn_k=3 lr=")
+
+
+def test_the_study_page_shows_what_the_files_hold(study_dir, files):
+    import html
+    import re
+    from urllib.parse import unquote
+
+    result = files.read(study_dir / "study.json")
+    page = (study_dir / "study.html").read_text()
+    for name in ("history", "curves", "importances", "slices"):
+        assert f"figures/{name}.png" in page and (study_dir / "figures" / f"{name}.png").stat().st_size > 1000
+    for link in re.findall(r"(?:href|src)='([^']+)'", page):  # every local link resolves
+        assert (study_dir / unquote(link)).exists(), link
+    assert (study_dir / result["best"]["page"]).name == "report.html"  # the best trial's run page was built
+    counts = result["counts"]
+    assert f"{counts['complete']} complete" in page and f"{counts['pruned']} pruned" in page
+    assert "selects on the validation set only" in page
+    assert html.escape(result["best"]["command"]) in page
+    assert result["confirmation"]["verdict"].split(" (")[0] in page
+    assert set(result["importances"]) == {"lr", "hidden", "dropout"}
+    assert sum(result["importances"].values()) == pytest.approx(1.0)
+    assert page.count("<tr class=") == files.TRIALS

@@ -113,7 +113,7 @@ def tune(
 def finish(path: Path, study, space: SearchSpace, spec: dict, search_seed: int, n_seeds: int, stream) -> dict:
     """Confirm the best configuration, then write study.json, the tables and the page."""
     from mlplab.tune.confirm import confirm_seeds, run_confirmation, statistics
-    from mlplab.tune.page import write_page
+    from mlplab.tune.page import importances, write_page
     from mlplab.tune.results import best_trial, counts, trial_rows, write_results
 
     best = best_trial(study)
@@ -128,6 +128,9 @@ def finish(path: Path, study, space: SearchSpace, spec: dict, search_seed: int, 
             "run": best.user_attrs.get("run"),
             "command": " ".join(["mlplab", "run", spec["experiment"], *overrides, f"seed={search_seed}"]),
         }
+        _report(path / best_entry["run"])
+        page = Path(best_entry["run"]) / "report.html"
+        best_entry["page"] = page.as_posix() if (path / page).is_file() else f"{best_entry['run']}/"
         if n_seeds:
             sampled = [s.override(best.params[s.key]) for s in space.spaces]
             seeds = confirm_seeds(search_seed, n_seeds)
@@ -148,12 +151,13 @@ def finish(path: Path, study, space: SearchSpace, spec: dict, search_seed: int, 
         "space_keys": space.keys,
         "fixed": spec["fixed"],
         "counts": counts(rows),
+        "importances": importances(study),
         "best": best_entry,
         "confirmation": confirmation,
         "trials": rows,
     }
     write_results(path, result)
-    write_page(path, result, study)
+    write_page(path, result)
     return result
 
 
@@ -164,6 +168,18 @@ def _import_optuna() -> None:
         raise UserError(
             "mlplab tune needs Optuna, which is not installed; install it with `pip install 'mlplab[tune]'`"
         ) from None
+
+
+def _report(run_dir: Path) -> None:
+    """The best trial's run page (the other trials' pages are one `mlplab report RUN` away)."""
+    from mlplab.report import build_report
+    from mlplab.runs import Run
+
+    if run_dir.is_dir() and not (run_dir / "report.html").is_file():
+        try:
+            build_report(Run.open(run_dir))
+        except Exception as exc:  # a page that cannot be drawn never fails the study
+            print(f"mlplab: warning: the best trial's report was not built: {exc}", file=sys.stderr)
 
 
 def _fingerprint(space: SearchSpace, metric: str, pruner: str) -> str:
