@@ -37,6 +37,7 @@ def trial_rows(study) -> list[dict[str, Any]]:
                 "run": t.user_attrs.get("run"),
                 "seconds": t.user_attrs.get("seconds"),
                 "retry_of": t.system_attrs.get("failed_trial"),
+                "worker": t.user_attrs.get("worker"),
                 "error": t.user_attrs.get("error"),
             }
         )

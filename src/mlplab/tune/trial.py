@@ -9,6 +9,8 @@ import contextlib
 import json
 import logging
 import math
+import os
+import socket
 import sys
 import time
 import warnings
@@ -151,6 +153,7 @@ def objective(trial, spec: dict[str, Any], space, stream=None) -> float:
     folder = Path(spec["folder"])
     run_dir = folder / TRIALS_DIR / f"{trial.number:04d}"
     trial.set_user_attr("run", f"{TRIALS_DIR}/{run_dir.name}")
+    trial.set_user_attr("worker", f"{spec.get('worker', 0)}:{socket.gethostname()}:{os.getpid()}")
     trial.set_user_attr("overrides", space.overrides(params))
     log_path = folder / LOGS_DIR / f"{run_dir.name}.txt"
     log_path.parent.mkdir(parents=True, exist_ok=True)
