@@ -1,2 +1,20 @@
 """Tuning: `mlplab tune` searches a space with Optuna (TPE and a pruner) on a study database, runs every trial
-as an ordinary run folder, and ends with the best configuration against the defaults over fresh seeds."""
+as an ordinary run folder, and ends with the best configuration against the defaults over fresh seeds.
+
+`mlplab.tune(...)` (the Python entry point, `mlplab.api.tune`) shares its name with this package: once the
+package is imported, Python binds `mlplab.tune` to it, so the package itself is callable and calls the API.
+"""
+
+import sys
+import types
+
+
+class _CallablePackage(types.ModuleType):
+    def __call__(self, *args, **kwargs):
+        """`mlplab.tune(EXPERIMENT, "key=SPACE", ..., trials=N, **fixed)`: see `mlplab.api.tune`."""
+        from mlplab.api import tune
+
+        return tune(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallablePackage
