@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 SPACE = ["lr=loguniform(1e-3,0.1)", "hidden=choice([16],[32])", "epochs=2", "knn_k=3"]
 
 
+@pytest.mark.slow
 def test_two_local_worker_processes_share_the_sqlite_study(cli, tmp_path):
     out = tmp_path / "s"
     argv = ["tune", "classify", *SPACE, "--trials", "4", "--confirm-seeds", "0", "--pruner", "none"]
