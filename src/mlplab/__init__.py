@@ -2,8 +2,8 @@
 
 From Python: `mlplab.run(NAME, key=value, ...)`, `mlplab.open(RUN_DIR)`, `mlplab.list_experiments()`,
 `mlplab.config_of(NAME)`, `mlplab.sweep(NAME, grid={...}, seeds=3)`,
-`mlplab.tune(NAME, "lr=loguniform(1e-4,1e-2)")`; bad input raises `mlplab.ConfigError`. These load on first use, so
-`import mlplab` stays cheap (no torch until something runs).
+`mlplab.tune(NAME, "lr=loguniform(1e-4,1e-2)")`; bad input raises `mlplab.ConfigError`.
+These load on first use, so `import mlplab` stays cheap (no torch until something runs).
 """
 
 __version__ = "0.1.0"

@@ -24,7 +24,8 @@ class Spread:
         return {f"{prefix}{k}": v for k, v in asdict(self).items()}
 
     def text(self, digits: int = 4) -> str:
-        return f"{self.mean:.{digits}g} ± {self.std:.{digits}g} (95% CI {self.ci_low:.{digits}g}–{self.ci_high:.{digits}g}, n={self.n})"
+        m, s, lo, hi = (f"{v:.{digits}g}" for v in (self.mean, self.std, self.ci_low, self.ci_high))
+        return f"{m} ± {s} (95% CI {lo}–{hi}, n={self.n})"
 
 
 def spread(values: Iterable[float], confidence: float = 0.95) -> Spread:

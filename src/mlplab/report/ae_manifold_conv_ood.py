@@ -11,7 +11,7 @@ from mlplab.runs import Run
 
 def tagged_curves(run: Run, models: list[str], key: str, title: str, name: str, ylabel: str) -> None:
     """One curve per model from the metrics.jsonl rows tagged `model` (untagged rows: the checkpointed model)."""
-    history = run.history()
+    history = run.history
     fig = new_figure(6.5, 4.0)
     ax = fig.add_subplot()
     drawn = False
@@ -37,7 +37,7 @@ def label_titles(classes: np.ndarray, labels: np.ndarray, top: np.ndarray) -> li
 @register_figures("ae-manifold")
 def manifold(run: Run) -> None:
     curves(
-        [r for r in run.history() if "model" not in r],
+        [r for r in run.history if "model" not in r],
         ["train_mse", "val_mse"],
         "autoencoder",
         run.figure("loss_curves"),
@@ -149,7 +149,7 @@ def conv(run: Run) -> None:
 @register_figures("ae-ood")
 def ood(run: Run) -> None:
     curves(
-        [r for r in run.history() if "model" not in r],
+        [r for r in run.history if "model" not in r],
         ["train_mse", "val_mse"],
         "autoencoder",
         run.figure("loss_curves"),

@@ -22,7 +22,7 @@ def _rows(run: Run, table: str) -> list[dict]:
 
 @register_findings("ae-pca")
 def pca(run: Run) -> list[Finding]:
-    rows, metrics = _rows(run, "errors_by_k"), run.metrics()
+    rows, metrics = _rows(run, "errors_by_k"), run.metrics
     if not rows or "pca_fit_images" not in metrics:
         return []
     parts = [
@@ -140,7 +140,7 @@ def conv(run: Run) -> list[Finding]:
 
 @register_findings("ae-manifold")
 def manifold(run: Run) -> list[Finding]:
-    metrics, rows, confident = run.metrics(), _rows(run, "random_steps"), run.config.get("confident")
+    metrics, rows, confident = run.metrics, _rows(run, "random_steps"), run.config.get("confident")
     if "classifier_source" not in metrics:
         return []
     typical = metrics["like_the_data_threshold"]
@@ -199,7 +199,7 @@ def manifold(run: Run) -> list[Finding]:
 
 @register_findings("ae-ood")
 def ood(run: Run) -> list[Finding]:
-    metrics, rows = run.metrics(), _rows(run, "sources")
+    metrics, rows = run.metrics, _rows(run, "sources")
     if not rows:
         return []
     out = []

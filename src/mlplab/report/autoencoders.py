@@ -34,7 +34,7 @@ def model_curves(history: list[dict], key: str, title: str, path: Path, ylabel: 
 
 
 def loss_curves(run: Run) -> None:
-    history = run.history()
+    history = run.history
     key = "val_mse" if any("val_mse" in r for r in history) else "train_mse"
     model_curves(
         history,
@@ -129,7 +129,7 @@ def build_pca(run: Run) -> None:
 
 @register_figures("ae-undercomplete")
 def build_undercomplete(run: Run) -> None:
-    history = run.history()
+    history = run.history
     for split in ("train", "val"):
         model_curves(
             history, f"{split}_loss", f"{split} loss by hidden size", run.figure(f"{split}_loss_curves"), "loss"
@@ -150,7 +150,7 @@ def build_sparse(run: Run) -> None:
         return
     names, side = [str(n) for n in act["names"]], int(act["side"])
     table = {
-        n: {k: run.metrics().get(f"{k}_{n}") for k in ("sse_per_image", "active_fraction", "mean_activation")}
+        n: {k: run.metrics.get(f"{k}_{n}") for k in ("sse_per_image", "active_fraction", "mean_activation")}
         for n in names
     }
     fig = new_figure(11.0, 3.4)
@@ -188,7 +188,7 @@ def build_denoising(run: Run) -> None:
     den = _arrays(run, "denoised")
     if den is None:
         return
-    names, metrics = [str(n) for n in den["names"]], run.metrics()
+    names, metrics = [str(n) for n in den["names"]], run.metrics
     fig = new_figure(max(6.0, 1.1 * len(names) + 2), 4.0)
     ax = fig.add_subplot()
     width = 0.27

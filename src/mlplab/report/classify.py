@@ -14,7 +14,7 @@ SCATTER_POINTS = 3000
 
 @register_figures("classify")
 def build(run: Run) -> None:
-    history = run.history()
+    history = run.history
     curves(history, ["train_loss", "val_loss"], "loss", run.figure("loss_curves"), ylabel="cross-entropy")
     curves(history, ["train_accuracy", "val_accuracy"], "accuracy", run.figure("accuracy_curves"), ylabel="accuracy")
     arrays_dir = run.path / "arrays"

@@ -37,7 +37,7 @@ def _classes(arrays: dict[str, np.ndarray]) -> list[str]:
 
 @register_findings("classify")
 def classify(run: Run) -> list[Finding]:
-    metrics, k = run.metrics(), int(run.config["knn_k"])
+    metrics, k = run.metrics, int(run.config["knn_k"])
     overall = metrics.get("layer_knn_accuracy", {})
     if not overall:
         return []
@@ -73,7 +73,7 @@ def classify(run: Run) -> list[Finding]:
 
 @register_findings("explore")
 def explore(run: Run) -> list[Finding]:
-    metrics = run.metrics()
+    metrics = run.metrics
     if "knn_accuracy_2d" not in metrics:
         return []
     arrays = run.load_arrays("projection")
@@ -99,7 +99,7 @@ def _top(counts: dict[str, int]) -> str:
 
 @register_findings("one-vs-rest")
 def one_vs_rest(run: Run) -> list[Finding]:
-    metrics, table = run.metrics(), run.load_table("confusion_counts")
+    metrics, table = run.metrics, run.load_table("confusion_counts")
     if not table or "false_positives_by_class" not in metrics:
         return []
     c = {k: int(v) for k, v in table[0].items() if k != "digit" and "accuracy" not in k}

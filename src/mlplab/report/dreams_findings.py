@@ -9,7 +9,7 @@ from mlplab.runs import Run
 
 @register_findings("dreams")
 def dreams(run: Run) -> list[Finding]:
-    m, cfg = run.metrics(), run.config
+    m, cfg = run.metrics, run.config
     out = []
     if "dreams_confidence" in m:
         conf = list(m["dreams_confidence"].values())

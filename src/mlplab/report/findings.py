@@ -31,10 +31,10 @@ def register_findings(experiment: str):
 
 
 def findings_for(run: Run) -> list[Finding]:
-    """The registered findings of the run's experiment, else those an older run wrote to notes.json."""
+    """The registered findings of the run's experiment (none for an experiment without a builder)."""
     from mlplab.report import discover
 
     discover()
     if run.experiment in FINDINGS:
         return list(FINDINGS.get(run.experiment)(run))
-    return [Finding(n["title"], n["text"]) for n in run.notes()]
+    return []

@@ -357,7 +357,7 @@ def write_html(run: Run) -> Path:
     s = summarize(run)
     findings = Findings(run)
     lead = main_numbers(s, findings)
-    numbers = other_numbers(s, salvage(run.metrics, {}, "the report leaves out the final metrics"), findings)
+    numbers = other_numbers(s, salvage(lambda: run.metrics, {}, "the report leaves out the final metrics"), findings)
     tabs, figs, anims = tables(run, findings), figures(run, findings), animations(run)
     lead += "".join(Findings.render(f) for f in findings.left)  # about the whole run, or nothing shown
     body = [header(s, run), lead, figs, anims, numbers, tabs, "<h2>Configuration and environment</h2>", details(run)]

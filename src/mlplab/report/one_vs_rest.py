@@ -9,7 +9,7 @@ from mlplab.runs import Run
 
 @register_figures("one-vs-rest")
 def build(run: Run) -> None:
-    history = run.history()
+    history = run.history
     curves(
         history,
         ["train_loss", "val_loss"],
@@ -17,7 +17,7 @@ def build(run: Run) -> None:
         run.figure("loss_curves"),
         ylabel="binary cross-entropy",
     )
-    metrics = run.metrics()
+    metrics = run.metrics
     if "false_positives_by_class" not in metrics:
         return
     name = str(run.config.get("digit"))

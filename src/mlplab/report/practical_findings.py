@@ -23,7 +23,7 @@ def _pct(v: float) -> str:
 
 @register_findings("mlp-improve")
 def improve(run: Run) -> list[Finding]:
-    s, m = by_row(run), run.metrics()
+    s, m = by_row(run), run.metrics
     if not s:
         return []
     changes = {r["row"]: r["change"] for r in run.load_table("ablation")}
@@ -142,7 +142,7 @@ def optimizers(run: Run) -> list[Finding]:
         beta, sgdm = float(run.config.get("momentum", 0.9)), [r for r in net if r["optimizer"] == "SGDMomentum"]
         out.append(
             Finding(
-                f"Optimizers on an MLP ({run.metrics().get('network_dataset')})",
+                f"Optimizers on an MLP ({run.metrics.get('network_dataset')})",
                 "Test accuracy from the same initial weights and batches: "
                 + ", ".join(f"{r['optimizer']} {float(r['test_accuracy']):.2%}" for r in ranked)
                 + f". SGDMomentum's steps are 1/(1-beta) = {1 / (1 - beta):.3g}x shorter than those of torch's SGD with "
@@ -162,7 +162,7 @@ PRACTICAL_CIFAR10 = "52–53%"  # what the practical expects on CIFAR-10 with th
 
 @register_findings("mlp-protocol")
 def protocol(run: Run) -> list[Finding]:
-    m = run.metrics()
+    m = run.metrics
     if not m:
         return []
     c = run.config

@@ -101,7 +101,7 @@ def network_curves(run: Run) -> None:
     rows = run.load_table("network")
     if not rows:
         return
-    history = run.history()
+    history = run.history
     fig = new_figure(10, 4)
     axes = fig.subplots(1, 2)
     for r in rows:
@@ -120,5 +120,5 @@ def network_curves(run: Run) -> None:
     for ax in axes:
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
-    fig.suptitle(f"MLP {run.metrics().get('network_hidden')} on {run.metrics().get('network_dataset')}")
+    fig.suptitle(f"MLP {run.metrics.get('network_hidden')} on {run.metrics.get('network_dataset')}")
     save(fig, run.figure("network_curves"))

@@ -9,7 +9,7 @@ from mlplab.runs import Run
 
 @register_figures("mlp-protocol")
 def build(run: Run) -> None:
-    history = run.history()
+    history = run.history
     curves(
         history,
         ["train_accuracy", "val_accuracy"],

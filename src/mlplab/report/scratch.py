@@ -58,7 +58,7 @@ def gradcheck_figures(run: Run) -> None:
 
 @register_figures("moons")
 def moons_figures(run: Run) -> None:
-    history = run.history()
+    history = run.history
     curves(
         history,
         ["train_loss", "test_loss"],
@@ -148,7 +148,7 @@ def depth_figures(d: dict[str, np.ndarray], run: Run) -> None:
             ax.legend(fontsize=6)
     save(fig, run.figure("depth_norms"))
     curves(
-        run.history(),
+        run.history,
         ["deep_he_train_loss", "deep_he_test_loss"],
         "depth study: He-initialised network",
         run.figure("depth_he_curves"),
@@ -159,7 +159,7 @@ def depth_figures(d: dict[str, np.ndarray], run: Run) -> None:
 
 @register_figures("scratch-mnist")
 def scratch_mnist_figures(run: Run) -> None:
-    history = run.history()
+    history = run.history
     curves(history, ["train_loss", "val_loss", "test_loss"], "loss", run.figure("loss_curves"), ylabel="cross-entropy")
     curves(history, ["val_accuracy", "test_accuracy"], "accuracy", run.figure("accuracy_curves"), ylabel="accuracy")
     if (run.path / "arrays" / "predictions.npz").is_file():

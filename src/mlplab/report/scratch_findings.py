@@ -9,7 +9,7 @@ from mlplab.runs import Run
 
 @register_findings("gradcheck")
 def gradcheck(run: Run) -> list[Finding]:
-    m, cfg, rows = run.metrics(), run.config, run.load_table("gradient_check")
+    m, cfg, rows = run.metrics, run.config, run.load_table("gradient_check")
     if "twin_examples" not in m or not rows:
         return []
     worst = max(rows, key=lambda r: float(r["max_rel_error_autograd"]))["component"]
@@ -52,7 +52,7 @@ def why_it_diverged(names: list[str], act, grad, loss, step: int, where: str, la
 
 @register_findings("moons")
 def moons(run: Run) -> list[Finding]:
-    m = run.metrics()
+    m = run.metrics
     if "deep_normal_diverged" not in m:
         return []
     a = run.load_arrays("depth_study")
