@@ -106,6 +106,41 @@ BAD_INPUTS = [
     (["run", "dreams", "hybrid=three"], 2, "is not class:weight"),
     (["run", "dreams", "model={nowhere}"], 2, "is not a run folder"),
     (["run", "dreams", "image_size=100000"], 2, "'image_size'"),
+    # mlplab tune: spaces, options and the study database, all refused before any trial (issue 26)
+    (["tune", "nosuch", "lr=uniform(0.1,1)"], 2, "unknown experiment 'nosuch'"),
+    (["tune", "classify", "colour=uniform(0,1)"], 2, "unknown config key 'colour'"),
+    (["tune", "classify", "epoch=int(1,3)"], 2, "did you mean 'epochs'"),
+    (["tune", "classify", "hidden=loguniform(1e-4,1e-2)"], 2, "'hidden' is a list of an integer, so loguniform"),
+    (["tune", "classify", "epochs=uniform(1,5)"], 2, "so uniform(...) cannot draw its values"),
+    (["tune", "classify", "hidden=choice()"], 2, "hidden=choice() has no value"),
+    (["tune", "classify", "hidden=choice([8],[0])"], 2, "'hidden': 0 in [0] is out of range"),
+    (["tune", "classify", "optimizer=choice(adam,rmsprop)"], 2, "'rmsprop' is not one of adam"),
+    (["tune", "classify", "lr=loguniform(0,1e-2)"], 2, "lr=loguniform(0,1e-2): both bounds must be > 0"),
+    (["tune", "classify", "lr=loguniform(1e-2,1e-4)"], 2, "low must be below high"),
+    (["tune", "classify", "lr=loguniform(1e-4)"], 2, "takes two bounds"),
+    (["tune", "classify", "dropout=uniform(0,1.5)"], 2, "'dropout': 1.5 is out of range"),
+    (["tune", "classify", "epochs=int(1.5,4)"], 2, "'epochs': 1.5 is not an integer"),
+    (["tune", "classify", "seed=int(0,3)"], 2, "'seed' cannot be searched"),
+    (["tune", "classify", "epochs=3"], 2, "no key to search"),
+    (["tune", "classify", "lr=loguniform(1e-4,1e-2)", "epochs=0"], 2, "'epochs': 0 is out of range"),
+    (["tune", "classify", "lr=loguniform(1e-4,1e-2)", "val_size=0"], 2, "val_size=0 leaves no validation split"),
+    (["tune", "classify", "lr=loguniform(1e-4,1e-2)", "--trials", "0"], 2, "--trials 0 must be at least 1"),
+    (["tune", "classify", "lr=loguniform(1e-4,1e-2)", "--confirm-seeds", "1"], 2, "--confirm-seeds 1 must be 0"),
+    (["tune", "classify", "lr=loguniform(1e-4,1e-2)", "--pruner", "asha"], 2, "--pruner 'asha' is not one of"),
+    (["tune", "classify", "lr=loguniform(1e-4,1e-2)", "--engine", "spark"], 2, "--engine 'spark' is not one of"),
+    (["tune", "classify", "lr=loguniform(1e-4,1e-2)", "--metric", "test_accuracy"], 2, "is not a validation metric"),
+    (["tune", "classify", "lr=loguniform(1e-4,1e-2)", "--out", "{file}"], 2, "is a file"),
+    (["tune", "classify", "lr=loguniform(1e-4,1e-2)", "--storage", "nonsense"], 2, "is not a database URL"),
+    (
+        ["tune", "classify", "lr=loguniform(1e-4,1e-2)", "--storage", "postgresql://tuner:secret@127.0.0.1:1/studies"],
+        2,
+        "cannot open the study database postgresql://tuner:***@127.0.0.1:1/studies",
+    ),
+    (
+        ["tune", "classify", "lr=loguniform(1e-4,1e-2)", "hidden=[8]", "epochs=1", "knn_k=3", "--metric", "val_f1"],
+        2,
+        "--metric val_f1: the experiment does not report it (its epochs report",
+    ),
     # sweeps (issue 23): values compared after parsing, damaged sweep folders named
     (["sweep", "classify", "seed=0,+0"], 2, "key 'seed' lists one value twice: '0' and '+0' both read as 0"),
     (["sweep", "classify", "seed=0,00"], 2, "'00' has a leading zero (octal in YAML 1.1); write 0"),
@@ -248,5 +283,6 @@ def test_bad_input(cli, tmp_path, places, argv, exit_code, fragment):
     assert len(lines) == 1 and lines[0].startswith("mlplab: error: "), err
     assert fragment in lines[0], (fragment, lines[0])
     assert not (tmp_path / "runs").exists()  # no run folder left, not even an empty one
+    assert not (tmp_path / "studies").exists()  # nor a study folder
     assert not (tmp_path / "PWNED").exists()
     assert _files(places["file"].parent) == before  # nothing prepared was changed or added

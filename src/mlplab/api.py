@@ -1,5 +1,5 @@
 """The Python entry points: `mlplab.run`, `mlplab.open`, `mlplab.list_experiments`, `mlplab.config_of`,
-`mlplab.sweep`.
+`mlplab.sweep`, `mlplab.tune`.
 
 The same validation, run folders and reports as the `mlplab` command, which calls these functions too.
 Bad input raises `ConfigError` (the command's `UserError`) with the line the command prints; nothing here
@@ -22,10 +22,23 @@ from mlplab import runs
 from mlplab.config import BaseConfig
 from mlplab.errors import RunFailed, UserError, shown
 from mlplab.paths import user_path
+from mlplab.tune.entry import Study
 
 ConfigError = UserError  # one name for Python users; the very class the command catches
 
-__all__ = ["ConfigError", "Run", "RunFailed", "SweepSummary", "config_of", "list_experiments", "open", "run", "sweep"]
+__all__ = [
+    "ConfigError",
+    "Run",
+    "RunFailed",
+    "Study",
+    "SweepSummary",
+    "config_of",
+    "list_experiments",
+    "open",
+    "run",
+    "sweep",
+    "tune",
+]
 
 
 def run(
@@ -389,3 +402,10 @@ def _number(text: str) -> Any:
             return float(text)
         except ValueError:
             return text
+
+
+def tune(experiment: str, /, *space: str, **options: Any) -> Study:
+    """`mlplab tune` from Python; see `mlplab.tune.entry.tune` (the same call)."""
+    from mlplab.tune.entry import tune as run_tune
+
+    return run_tune(experiment, *space, **options)

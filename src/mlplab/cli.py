@@ -51,9 +51,66 @@ def _parser() -> argparse.ArgumentParser:
         help="trials at once (default: the number of cores; with --engine ray: the local instance's CPUs)",
     )
     sw.add_argument("--out", help="sweep folder (default sweeps/NAME-GRIDHASH; the same command resumes it)")
+    _tune_parser(sub)
     t = sub.add_parser("tour", help="run every experiment with its defaults on the embedded datasets")
     t.add_argument("--root", default="runs", help="folder for the tour's runs")
     return p
+
+
+def _tune_parser(sub) -> None:
+    tu = sub.add_parser(
+        "tune", help="search a space with pruning, then confirm the best against the defaults on fresh seeds"
+    )
+    tu.add_argument("experiment")
+    tu.add_argument(
+        "items",
+        nargs="*",
+        metavar="key=SPACE",
+        help="lr=loguniform(1e-4,1e-2) dropout=uniform(0,0.5) epochs=int(5,40) hidden=choice([256],[512,256]); "
+        "key=value fixes a key",
+    )
+    tu.add_argument("--trials", type=int, default=20, help="trials the study holds when done (default 20)")
+    tu.add_argument("--metric", default="val_accuracy", help="validation metric to optimise (default val_accuracy)")
+    tu.add_argument("--pruner", default="median", help="median (default), hyperband or none")
+    tu.add_argument(
+        "--confirm-seeds", type=int, default=3, help="fresh seeds for best vs defaults (default 3; 0: none)"
+    )
+    tu.add_argument("--engine", default="local", help="local (default) or ray")
+    tu.add_argument("--address", help="HOST:PORT of a running Ray cluster; default: a local one")
+    tu.add_argument("--workers", type=int, help="trials at once (default 1)")
+    tu.add_argument("--storage", help="study database URL, e.g. postgresql://USER@HOST/DB (default: SQLite in --out)")
+    tu.add_argument("--out", help="study folder (default studies/NAME-HASH; the same command resumes it)")
+
+
+def cmd_tune(args) -> int:
+    import shlex
+
+    from mlplab.tune.runner import tune
+
+    options = ("trials", "metric", "pruner", "confirm_seeds", "engine", "address", "workers", "storage", "out")
+    command = shlex.join(
+        ["mlplab", "tune", args.experiment, *args.items]
+        + [f"--{k.replace('_', '-')}={v}" for k in options if (v := getattr(args, k)) is not None]
+    )
+    try:
+        done = tune(args.experiment, args.items, command=command, **{k: getattr(args, k) for k in options})
+    except KeyboardInterrupt:
+        print("mlplab: tuning interrupted; run the same command again to resume the study", file=sys.stderr)
+        return 130
+    result = done.result
+    best, conf = result["best"], result["confirmation"]
+    counts = ", ".join(f"{v} {k}" for k, v in result["counts"].items() if v)
+    print(f"trials: {counts}")
+    if best:
+        print(f"best (trial {best['trial']}): {result['metric']} {best['value']:.4g}  {best['command']}")
+    if conf:
+        for arm, a in conf["arms"].items():
+            interval = f"95% CI {a['ci_low']:.4g}–{a['ci_high']:.4g}, n={a['n']}"
+            print(f"{arm}: {conf['metric']} {a['mean']:.4g} ± {a['std']:.2g} ({interval})")
+        print(f"verdict: {conf['verdict']}")
+    print(f"page: {done.path / 'study.html'}")
+    print(done.path)
+    return 0
 
 
 def cmd_list(name: str | None) -> None:
@@ -294,8 +351,8 @@ def _main(argv: list[str] | None) -> int:
     logger.propagate = False
     try:
         args, extra = _parser().parse_known_args(argv)
-        if extra and args.command in ("run", "sweep") and not any(e.startswith("-") for e in extra):
-            (args.overrides if args.command == "run" else args.axes).extend(extra)  # key=value after an option
+        if extra and args.command in ("run", "sweep", "tune") and not any(e.startswith("-") for e in extra):
+            getattr(args, {"run": "overrides", "sweep": "axes", "tune": "items"}[args.command]).extend(extra)
         elif extra:
             raise UserError(f"unrecognized arguments: {' '.join(extra)}; see `mlplab --help`")
         if args.command == "list":
@@ -306,6 +363,8 @@ def _main(argv: list[str] | None) -> int:
             cmd_report(args.run_dir)
         elif args.command == "sweep":
             return cmd_sweep(args)
+        elif args.command == "tune":
+            return cmd_tune(args)
         elif args.command == "tour":
             return cmd_tour(args.root)
         return 0
