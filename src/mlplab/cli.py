@@ -48,6 +48,12 @@ def _parser() -> argparse.ArgumentParser:
         help="trials at once (default: the number of cores; with --engine ray: the local instance's CPUs)",
     )
     sw.add_argument("--out", help="sweep folder (default sweeps/NAME-GRIDHASH; the same command resumes it)")
+    d = sub.add_parser("data", help="look at a dataset: mlplab data inspect SOURCE [key=value ...]")
+    ins = d.add_subparsers(dest="data_command", required=True, parser_class=_Parser).add_parser(
+        "inspect", help="class names and counts per split, shape, pixel range, duplicates, files skipped"
+    )
+    ins.add_argument("source", help="folder:PATH, csv:PATH, npz:PATH, hf:PATH or a dataset name")
+    ins.add_argument("options", nargs="*", metavar="key=value", help="seed, test_size, image_size, skip_bad")
     t = sub.add_parser("tour", help="run every experiment with its defaults on the embedded datasets")
     t.add_argument("--root", default="runs", help="folder for the tour's runs")
     return p
@@ -56,6 +62,7 @@ def _parser() -> argparse.ArgumentParser:
 def cmd_list(name: str | None) -> None:
     from mlplab import api
     from mlplab.data import DATASETS
+    from mlplab.data.sources import SOURCES
 
     if name:
         cfg = api.config_of(name)
@@ -66,6 +73,9 @@ def cmd_list(name: str | None) -> None:
     for n, description in api.list_experiments().items():
         print(f"  {n:<18} {description}")
     print("\ndatasets: " + ", ".join(DATASETS.names()))
+    print("your own data (dataset=KIND:PATH; `mlplab data inspect KIND:PATH` shows what mlplab sees):")
+    for kind, source in SOURCES.items():
+        print(f"  {kind + ':PATH':<12} {source.description}; e.g. {source.example}")
     print("\n`mlplab list NAME` shows an experiment's keys; `mlplab run NAME key=value ...` runs it.")
 
 
@@ -229,6 +239,10 @@ def main(argv: list[str] | None = None) -> int:
             cmd_report(args.run_dir)
         elif args.command == "sweep":
             return cmd_sweep(args)
+        elif args.command == "data":
+            from mlplab.data.sources.inspect import inspect_command
+
+            print(inspect_command(args.source, args.options))
         elif args.command == "tour":
             return cmd_tour(args.root)
         return 0
