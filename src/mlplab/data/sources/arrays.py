@@ -1,9 +1,10 @@
 """`npz:PATH`: an .npz with x_train, y_train, x_test, y_test and optionally classes (the class names).
 
 Inputs are uint8 pixels 0-255 or floats in [0, 1], shaped (N, H, W), (N, H, W, C), (N, C, H, W) or (N, D) for
-feature vectors; a 4-D array is channels-last when its last axis has 1, 3 or 4 entries and its second more,
-else channels-first. Labels are class indices 0, 1, ... . The file is read without pickle. It is not copied
-into the decoded cache (reading it is as fast as reading the cache); its content hash names the data.
+feature vectors; a 4-D array is channels-last when its last axis has 1, 3 or 4 entries and its second axis
+does not, or more; else channels-first. Labels are class indices 0, 1, ... . The file is read without pickle.
+It is not copied into the decoded cache (reading it is as fast as reading the cache); its content hash names
+the data.
 """
 
 from __future__ import annotations
@@ -56,7 +57,7 @@ def _images(x: np.ndarray, name: str, what: str) -> np.ndarray:
     if x.ndim == 3:
         return x[:, None]
     if x.ndim == 4:
-        if x.shape[3] in CHANNELS and x.shape[1] not in CHANNELS:
+        if x.shape[3] in CHANNELS and (x.shape[1] not in CHANNELS or x.shape[3] <= x.shape[1]):
             return np.ascontiguousarray(x.transpose(0, 3, 1, 2))
         if x.shape[1] in CHANNELS:
             return x

@@ -1,10 +1,10 @@
 """Images (files or bytes) decoded by Pillow into uint8 arrays, in parallel worker processes for large sets.
 
 Every image becomes (H, W, 1) when it is grey (L, 1, LA, 16-bit and float greys, palettes whose colours are
-all greys) and (H, W, 3) otherwise (RGB; alpha dropped; CMYK and other modes converted). Animated GIFs and
-multi-page TIFFs give their first frame; JPEG, TIFF and WebP photos are turned upright by their EXIF
-orientation. With `side` > 0 each image is resized to side x side by Pillow's antialiased bilinear filter
-(the aspect ratio is not kept).
+all greys, WebP images whose three channels are equal) and (H, W, 3) otherwise (RGB; alpha dropped; CMYK and
+other modes converted). Animated GIFs and multi-page TIFFs give their first frame; JPEG, TIFF and WebP photos
+are turned upright by their EXIF orientation. With `side` > 0 each image is resized to side x side by Pillow's
+antialiased bilinear filter (the aspect ratio is not kept).
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from mlplab.errors import UserError
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp"})
 EXIF_FORMATS = frozenset({"JPEG", "MPO", "TIFF", "WEBP"})
 GREY_MODES = frozenset({"1", "L", "LA", "La", "I", "F"})
+NO_GREY_FORMATS = frozenset({"WEBP"})  # stores a grey picture as RGB with three equal channels
 PARALLEL_FROM = 2000  # fewer images decode faster in this process than worker processes start
 CHUNK = 500
 SHOWN = 3  # names quoted in a note
@@ -45,10 +46,10 @@ def _open(source: Source) -> Image.Image:
     return Image.open(io.BytesIO(source) if isinstance(source, bytes) else source)
 
 
-def _grey_or_rgb(im: Image.Image) -> Image.Image:
+def _grey_or_rgb(im: Image.Image, fmt: str | None) -> Image.Image:
     """The image in mode L or RGB (see the module's docstring)."""
     mode = im.mode
-    if mode in ("L", "RGB"):
+    if mode == "L" or (mode == "RGB" and fmt not in NO_GREY_FORMATS):
         return im
     if mode in ("1", "LA", "La"):
         return im.convert("L")
@@ -60,7 +61,7 @@ def _grey_or_rgb(im: Image.Image) -> Image.Image:
             a = a / 257  # 0..65535 -> 0..255
         return Image.fromarray(np.clip(np.round(a), 0, 255).astype(np.uint8), "L")
     rgb = im.convert("RGB")  # palette, RGBA (alpha dropped), CMYK, YCbCr, ...
-    if mode in ("P", "PA"):
+    if mode in ("P", "PA") or fmt in NO_GREY_FORMATS:
         a = np.asarray(rgb)
         if (a[..., 0] == a[..., 1]).all() and (a[..., 1] == a[..., 2]).all():
             return Image.fromarray(np.ascontiguousarray(a[..., 0]), "L")
@@ -73,7 +74,7 @@ def decode_image(source: Source, side: int = 0) -> np.ndarray:
         warnings.simplefilter("ignore")  # DecompressionBombWarning, TIFF metadata warnings: the caller decides
         with _open(source) as opened:
             im = ImageOps.exif_transpose(opened) if opened.format in EXIF_FORMATS else opened
-            im = _grey_or_rgb(im)
+            im = _grey_or_rgb(im, opened.format)
             if side and im.size != (side, side):
                 im = im.resize((side, side), Image.Resampling.BILINEAR)
             a = np.array(im, dtype=np.uint8)
@@ -164,9 +165,8 @@ def decode_images(
             "to skip such files"
         )
     if bad:
-        notes.append(
-            f"{len(bad)} images that could not be decoded were skipped: " + some([f"{n} ({r})" for n, r in bad])
-        )
+        count = plural(len(bad), "image that could not be decoded was", "images that could not be decoded were")
+        notes.append(f"{count} skipped: " + some([f"{n} ({r})" for n, r in bad]))
     keep = [i for i, r in enumerate(results) if not isinstance(r, str)]
     shapes = [results[i].shape[:2] for i in keep]
     if len(set(shapes)) > 1:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mlplab.data.sources.base import Decoded, check_memory
+from mlplab.data.sources.base import Decoded, check_classes, check_memory
 from mlplab.data.sources.cache import cached, file_key
 from mlplab.data.sources.decode import IMAGE_SUFFIXES, decode_images, peek, plural, some
 from mlplab.errors import UserError
@@ -173,7 +173,9 @@ def decode_listing(root: Path, listing: Listing, side: int, skip_bad: bool, what
     )
     x_test, y_test, names_test = arrays.get("test", (None, None, None))
     x_train, y_train, names_train = arrays["train"]
-    return Decoded(x_train, y_train, x_test, y_test, listing.classes, "", notes, names_train, names_test)
+    d = Decoded(x_train, y_train, x_test, y_test, listing.classes, "", notes, names_train, names_test)
+    check_classes(d, what)  # before the cache keeps it
+    return d
 
 
 def load_folder(root: Path, what: str, side: int, skip_bad: bool) -> tuple[Decoded, bool]:

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from mlplab.data.sources.base import Decoded, check_labels, check_memory
+from mlplab.data.sources.base import Decoded, check_classes, check_labels, check_memory
 from mlplab.data.sources.cache import cached, file_key
 from mlplab.data.sources.decode import decode_images, peek
 from mlplab.errors import UserError
@@ -130,7 +130,9 @@ def decode_hf(path: Path, side: int, skip_bad: bool, what: str) -> Decoded:
     classes = [str(c) for c in names_feature.get("names", [])] or [str(c) for c in range(int(y.max(initial=0)) + 1)]
     x_test, y_test, names_test = arrays.get("test", (None, None, None))
     x_train, y_train, names_train = arrays["train"]
-    return Decoded(x_train, y_train, x_test, y_test, classes, "", notes, names_train, names_test)
+    d = Decoded(x_train, y_train, x_test, y_test, classes, "", notes, names_train, names_test)
+    check_classes(d, what)  # before the cache keeps it
+    return d
 
 
 def load_hf(path: Path, what: str, side: int, skip_bad: bool) -> tuple[Decoded, bool]:

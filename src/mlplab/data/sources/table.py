@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mlplab.data.sources.base import Decoded, check_memory
+from mlplab.data.sources.base import Decoded, check_classes, check_memory
 from mlplab.data.sources.cache import cached, file_key
 from mlplab.errors import UserError
 
@@ -168,13 +168,15 @@ def decode_tables(files: dict[str, Path], what: str) -> Decoded:
     xs = dict(zip(splits, _pixels([read[s][1] for s in splits]), strict=True))
     shape = example_shape(widths["train"])
     k = max(int(y.max(initial=0)) for y in labels.values()) + 1
-    return Decoded(
+    d = Decoded(
         x_train=xs["train"].reshape(-1, *shape),
         y_train=labels["train"],
         x_test=xs["test"].reshape(-1, *shape) if "test" in xs else None,
         y_test=labels.get("test"),
         classes=[str(c) for c in range(k)],
     )
+    check_classes(d, what)  # before the cache keeps it
+    return d
 
 
 def load_csv(path: Path, what: str) -> tuple[Decoded, bool]:
