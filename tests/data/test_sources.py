@@ -335,3 +335,32 @@ def test_non_image_files_are_ignored_and_counted_in_a_run(tmp_path, cli):
     code, _, err = cli("run", "classify", f"dataset={source}", "epochs=1", "hidden=[8]", "--out", "r")
     assert code == 0, err
     assert "2 files that are not images were ignored: train/LICENSE, train/cat/Thumbs.db" in err
+
+
+@pytest.mark.slow  # three dreams runs with their reports: about a minute
+def test_dreams_caches_its_classifier_by_the_data_content_not_the_path(tmp_path, cli):
+    source = make_sources(tmp_path)["folder"]
+    folder = source.split(":", 1)[1]
+    keys = ("task=dreams", "hidden=[16]", "epochs=1", "steps=5", "frame_every=5", f"cache_dir={tmp_path / 'models'}")
+
+    def dream(name: str, where: str) -> str:
+        code, _, err = cli("run", "dreams", f"dataset=folder:{where}", *keys, "--out", name)
+        assert code == 0, err
+        metrics = json.loads((tmp_path / name / "metrics.json").read_text())
+        return metrics["model_source"]
+
+    assert dream("d1", folder) == "trained"
+    os.rename(folder, tmp_path / "moved")  # same files, same times, another path
+    assert dream("d2", str(tmp_path / "moved")) == "cached"
+    Image.fromarray(np.zeros((6, 6), np.uint8)).save(tmp_path / "moved" / "train" / "cat" / "0.png")
+    assert dream("d3", str(tmp_path / "moved")) == "trained"  # changed content: not the old model
+
+
+def test_test_size_that_leaves_no_training_examples_is_refused(tmp_path):
+    from mlplab.errors import UserError
+
+    write_folder(tmp_path / "one", per_class=2)
+    with pytest.raises(UserError, match="test_size=6 of 6 examples leaves no training examples"):
+        load_source(f"folder:{tmp_path / 'one'}", test_size=6)
+    with pytest.raises(UserError, match="test_size=2.5: give a fraction below 1 or a whole number"):
+        load_source(f"folder:{tmp_path / 'one'}", test_size=2.5)
