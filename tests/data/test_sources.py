@@ -240,6 +240,9 @@ def test_hf_save_to_disk_and_parquet(tmp_path):
     assert d.classes == CLASSES and d.x_test is None and len(d.y_train) == 12
     np.testing.assert_array_equal(d.x_train[:, 0], x)
     assert any("'validation' (3 rows) was ignored" in n for n in d.notes)
+    ds.to_parquet(str(tmp_path / "pets.parquet"))  # one file named after no split: the training split
+    lone, _, _ = decode_source(f"hf:{tmp_path / 'pets.parquet'}")
+    assert lone.x_test is None and len(lone.y_train) == 12 and lone.classes == CLASSES
 
 
 def make_sources(tmp_path) -> dict[str, str]:

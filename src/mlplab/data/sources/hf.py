@@ -26,6 +26,7 @@ from mlplab.errors import UserError
 IMAGE_NAMES = ("image", "img", "pixel_values", "pixels")
 LABEL_NAMES = ("label", "labels", "fine_label", "target", "y")
 SPLIT_OF_FILE = re.compile(r"^([A-Za-z]+)(?:[-_.]|$)")
+SPLITS = ("train", "test", "validation", "valid", "val", "dev")  # how the Hub names split files and folders
 
 
 def _need(module: str, what: str):
@@ -64,9 +65,9 @@ def _tables(path: Path, what: str) -> tuple[dict[str, Any], dict[str, Any]]:
     by_split: dict[str, list[Any]] = {}
     features: dict[str, Any] = {}
     for p in found:
-        parent = p.parent.name.lower()
         m = SPLIT_OF_FILE.match(p.name)
-        split = parent if parent in ("train", "test", "validation") else (m.group(1).lower() if m else "train")
+        named = [w for w in (p.parent.name.lower(), m.group(1).lower() if m else "") if w in SPLITS]
+        split = named[0] if named else "train"  # a lone data.parquet is the training split
         try:
             table = pq.read_table(p)
         except Exception as exc:
