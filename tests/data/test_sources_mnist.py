@@ -39,9 +39,9 @@ def numbers(value):
 
 
 def run(cli, tmp_path, name, *keys):
-    code, _, err = cli("run", "classify", *KEYS, *keys, "--out", str(tmp_path / name))
+    code, _, err = cli("run", "classify", *KEYS, *keys, "--out", str(tmp_path / f"run-{name}"))
     assert code == 0, err
-    return json.loads((tmp_path / name / "metrics.json").read_text())
+    return json.loads((tmp_path / f"run-{name}" / "metrics.json").read_text())
 
 
 def test_mnist_as_npz_csv_and_png_folder_gives_the_numbers_of_dataset_mnist(mnist_dir, tmp_path, cli, monkeypatch):

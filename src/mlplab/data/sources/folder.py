@@ -53,24 +53,24 @@ def _is_dir(entry: os.DirEntry, what: str) -> bool | None:
         return None
 
 
-def _walk(folder: Path, root: Path, ancestors: frozenset[str], label: int, listing: Listing, out: list, what: str):
-    """The image files under `folder` (links followed, loops refused), in name order."""
+def _walk(folder: Path, rel: str, ancestors: frozenset[str], label: int, listing: Listing, out: list, what: str):
+    """The image files under `folder` (named `rel` from the root; links followed, loops refused), in name order."""
     for entry in _entries(folder, what):
-        rel = os.path.relpath(entry.path, root)
+        name = f"{rel}/{entry.name}"
         kind = _is_dir(entry, what)
         if kind is None:
-            listing.broken.append(rel)
+            listing.broken.append(name)
         elif kind:
             real = os.path.realpath(entry.path)
             if real in ancestors:
                 raise UserError(
                     f"{what}: {entry.path} is a symlink loop (it leads back to {real}); remove or fix the link"
                 )
-            _walk(Path(entry.path), root, ancestors | {real}, label, listing, out, what)
-        elif os.path.splitext(entry.name)[1].lower() in IMAGE_SUFFIXES:
-            out.append((rel, label, entry.stat()))
+            _walk(Path(entry.path), name, ancestors | {real}, label, listing, out, what)
+        elif entry.name[entry.name.rfind(".") :].lower() in IMAGE_SUFFIXES:
+            out.append((name, label, entry.stat()))
         else:
-            listing.ignored.append(rel)
+            listing.ignored.append(name)
 
 
 def _class_folders(folder: Path, root: Path, listing: Listing, what: str) -> list[os.DirEntry]:
@@ -126,8 +126,9 @@ def scan(root: Path, what: str) -> Listing:
         files: list[tuple[str, int, os.stat_result]] = []
         for e in dirs:
             before = len(files)
-            _walk(Path(e.path), root, frozenset({os.path.realpath(e.path)}), listing.classes.index(e.name),
-                  listing, files, what)  # fmt: skip
+            rel = os.path.relpath(e.path, root)
+            label = listing.classes.index(e.name)
+            _walk(Path(e.path), rel, frozenset({os.path.realpath(e.path)}), label, listing, files, what)
             if len(files) == before:
                 raise UserError(
                     f"{what}: class folder {e.path} holds no images (PNG, JPEG, BMP, GIF, TIFF or WebP); add "
@@ -181,9 +182,7 @@ def decode_listing(root: Path, listing: Listing, side: int, skip_bad: bool, what
 def load_folder(root: Path, what: str, side: int, skip_bad: bool) -> tuple[Decoded, bool]:
     """The decoded images of a folder source, from the decoded cache when its files have not changed."""
     listing = scan(root, what)
-    key = file_key([(f"{split}/{rel}", st) for split, files in listing.files.items() for rel, _, st in files]) + str(
-        len(listing.ignored)
-    )
+    key = file_key((rel, st) for files in listing.files.values() for rel, _, st in files) + str(len(listing.ignored))
     options = {"image_size": side, "skip_bad": skip_bad, "classes": listing.classes}
     d, hit = cached("folder", root, options, key, lambda: decode_listing(root, listing, side, skip_bad, what))
     d.fingerprint = "folder-" + key
