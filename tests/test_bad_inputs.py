@@ -8,7 +8,8 @@ leaves no run folder behind. Add a row for every bad input found; the row count 
 `unstarted` (a gradcheck run without one), `badsweep` / `listsweep` (sweep folders whose sweep.yaml is torn / a list),
 `aliased`, `deep`, `octal`, `badvalue` (classify runs with a checkpoint whose config.yaml holds a YAML alias,
 nesting 1000 deep, `epochs: 010`, `epochs: many`), `foreign` (a config.yaml and report.html mlplab did not
-write), `userindex` (a user's index.html above a run), `configs` (a user's index.html above a foreign config.yaml).
+write), `userindex` (a user's index.html above a run), `configs` (a user's index.html above a foreign config.yaml),
+and the users' sources with one fault each that `_own_data` writes (`empty`, `corrupt`, `csv_text`, `npz_nan`, ...).
 """
 
 import json
@@ -195,6 +196,39 @@ BAD_INPUTS = [
     # data files that are not what they claim
     (["run", "classify", "dataset=cifar10", "data_dir={hostile}"], 2, "MD5 does not match"),
     (["run", "classify", "dataset=kmnist", "data_dir={badlabels}", "epochs=1"], 2, "labels outside 0..9"),
+    # users' own data (issue 25): folder:, csv:, npz: sources
+    (["run", "classify", "dataset=pics:{nowhere}"], 2, "unknown data source 'pics:'"),
+    (["run", "classify", "dataset=folder:{nowhere}"], 2, "does not exist; give an existing path"),
+    (["run", "classify", "dataset=npz:{nowhere}.npz"], 2, "does not exist; give an existing path"),
+    (["run", "classify", "dataset=folder:{selfloop}"], 2, "is a symlink loop (it leads back to itself)"),
+    (["run", "classify", "dataset=folder:{innerloop}"], 2, "is a symlink loop (it leads back to"),
+    (["run", "classify", "dataset=folder:{empty}"], 2, "is empty (no class subfolders)"),
+    (["run", "classify", "dataset=folder:{file}"], 2, "is a file, not a folder"),
+    (["run", "classify", "dataset=folder:{loose}"], 2, "holds 2 images but no class subfolders"),
+    (["run", "classify", "dataset=folder:{single}"], 2, "has a single class folder (cat)"),
+    (["run", "classify", "dataset=folder:{noimages}"], 2, "dog holds no images (PNG, JPEG, BMP, GIF, TIFF or WebP)"),
+    (["run", "classify", "dataset=folder:{corrupt}"], 2, "dog/1.png cannot be decoded"),
+    (["run", "classify", "dataset=folder:{corrupt}"], 2, "or give skip_bad=true to skip such files"),
+    (["run", "classify", "dataset=folder:{mixed}"], 2, "the images have 2 sizes: 6x6 (1, e.g. cat/0.png), 8x8 (1"),
+    (["run", "classify", "dataset=folder:{lacking}"], 2, "/test has class folders that"),
+    (["run", "classify", "dataset=folder:{huge}"], 2, "of memory to load, and the machine has"),
+    (["run", "classify", "dataset=npz:{hugenpz}"], 2, "of memory to load, and the machine has"),
+    (["run", "classify", "dataset=csv:{csv_text}"], 2, "line 3, column 2: 'x' is not a number"),
+    (["run", "classify", "dataset=csv:{csv_ragged}"], 2, "line 2 has 3 cells where the first row has 5"),
+    (["run", "classify", "dataset=csv:{csv_label}"], 2, "line 2: label 1.5 is not a class index"),
+    (["run", "classify", "dataset=csv:{csv_pixel}"], 2, "line 3: pixel value 300 (pixel 0) is outside 0-255"),
+    (["run", "classify", "dataset=csv:{csv_lacking}"], 2, "the test split has classes the training split lacks (2)"),
+    (["run", "classify", "dataset=csv:{empty}"], 2, "holds no file whose name ends in train.csv"),
+    (["run", "classify", "dataset=npz:{npz_missing}"], 2, "lacks x_test; it needs arrays named"),
+    (["run", "classify", "dataset=npz:{npz_lengths}"], 2, "x_train has shape (4, 2, 2) and y_train (3,)"),
+    (["run", "classify", "dataset=npz:{npz_nan}"], 2, "x_train: holds nan at index (1, 0, 0)"),
+    (["run", "classify", "dataset=npz:{npz_inf}"], 2, "x_test: holds inf at index (0, 0, 0)"),
+    (["run", "classify", "dataset=npz:{npz_negative}"], 2, "y_train: label -1 (row 2) is negative"),
+    (["run", "classify", "dataset=npz:{npz_range}"], 2, "float values span 0..255, outside [0, 1]; divide"),
+    (["run", "classify", "dataset=npz:{npz_pickled}"], 2, "holds Python objects (pickled)"),
+    (["run", "classify", "dataset=folder:{single}", "test_size=0"], 2, "'test_size': 0.0 is out of range"),
+    (["data", "inspect", "folder:{noimages}"], 2, "dog holds no images"),
+    (["data", "inspect", "npz:{npz_nan}", "seed=-1"], 2, "'seed'"),
 ]
 
 
@@ -250,7 +284,7 @@ def places(tmp_path_factory):
     (root / "configs" / "tool").mkdir(parents=True)  # a user's page above someone else's config.yaml
     (root / "configs" / "index.html").write_text("<p>my page</p>")
     (root / "configs" / "tool" / "config.yaml").write_text("name: tool\n")
-    return {
+    return _own_data(root) | {
         "foreign": root / "foreign",
         "userindex": root / "userindex",
         "configs": root / "configs",
@@ -266,6 +300,81 @@ def places(tmp_path_factory):
         "listsweep": root / "listsweep",
         **{name: root / name for name in ("aliased", "deep", "octal", "badvalue")},
     }
+
+
+def _png(path, side=6, height=None):
+    from PIL import Image
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(np.full((height or side, side), 128, np.uint8)).save(path)
+
+
+def _huge_png(path, side=12000):
+    """A PNG whose header claims side x side RGB pixels, cut off after the header (nothing to decode)."""
+    import zlib
+
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    ihdr = struct.pack(">IIBBBBB", side, side, 8, 2, 0, 0, 0)
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\0" * 64)))
+
+
+def _own_data(root):
+    """Users' sources with one fault each (issue 25)."""
+    import zipfile
+
+    own = root / "own"
+    (own / "empty").mkdir(parents=True)
+    (own / "selfloop").symlink_to(own / "selfloop")
+    _png(own / "innerloop" / "cat" / "0.png")
+    _png(own / "innerloop" / "dog" / "0.png")
+    (own / "innerloop" / "dog" / "again").symlink_to(own / "innerloop" / "dog")
+    _png(own / "loose" / "0.png")
+    _png(own / "loose" / "1.png")
+    _png(own / "single" / "cat" / "0.png")
+    _png(own / "noimages" / "cat" / "0.png")
+    (own / "noimages" / "dog").mkdir()
+    (own / "noimages" / "dog" / "readme.txt").write_text("no pictures here")
+    _png(own / "corrupt" / "cat" / "0.png")
+    _png(own / "corrupt" / "dog" / "1.png")
+    (own / "corrupt" / "dog" / "1.png").write_bytes((own / "corrupt" / "dog" / "1.png").read_bytes()[:50])
+    _png(own / "mixed" / "cat" / "0.png", 6)
+    _png(own / "mixed" / "dog" / "0.png", 8)
+    for split, classes in (("train", ("cat", "dog")), ("test", ("cat", "fox"))):
+        for c in classes:
+            _png(own / "lacking" / split / c / "0.png")
+    for c in ("cat", "dog"):
+        for i in range(10):
+            _huge_png(own / "huge" / c / f"{i}.png")
+    (own / "csv_text.csv").write_text("label,a,b,c,d\n0,1,2,3,4\n1,x,2,3,4\n")
+    (own / "csv_ragged.csv").write_text("0,1,2,3,4\n1,2,3\n")
+    (own / "csv_label.csv").write_text("0,1,2,3,4\n1.5,1,2,3,4\n")
+    (own / "csv_pixel.csv").write_text("0,1,2,3,4\n1,0,0,0,0\n1,300,2,3,4\n")
+    (own / "csv_lacking").mkdir()
+    (own / "csv_lacking" / "a_train.csv").write_text("0,1,2,3,4\n1,1,2,3,4\n")
+    (own / "csv_lacking" / "a_test.csv").write_text("0,1,2,3,4\n2,1,2,3,4\n")
+    x, y = np.zeros((4, 2, 2), np.uint8), np.array([0, 1, 0, 1])
+    npz = {
+        "npz_missing": {"x_train": x, "y_train": y, "y_test": y},
+        "npz_lengths": {"x_train": x, "y_train": y[:3], "x_test": x, "y_test": y},
+        "npz_nan": {"x_train": np.where(np.arange(4)[:, None, None] == 1, np.nan, 0.5), "y_train": y},
+        "npz_inf": {"x_train": x, "y_train": y, "x_test": np.where(np.eye(2) > 0, np.inf, 0)[None].repeat(4, 0)},
+        "npz_negative": {"x_train": x, "y_train": np.array([0, 1, -1, 1])},
+        "npz_range": {"x_train": np.full((4, 2, 2), 255.0), "y_train": y},
+        "npz_pickled": {"x_train": x, "y_train": y, "classes": np.array([{"a": 1}, 2], dtype=object)},
+    }
+    for name, arrays in npz.items():
+        np.savez(own / f"{name}.npz", **({} if name == "npz_missing" else {"x_test": x, "y_test": y}) | arrays)
+    with zipfile.ZipFile(own / "hugenpz.npz", "w") as z:  # headers claim a million 3x512x512 images
+        for name, shape, descr in (("x_train", (10**6, 3, 512, 512), "|u1"), ("y_train", (10**6,), "<i8")):
+            with z.open(f"{name}.npy", "w") as fh:
+                np.lib.format.write_array_header_1_0(fh, {"descr": descr, "fortran_order": False, "shape": shape})
+        np.lib.format.write_array(z.open("x_test.npy", "w"), x)
+        np.lib.format.write_array(z.open("y_test.npy", "w"), y)
+    places = {p.stem: p for p in own.iterdir()}
+    return places
 
 
 def _files(folder):

@@ -52,6 +52,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     sw.add_argument("--out", help="sweep folder (default sweeps/NAME-GRIDHASH; the same command resumes it)")
     _tune_parser(sub)
+    d = sub.add_parser("data", help="look at a dataset: mlplab data inspect SOURCE [key=value ...]")
+    ins = d.add_subparsers(dest="data_command", required=True, parser_class=_Parser).add_parser(
+        "inspect", help="class names and counts per split, shape, pixel range, duplicates, files skipped"
+    )
+    ins.add_argument("source", help="folder:PATH, csv:PATH, npz:PATH, hf:PATH or a dataset name")
+    ins.add_argument("options", nargs="*", metavar="key=value", help="seed, test_size, image_size, skip_bad")
     t = sub.add_parser("tour", help="run every experiment with its defaults on the embedded datasets")
     t.add_argument("--root", default="runs", help="folder for the tour's runs")
     return p
@@ -116,6 +122,7 @@ def cmd_tune(args) -> int:
 def cmd_list(name: str | None) -> None:
     from mlplab import api
     from mlplab.data import DATASETS
+    from mlplab.data.sources import SOURCES
 
     if name:
         cfg = api.config_of(name)
@@ -126,6 +133,9 @@ def cmd_list(name: str | None) -> None:
     for n, description in api.list_experiments().items():
         print(f"  {n:<18} {description}")
     print("\ndatasets: " + ", ".join(DATASETS.names()))
+    print("your own data (dataset=KIND:PATH; `mlplab data inspect KIND:PATH` shows what mlplab sees):")
+    for kind, source in SOURCES.items():
+        print(f"  {kind + ':PATH':<12} {source.description}; e.g. {source.example}")
     print("\n`mlplab list NAME` shows an experiment's keys; `mlplab run NAME key=value ...` runs it.")
 
 
@@ -365,6 +375,10 @@ def _main(argv: list[str] | None) -> int:
             return cmd_sweep(args)
         elif args.command == "tune":
             return cmd_tune(args)
+        elif args.command == "data":
+            from mlplab.data.sources.inspect import inspect_command
+
+            print(inspect_command(args.source, args.options))
         elif args.command == "tour":
             return cmd_tour(args.root)
         return 0

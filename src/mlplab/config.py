@@ -54,6 +54,14 @@ class BaseConfig:
 
     dataset: str = param("digits", "registered dataset name (see `mlplab list`)")
     data_dir: str = param("", "dataset folder; empty = $MLPLAB_DATA, then the per-user cache")
+    test_size: float = param(
+        0.2,
+        "a folder:/csv:/hf: source without a test split: the fraction (< 1) or count (>= 1) of examples held out "
+        "for testing, drawn with the seed",
+        min=0,
+        min_exclusive=True,
+    )
+    skip_bad: bool = param(False, "folder:/hf: sources: skip images that cannot be decoded (the count is reported)")
     seed: int = param(0, "seed for every random choice (same seed, same numbers on CPU)", min=0, max=MAX_SEED)
     device: Literal["auto", "cpu", "cuda"] = param("auto", "where tensors live")
     tensorboard: bool = param(False, "also write per-epoch scalars for TensorBoard into RUN/tensorboard/")

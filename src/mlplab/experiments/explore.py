@@ -41,6 +41,8 @@ def run(cfg: ExploreConfig, ctx: Context) -> dict:
         seed=cfg.seed,
         normalization=cfg.normalization,
         image_size=cfg.image_size,
+        test_size=cfg.test_size,
+        skip_bad=cfg.skip_bad,
     )
     if not ds.is_image:
         raise UserError(

@@ -133,6 +133,8 @@ def dataset_args(conf: dict[str, Any], data_dir: str | None = None) -> dict[str,
         "val_size": None if val < 0 else val,
         "normalization": conf.get("normalization", "standard"),
         "image_size": int(conf.get("image_size", 0)),
+        "test_size": float(conf.get("test_size", 0.2)),
+        "skip_bad": bool(conf.get("skip_bad", False)),
     }
 
 
