@@ -13,6 +13,7 @@ import pytest
 import mlplab.runs as runs
 from mlplab.cache import sweep_stale
 from mlplab.errors import DamagedFile
+from mlplab.experiments import EXPERIMENTS
 from mlplab.runs import Run
 
 SRC = Path(__file__).resolve().parents[1] / "src"
@@ -20,10 +21,10 @@ TINY = ["hidden=[32]", "epochs=2"]
 
 
 @pytest.fixture
-def tiny_run(cli, tmp_path):
-    code, out, err = cli("run", "classify", *TINY, "--out", str(tmp_path / "r"))
-    assert code == 0, err
-    return tmp_path / "r"
+def tiny_run(trained, tmp_path):
+    """A finished classify run (TINY, report included) of this test's own: a copy of classify's smoke run."""
+    assert EXPERIMENTS.get("classify").smoke == tuple(TINY)
+    return trained.copy_smoke(tmp_path / "r", "classify")
 
 
 # ---- 13: atomic writes honour the umask -----------------------------------------------------
