@@ -123,7 +123,9 @@ def model_cache(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("model-cache")
 
 
-class Smoke(NamedTuple):
+class Command(NamedTuple):
+    """What `mlplab run ...` returned and printed, and the run folder it made."""
+
     code: int
     out: str
     err: str
@@ -131,25 +133,35 @@ class Smoke(NamedTuple):
 
 
 class Trained:
-    """Finished run folders made once a session, one per (experiment, overrides), for tests that only read a run
-    (a reference run's numbers) or start from one (a run to resume, extend or damage: `copy` gives the test its own
-    folder; a run folder holds no path of its own, so a copy resumes as the original would). report=False: a test
-    that looks at the page makes its own run."""
+    """Run folders made once a session and shared by the tests that only read them: a reference run's numbers, a
+    run to look at. A test that changes a run (resumes, extends or damages it) takes its own copy (`copy`,
+    `copy_command`; a run folder holds no path of its own, so a copy resumes as the original would).
+
+    trained(EXPERIMENT, *OVERRIDES)  a finished run, report=False (for tests that read numbers and checkpoints)
+    trained.command(EXPERIMENT, *OVERRIDES)  `mlplab run ... --out DIR` in this process, its page included
+    trained.smoke(EXPERIMENT)  the command with the experiment's smoke settings
+    Runs are keyed by the resolved config, so the same settings written in another order are the same run."""
 
     def __init__(self, root: Path):
-        self.root, self.made, self.smoked = root, {}, {}  # resolved config -> run folder; experiment -> Smoke
+        self.root, self.made, self.commands = root, {}, {}
 
-    def __call__(self, experiment: str, *overrides: str) -> Path:
+    @staticmethod
+    def _key(experiment: str, overrides: tuple[str, ...]) -> str:
         import json
 
         from mlplab.config import parse_overrides
-        from mlplab.experiments import EXPERIMENTS, execute
+        from mlplab.experiments import EXPERIMENTS
 
         config = parse_overrides(EXPERIMENTS.get(experiment).config, list(overrides)).to_dict()
-        key = experiment + json.dumps(config, sort_keys=True, default=str)  # the same settings, however written
+        return experiment + json.dumps(config, sort_keys=True, default=str)
+
+    def __call__(self, experiment: str, *overrides: str) -> Path:
+        key = self._key(experiment, overrides)
         if key not in self.made:
             import contextlib
             import io
+
+            from mlplab.experiments import execute
 
             out = self.root / f"{experiment}-{len(self.made)}"
             # its epoch lines must not land in the output the test under way captures and checks
@@ -157,35 +169,39 @@ class Trained:
                 self.made[key] = execute(experiment, list(overrides), out=str(out), report=False).path
         return self.made[key]
 
+    def command(self, experiment: str, *overrides: str) -> Command:
+        key = self._key(experiment, overrides)
+        if key not in self.commands:
+            import contextlib
+            import io
+
+            from mlplab.cli import main
+
+            out, err = io.StringIO(), io.StringIO()
+            path = self.root / f"command-{experiment}-{len(self.commands)}"
+            with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+                code = main(["run", experiment, *overrides, "--out", str(path)])
+            self.commands[key] = Command(code, out.getvalue(), err.getvalue(), path)
+        return self.commands[key]
+
+    def smoke(self, experiment: str) -> Command:
+        from mlplab.experiments import EXPERIMENTS
+
+        return self.command(experiment, *EXPERIMENTS.get(experiment).smoke)
+
     def copy(self, to: Path, experiment: str, *overrides: str) -> Path:
         import shutil
 
         shutil.copytree(self(experiment, *overrides), to)
         return to
 
-    def smoke(self, experiment: str) -> Smoke:
-        """`mlplab run EXPERIMENT SMOKE... --out DIR`, its report included, once a session (in this process)."""
-        if experiment not in self.smoked:
-            import contextlib
-            import io
-
-            from mlplab.cli import main
-            from mlplab.experiments import EXPERIMENTS
-
-            out, err = io.StringIO(), io.StringIO()
-            path = self.root / f"smoke-{experiment}"
-            with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-                code = main(["run", experiment, *EXPERIMENTS.get(experiment).smoke, "--out", str(path)])
-            self.smoked[experiment] = Smoke(code, out.getvalue(), err.getvalue(), path)
-        return self.smoked[experiment]
-
-    def copy_smoke(self, to: Path, experiment: str) -> Path:
-        """A copy of the experiment's smoke run (report.html and figures included) for a test to change."""
+    def copy_command(self, to: Path, experiment: str, *overrides: str) -> Path:
+        """A copy of `trained.command(...)`'s run (report.html and figures included) for a test to change."""
         import shutil
 
-        smoke = self.smoke(experiment)
-        assert smoke.code == 0, smoke.err
-        shutil.copytree(smoke.path, to)
+        done = self.command(experiment, *overrides)
+        assert done.code == 0, done.err
+        shutil.copytree(done.path, to)
         return to
 
 

@@ -13,7 +13,6 @@ import pytest
 import mlplab.runs as runs
 from mlplab.cache import sweep_stale
 from mlplab.errors import DamagedFile
-from mlplab.experiments import EXPERIMENTS
 from mlplab.runs import Run
 
 SRC = Path(__file__).resolve().parents[1] / "src"
@@ -22,9 +21,8 @@ TINY = ["hidden=[32]", "epochs=2"]
 
 @pytest.fixture
 def tiny_run(trained, tmp_path):
-    """A finished classify run (TINY, report included) of this test's own: a copy of classify's smoke run."""
-    assert EXPERIMENTS.get("classify").smoke == tuple(TINY)
-    return trained.copy_smoke(tmp_path / "r", "classify")
+    """A finished classify run (TINY, report included) of this test's own: a copy of one made once a session."""
+    return trained.copy_command(tmp_path / "r", "classify", *TINY)
 
 
 # ---- 13: atomic writes honour the umask -----------------------------------------------------

@@ -7,7 +7,7 @@ from mlplab.runs import Run
 
 
 def test_rewording_a_finding_changes_the_report_without_training(cli, trained, tmp_path, monkeypatch):
-    trained.copy_smoke(tmp_path / "r", "explore")  # `mlplab run explore` (its defaults): a copy of its own
+    trained.copy_command(tmp_path / "r", "explore")  # `mlplab run explore` (its defaults): a copy of its own
     run = Run.open(tmp_path / "r")
     old = findings_for(run)
     assert old and "not separated" in old[0].text
