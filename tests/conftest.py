@@ -17,8 +17,9 @@ REPO = Path(__file__).resolve().parents[1]
 #   pytest           everything but `slow` (pyproject's addopts): the unit tier and end-to-end runs
 #   pytest -m slow   real-data targets, notebooks, the tour, the browser, a Ray cluster
 # The rule, applied below: a test is `unit` unless it is `slow`, or it uses (itself or through another fixture) a
-# fixture that runs the program or reads real data (RUNS), or it runs an experiment, a sweep or a process itself
-# (END_TO_END). Tests named `test_*bad_input*` are refused before any training and stay `unit` even through `cli`.
+# fixture that runs the program or reads real data (RUNS), or it runs an experiment, a sweep, a process or a
+# training of hundreds of steps itself (END_TO_END). Tests named `test_*bad_input*` are refused before any
+# training and stay `unit` even through `cli`.
 RUNS = {"cli", "trained", "mnist_dir", "fashion_dir", "local_sweep", "api_run", "cluster", "tour", "browser"}
 END_TO_END = (
     "tests/experiments/practical/test_improve.py::test_ablation_table_is_the_seed_statistics_of_the_per_seed_runs",
@@ -28,6 +29,7 @@ END_TO_END = (
     "tests/experiments/practical/test_protocol.py::test_best_checkpoint_is_the_best_validated_epoch_and_is_what_was_tested",
     "tests/nn/test_registry.py::test_every_registered_model_rebuilds_in_a_fresh_interpreter",
     "tests/scratch/test_gradients_and_twin_run.py::test_the_engine_imports_no_autograd",
+    "tests/scratch/test_gradients_and_twin_run.py::test_twin_run_matches_torch_nn_for_200_steps",
     "tests/test_api.py::test_import_mlplab_is_cheap_and_exports_lazily",
     "tests/test_run_folder_hardening.py::test_the_lock_is_held_while_a_run_is_written",
     "tests/train/test_trainer.py::test_same_seed_same_metrics",
