@@ -4,10 +4,51 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import NamedTuple
 
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
+
+# ---- test tiers ---------------------------------------------------------------------------------------------
+#   pytest -m unit   the quick tier (under a minute on 2 cores): the library's logic on small inputs made in the
+#                    test (config parsing, data checks, models, optimizers, statistics, findings, pages built
+#                    from a run folder written by hand) and bad inputs refused before anything trains
+#   pytest           everything but `slow` (pyproject's addopts): the unit tier and end-to-end runs
+#   pytest -m slow   real-data targets, notebooks, the tour, the browser, a Ray cluster
+# The rule, applied below: a test is `unit` unless it is `slow`, or it uses (itself or through another fixture) a
+# fixture that runs the program or reads real data (RUNS), or it runs an experiment, a sweep, a process or a
+# training of hundreds of steps itself (END_TO_END). Tests named `test_*bad_input*` are refused before any
+# training and stay `unit` even through `cli`.
+RUNS = {"cli", "trained", "mnist_dir", "fashion_dir", "local_sweep", "api_run", "cluster", "tour", "browser"}
+END_TO_END = (
+    "tests/experiments/practical/test_improve.py::test_ablation_table_is_the_seed_statistics_of_the_per_seed_runs",
+    "tests/experiments/practical/test_optimizers.py::test_practical_targets_on_both_surfaces",
+    "tests/experiments/practical/test_optimizers.py::test_user_surface_and_the_network_comparison_on_digits",
+    "tests/experiments/practical/test_pixel_shuffle.py::test_modes_on_digits_fixed_keeps_accuracy_new_permutations_destroy_it",
+    "tests/experiments/practical/test_protocol.py::test_best_checkpoint_is_the_best_validated_epoch_and_is_what_was_tested",
+    "tests/nn/test_registry.py::test_every_registered_model_rebuilds_in_a_fresh_interpreter",
+    "tests/scratch/test_gradients_and_twin_run.py::test_the_engine_imports_no_autograd",
+    "tests/scratch/test_gradients_and_twin_run.py::test_twin_run_matches_torch_nn_for_200_steps",
+    "tests/test_api.py::test_import_mlplab_is_cheap_and_exports_lazily",
+    "tests/test_run_folder_hardening.py::test_the_lock_is_held_while_a_run_is_written",
+    "tests/train/test_trainer.py::test_same_seed_same_metrics",
+    "tests/train/test_trainer.py::test_nan_guard_stops_and_keeps_the_last_good_checkpoint",
+)
+
+
+def pytest_collection_modifyitems(config, items):
+    for entry in END_TO_END:  # a renamed or moved test must not drop silently into the unit tier
+        path, name = entry.split("::")
+        if not (REPO / path).is_file() or f"def {name}(" not in (REPO / path).read_text():
+            raise pytest.UsageError(f"tests/conftest.py END_TO_END names {entry}, which does not exist: update it")
+    for item in items:
+        node = item.nodeid.split("[")[0]
+        if item.get_closest_marker("slow") or node in END_TO_END:
+            continue
+        if RUNS & set(item.fixturenames) and "bad_input" not in getattr(item, "originalname", item.name):
+            continue
+        item.add_marker(pytest.mark.unit)
 
 
 def real_data_dir() -> Path | None:
@@ -75,3 +116,97 @@ def interrupt_after(monkeypatch):
         return lambda: monkeypatch.setattr(Trainer, "__init__", original)
 
     return install
+
+
+@pytest.fixture(scope="session")
+def model_cache(tmp_path_factory) -> Path:
+    """One model cache (cache_dir=) for the whole session: a helper model (the GAN's judge, the dreams'
+    classifier) is trained by the first test that needs it and reused by the others with the same settings."""
+    return tmp_path_factory.mktemp("model-cache")
+
+
+class Command(NamedTuple):
+    """What `mlplab run ...` returned and printed, and the run folder it made."""
+
+    code: int
+    out: str
+    err: str
+    path: Path
+
+
+class Trained:
+    """Run folders made once a session and shared by the tests that only read them: a reference run's numbers, a
+    run to look at. A test that changes a run (resumes, extends or damages it) takes its own copy (`copy`,
+    `copy_command`; a run folder holds no path of its own, so a copy resumes as the original would).
+
+    trained(EXPERIMENT, *OVERRIDES)  a finished run, report=False (for tests that read numbers and checkpoints)
+    trained.command(EXPERIMENT, *OVERRIDES)  `mlplab run ... --out DIR` in this process, its page included
+    trained.smoke(EXPERIMENT)  the command with the experiment's smoke settings
+    Runs are keyed by the resolved config, so the same settings written in another order are the same run."""
+
+    def __init__(self, root: Path):
+        self.root, self.made, self.commands = root, {}, {}
+
+    @staticmethod
+    def _key(experiment: str, overrides: tuple[str, ...]) -> str:
+        import json
+
+        from mlplab.config import parse_overrides
+        from mlplab.experiments import EXPERIMENTS
+
+        config = parse_overrides(EXPERIMENTS.get(experiment).config, list(overrides)).to_dict()
+        return experiment + json.dumps(config, sort_keys=True, default=str)
+
+    def __call__(self, experiment: str, *overrides: str) -> Path:
+        key = self._key(experiment, overrides)
+        if key not in self.made:
+            import contextlib
+            import io
+
+            from mlplab.experiments import execute
+
+            out = self.root / f"{experiment}-{len(self.made)}"
+            # its epoch lines must not land in the output the test under way captures and checks
+            with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+                self.made[key] = execute(experiment, list(overrides), out=str(out), report=False).path
+        return self.made[key]
+
+    def command(self, experiment: str, *overrides: str) -> Command:
+        key = self._key(experiment, overrides)
+        if key not in self.commands:
+            import contextlib
+            import io
+
+            from mlplab.cli import main
+
+            out, err = io.StringIO(), io.StringIO()
+            path = self.root / f"command-{experiment}-{len(self.commands)}"
+            with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+                code = main(["run", experiment, *overrides, "--out", str(path)])
+            self.commands[key] = Command(code, out.getvalue(), err.getvalue(), path)
+        return self.commands[key]
+
+    def smoke(self, experiment: str) -> Command:
+        from mlplab.experiments import EXPERIMENTS
+
+        return self.command(experiment, *EXPERIMENTS.get(experiment).smoke)
+
+    def copy(self, to: Path, experiment: str, *overrides: str) -> Path:
+        import shutil
+
+        shutil.copytree(self(experiment, *overrides), to)
+        return to
+
+    def copy_command(self, to: Path, experiment: str, *overrides: str) -> Path:
+        """A copy of `trained.command(...)`'s run (report.html and figures included) for a test to change."""
+        import shutil
+
+        done = self.command(experiment, *overrides)
+        assert done.code == 0, done.err
+        shutil.copytree(done.path, to)
+        return to
+
+
+@pytest.fixture(scope="session")
+def trained(tmp_path_factory) -> Trained:
+    return Trained(tmp_path_factory.mktemp("trained"))

@@ -14,11 +14,11 @@ def test_list_shows_experiments_and_datasets(cli):
     assert code == 0 and "hidden" in out and "dropout" in out
 
 
-def test_classify_on_digits_end_to_end(cli, tmp_path):
-    code, out, err = cli("run", "classify", "--out", str(tmp_path / "run"))
+def test_classify_on_digits_end_to_end(cli, trained, tmp_path):
+    code, out, err, path = trained.command("classify")  # `mlplab run classify --out DIR`, made once a session
     assert code == 0, err
-    assert out.strip().splitlines()[-1] == str(tmp_path / "run")
-    run = Run.open(tmp_path / "run")
+    assert out.strip().splitlines()[-1] == str(path)
+    run = Run.open(trained.copy_command(tmp_path / "run", "classify"))  # its own copy: the page is rebuilt below
     metrics = run.metrics
     assert metrics["test_accuracy"] >= 0.95 and metrics["train_seconds"] > 0
     for name in (

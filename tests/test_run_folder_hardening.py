@@ -20,10 +20,9 @@ TINY = ["hidden=[32]", "epochs=2"]
 
 
 @pytest.fixture
-def tiny_run(cli, tmp_path):
-    code, out, err = cli("run", "classify", *TINY, "--out", str(tmp_path / "r"))
-    assert code == 0, err
-    return tmp_path / "r"
+def tiny_run(trained, tmp_path):
+    """A finished classify run (TINY, report included) of this test's own: a copy of one made once a session."""
+    return trained.copy_command(tmp_path / "r", "classify", *TINY)
 
 
 # ---- 13: atomic writes honour the umask -----------------------------------------------------

@@ -82,10 +82,9 @@ def test_most_confused_pairs_count_both_directions():
     assert most_confused_pairs(torch.eye(3, dtype=torch.long), 2) == []
 
 
-def test_classify_default_on_digits_with_layer_analysis(cli, tmp_path):
-    code, out, err = cli("run", "classify", "--out", "c")
+def test_classify_default_on_digits_with_layer_analysis(trained):
+    code, out, err, run = trained.command("classify")  # `mlplab run classify --out DIR`, made once a session
     assert code == 0, err
-    run = tmp_path / "c"
     m = json.loads((run / "metrics.json").read_text())
     assert m["test_accuracy"] >= 0.97
     # per-class numbers are recomputable from the saved predictions
@@ -108,12 +107,11 @@ def test_classify_default_on_digits_with_layer_analysis(cli, tmp_path):
     assert (run / "tables" / "per_class.csv").is_file() and (run / "tables" / "layer_separability.csv").is_file()
 
 
-def test_classify_chosen_layers(cli, tmp_path):
-    code, _, err = cli("run", "classify", "epochs=2", "hidden=[32,16,8]", "layers=[fc2,act3]", "--out", "c")
-    assert code == 0, err
-    m = json.loads((tmp_path / "c" / "metrics.json").read_text())
+def test_classify_chosen_layers(trained):
+    run = trained("classify", "epochs=2", "hidden=[32,16,8]", "layers=[fc2,act3]")
+    m = json.loads((run / "metrics.json").read_text())
     assert list(m["layer_knn_accuracy"]) == ["input", "fc2", "act3"]
-    layers = np.load(tmp_path / "c" / "arrays" / "layers.npz")
+    layers = np.load(run / "arrays" / "layers.npz")
     assert layers["z_fc2"].shape == (360, 2)
 
 

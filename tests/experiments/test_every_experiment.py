@@ -9,10 +9,11 @@ from mlplab.runs import Run
 
 
 @pytest.mark.parametrize("name", EXPERIMENTS.names())
-def test_every_experiment_runs_end_to_end(name, cli, tmp_path):
-    code, out, err = cli("run", name, *EXPERIMENTS.get(name).smoke, "--out", str(tmp_path / "run"))
+def test_every_experiment_runs_end_to_end(name, trained):
+    """`mlplab run NAME SMOKE... --out DIR`: made once a session, and read-only tests elsewhere reuse the folder."""
+    code, out, err, path = trained.smoke(name)
     assert code == 0, err
-    run = Run.open(tmp_path / "run")
+    run = Run.open(path)
     assert out.strip().splitlines()[-1] == str(run.path)
     metrics = json.loads((run.path / "metrics.json").read_text())
     assert metrics, "an experiment must report numbers"

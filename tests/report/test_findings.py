@@ -6,8 +6,8 @@ from mlplab.report.findings import FINDINGS, Finding, findings_for
 from mlplab.runs import Run
 
 
-def test_rewording_a_finding_changes_the_report_without_training(cli, tmp_path, monkeypatch):
-    assert cli("run", "explore", "--out", str(tmp_path / "r"))[0] == 0
+def test_rewording_a_finding_changes_the_report_without_training(cli, trained, tmp_path, monkeypatch):
+    trained.copy_command(tmp_path / "r", "explore")  # `mlplab run explore` (its defaults): a copy of its own
     run = Run.open(tmp_path / "r")
     old = findings_for(run)
     assert old and "not separated" in old[0].text

@@ -54,14 +54,13 @@ def test_without_bf16_instructions_bf16_is_refused_and_auto_is_fp32(monkeypatch,
 
 
 @pytest.mark.skipif(not bf16_support(torch.device("cpu"))[0], reason="this CPU has no bf16 matrix instructions")
-def test_bf16_run_on_this_cpu(cli, tmp_path):
+def test_bf16_run_on_this_cpu(trained):
     """Same budget, bf16 against fp32: the accuracy after it is within 3 points."""
-    accuracy = {}
+    accuracy, runs = {}, {}
     for precision in ("bf16", "fp32"):
-        out = tmp_path / precision
-        code, _, _ = cli("run", "classify", f"precision={precision}", "epochs=10", "hidden=[64]", "--out", str(out))
-        metrics = json.loads((out / "metrics.json").read_text())
-        assert code == 0 and metrics["precision"] == precision
+        runs[precision] = trained("classify", f"precision={precision}", "epochs=10", "hidden=[64]")  # numbers only
+        metrics = json.loads((runs[precision] / "metrics.json").read_text())
+        assert metrics["precision"] == precision
         accuracy[precision] = metrics["test_accuracy"]
     assert accuracy["fp32"] > 0.8 and abs(accuracy["bf16"] - accuracy["fp32"]) < 0.03, accuracy
-    assert json.loads((tmp_path / "bf16" / "env.json").read_text())["cpu_bf16"]
+    assert json.loads((runs["bf16"] / "env.json").read_text())["cpu_bf16"]

@@ -45,10 +45,9 @@ def _interrupt_after(monkeypatch, epoch):
 
 
 @pytest.fixture
-def two_epochs(cli, tmp_path):
-    run = tmp_path / "r"
-    assert cli("run", "classify", *SMALL, "epochs=2", "schedule=cosine", "--out", str(run))[0] == 0
-    return run
+def two_epochs(trained, tmp_path):
+    """A finished 2-epoch run of its own (a copy of one trained once a session)."""
+    return trained.copy(tmp_path / "r", "classify", *SMALL, "epochs=2", "schedule=cosine")
 
 
 @pytest.mark.parametrize(
@@ -88,28 +87,28 @@ def test_a_resume_may_switch_tensorboard_on_and_config_yaml_says_so(cli, two_epo
 
 
 @pytest.mark.parametrize("schedule", ["none", "step"])
-def test_raising_epochs_reaches_the_fresh_run_with_that_many_epochs(cli, tmp_path, monkeypatch, schedule):
+def test_raising_epochs_reaches_the_fresh_run_with_that_many_epochs(cli, trained, tmp_path, monkeypatch, schedule):
     """Cut after epoch 1 of a 4-epoch run, resumed with epochs=8: the lr of epoch 1 is the same for both totals
     (step: the first milestone of 4 epochs is 2, of 8 it is 4), so every number is the fresh 8-epoch run's."""
     keys = [*SMALL, f"schedule={schedule}"]
-    assert cli("run", "classify", *keys, "epochs=8", "--out", str(tmp_path / "whole"))[0] == 0
+    whole = trained("classify", *keys, "epochs=8")
     restore = _interrupt_after(monkeypatch, 1)
     assert cli("run", "classify", *keys, "epochs=4", "--out", str(tmp_path / "cut"))[0] == 130
     restore()
     code, _, err = cli("run", "classify", "--resume", str(tmp_path / "cut"), "epochs=8")
     assert code == 0, err
-    assert _numbers(tmp_path / "cut") == _numbers(tmp_path / "whole")
-    assert _config(tmp_path / "cut") == _config(tmp_path / "whole")  # config.yaml: the config actually used
+    assert _numbers(tmp_path / "cut") == _numbers(whole)
+    assert _config(tmp_path / "cut") == _config(whole)  # config.yaml: the config actually used
 
 
-def test_raising_epochs_with_cosine_continues_the_cosine_of_the_new_total(cli, two_epochs, tmp_path):
+def test_raising_epochs_with_cosine_continues_the_cosine_of_the_new_total(cli, trained, two_epochs):
     """Epochs already run keep their lrs; from the next epoch on, the lrs are those of a fresh 5-epoch run."""
-    assert cli("run", "classify", *SMALL, "epochs=5", "schedule=cosine", "--out", str(tmp_path / "five"))[0] == 0
+    five = trained("classify", *SMALL, "epochs=5", "schedule=cosine")
     old = [r["lr"] for r in Run.open(two_epochs).history]
     code, _, err = cli("run", "classify", "--resume", str(two_epochs), "epochs=5")
     assert code == 0, err
     lrs = [r["lr"] for r in Run.open(two_epochs).history]
-    fresh = [r["lr"] for r in Run.open(tmp_path / "five").history]
+    fresh = [r["lr"] for r in Run.open(five).history]
     assert lrs[:2] == old == [1e-3, 0.5e-3]
     assert lrs[2:] == fresh[2:] and fresh[1] != old[1]
     assert _config(two_epochs)["epochs"] == 5

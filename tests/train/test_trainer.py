@@ -66,10 +66,11 @@ def _numbers(run_dir):
     return metrics, history
 
 
-def test_same_seed_same_metrics(cli, tmp_path):
-    for name in ("a", "b"):
-        assert cli("run", "classify", *SMALL, "seed=7", "--out", str(tmp_path / name))[0] == 0
-    assert cli("run", "classify", *SMALL, "seed=8", "--out", str(tmp_path / "c"))[0] == 0
+def test_same_seed_same_metrics(tmp_path):
+    from mlplab.experiments import execute
+
+    for name, seed in (("a", 7), ("b", 7), ("c", 8)):  # three runs of their own; numbers only, no page
+        execute("classify", [*SMALL, f"seed={seed}"], out=str(tmp_path / name), report=False)
     assert _numbers(tmp_path / "a") == _numbers(tmp_path / "b")
     assert _numbers(tmp_path / "a") != _numbers(tmp_path / "c")
 
@@ -88,8 +89,8 @@ KILLER = textwrap.dedent("""
 """)
 
 
-def test_killed_run_resumes_to_the_same_result(cli, tmp_path):
-    assert cli("run", "classify", *SMALL, "--out", str(tmp_path / "whole"))[0] == 0
+def test_killed_run_resumes_to_the_same_result(cli, trained, tmp_path):
+    whole = trained("classify", *SMALL)  # the uninterrupted run
     killed = subprocess.run(
         [sys.executable, "-c", KILLER, "run", "classify", *SMALL, "--out", str(tmp_path / "cut")],
         capture_output=True,
@@ -101,7 +102,7 @@ def test_killed_run_resumes_to_the_same_result(cli, tmp_path):
     code, out, err = cli("run", "classify", "--resume", str(tmp_path / "cut"))
     assert code == 0, err
     assert out.strip().splitlines()[-1] == str(tmp_path / "cut")
-    assert _numbers(tmp_path / "cut") == _numbers(tmp_path / "whole")
+    assert _numbers(tmp_path / "cut") == _numbers(whole)
 
 
 def test_nan_guard_stops_and_keeps_the_last_good_checkpoint(tmp_path, capsys):
@@ -133,8 +134,8 @@ def test_nan_guard_stops_and_keeps_the_last_good_checkpoint(tmp_path, capsys):
     assert all(torch.isfinite(v).all() for v in state["model"].values())
 
 
-def test_resume_refuses_a_checkpoint_of_another_model(cli, tmp_path):
-    assert cli("run", "classify", *SMALL, "epochs=1", "--out", str(tmp_path / "r"))[0] == 0
+def test_resume_refuses_a_checkpoint_of_another_model(cli, trained, tmp_path):
+    trained.copy(tmp_path / "r", "classify", *SMALL, "epochs=1")
     files = {f: (tmp_path / "r" / f).read_bytes() for f in ("checkpoints/last.pt", "env.json")}
     # a config.yaml that no longer matches its checkpoint (edited by hand, or by an older mlplab)
     config = tmp_path / "r" / "config.yaml"
@@ -146,23 +147,23 @@ def test_resume_refuses_a_checkpoint_of_another_model(cli, tmp_path):
     assert config.read_bytes() == edited
 
 
-def test_checkpoints_load_with_weights_only(cli, tmp_path):
-    assert cli("run", "classify", *SMALL, "epochs=2", "--out", str(tmp_path / "r"))[0] == 0
+def test_checkpoints_load_with_weights_only(trained):
+    run = trained("classify", *SMALL, "epochs=2")
     for name in ("best", "last"):
-        state = torch.load(tmp_path / "r" / "checkpoints" / f"{name}.pt", weights_only=True)
+        state = torch.load(run / "checkpoints" / f"{name}.pt", weights_only=True)
         assert set(state) >= {"model", "optimizers", "rng", "epoch", "spec"}
         assert set(state["optimizers"]) == {ONE} and state["optimizers"][ONE]["state"]  # one optimizer: a dict of one
-    assert json.loads((tmp_path / "r" / "env.json").read_text())["seed"] == 0
+    assert json.loads((run / "env.json").read_text())["seed"] == 0
 
 
-def test_tensorboard_scalars(cli, tmp_path):
+def test_tensorboard_scalars(trained):
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-    assert cli("run", "classify", *SMALL, "epochs=2", "tensorboard=true", "--out", str(tmp_path / "r"))[0] == 0
-    events = EventAccumulator(str(tmp_path / "r" / "tensorboard"))
+    run = trained("classify", *SMALL, "epochs=2", "tensorboard=true")
+    events = EventAccumulator(str(run / "tensorboard"))
     events.Reload()
     losses = [e.value for e in events.Scalars("val/loss")]
-    history = Run.open(tmp_path / "r").history
+    history = Run.open(run).history
     assert losses == pytest.approx([row["val_loss"] for row in history], rel=1e-6)
 
 

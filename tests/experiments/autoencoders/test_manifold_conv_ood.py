@@ -147,9 +147,8 @@ def test_judge_is_softmax_of_the_classifier_on_normalised_pixels():
 
 
 # ---- end to end ----------------------------------------------------------------------------------
-def test_manifold_with_a_classify_run_labels_like_that_run(cli, tmp_path):
-    code, _, err = cli("run", "classify", "hidden=[32]", "epochs=3", "image_size=28", "--out", "cls")
-    assert code == 0, err
+def test_manifold_with_a_classify_run_labels_like_that_run(cli, trained, tmp_path):
+    cls_run = trained("classify", "hidden=[32]", "epochs=3", "image_size=28")  # read only: the manifold's judge
     code, _, err = cli(
         "run",
         "ae-manifold",
@@ -159,21 +158,21 @@ def test_manifold_with_a_classify_run_labels_like_that_run(cli, tmp_path):
         "samples=3",
         "pairs=2",
         "scales=[0,1]",
-        "classifier=cls",
+        f"classifier={cls_run}",
         "--out",
         "m",
     )
     assert code == 0, err
     m = json.loads((tmp_path / "m" / "metrics.json").read_text())
-    cls = json.loads((tmp_path / "cls" / "metrics.json").read_text())
+    cls = json.loads((cls_run / "metrics.json").read_text())
     assert m["classifier_test_accuracy"] == pytest.approx(cls["test_accuracy"], abs=1e-6)
     # the judge reproduces the classify run's own test probabilities (standard normalisation, refitted)
     from mlplab.data import load_dataset
     from mlplab.train.classifier import classifier_of_run
 
     ds = load_dataset("digits", normalization="unit", image_size=28)
-    judge = classifier_of_run(str(tmp_path / "cls"), ds, "", torch.device("cpu"))
-    saved = np.load(tmp_path / "cls" / "arrays" / "predictions.npz")["probs"]
+    judge = classifier_of_run(str(cls_run), ds, "", torch.device("cpu"))
+    saved = np.load(cls_run / "arrays" / "predictions.npz")["probs"]
     np.testing.assert_allclose(judge.predict(ds.test.x).numpy(), saved, atol=1e-5)
     # a step of size 0 decodes to the start's reconstruction: the same digit by construction of the start set
     assert m["code_same_digit_s0"] == 1.0 and m["code_distance_s0"] == pytest.approx(0, abs=1e-5)
@@ -187,10 +186,9 @@ def test_manifold_with_a_classify_run_labels_like_that_run(cli, tmp_path):
     assert code == 2 and "'classifier': 'm' holds a 'MLPAutoencoder' model, not MLPClassifier" in err
 
 
-def test_conv_decoders_learn_and_an_ood_run_loads_one(cli, tmp_path):
-    code, _, err = cli("run", "ae-conv", "image_size=16", "epochs=5", "batch_size=32", "mlp_codes=[16]", "--out", "c")
-    assert code == 0, err
-    with open(tmp_path / "c" / "tables" / "models.csv", newline="") as fh:
+def test_conv_decoders_learn_and_an_ood_run_loads_one(cli, trained, tmp_path):
+    conv = trained("ae-conv", "image_size=16", "epochs=5", "batch_size=32", "mlp_codes=[16]")  # numbers only
+    with open(conv / "tables" / "models.csv", newline="") as fh:
         rows = {r["model"]: r for r in csv.DictReader(fh)}
     assert list(rows) == ["conv_unpool", "conv_transpose", "conv_both", "mlp_h16"]
     from mlplab.data import load_dataset
@@ -204,7 +202,7 @@ def test_conv_decoders_learn_and_an_ood_run_loads_one(cli, tmp_path):
     assert float(rows["conv_unpool"]["test_mse"]) < float(rows["conv_transpose"]["test_mse"])
     assert int(rows["conv_unpool"]["parameters"]) == 7121
     assert int(rows["mlp_h16"]["parameters"]) == 2 * 256 * 16 + 16 + 256
-    code, _, err = cli("run", "ae-ood", "model=c/checkpoints/conv_unpool.pt", "max_images=100", "--out", "o")
+    code, _, err = cli("run", "ae-ood", f"model={conv}/checkpoints/conv_unpool.pt", "max_images=100", "--out", "o")
     assert code == 0, err
     m = json.loads((tmp_path / "o" / "metrics.json").read_text())
     assert m["in_distribution"] == "digits" and m["auroc_noise"] > 0.9

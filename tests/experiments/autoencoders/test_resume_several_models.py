@@ -31,10 +31,12 @@ def _numbers(run_dir):
 
 
 @pytest.mark.parametrize("experiment", list(EVERY))
-def test_every_multi_model_experiment_resumes_after_its_second_model(cli, tmp_path, interrupt_after, experiment):
+def test_every_multi_model_experiment_resumes_after_its_second_model(
+    cli, trained, tmp_path, interrupt_after, experiment
+):
     keys, models = EVERY[experiment]
     argv = [experiment, *NATIVE, *keys]
-    assert cli("run", *argv, "--out", str(tmp_path / "whole"))[0] == 0
+    whole = trained(*argv)  # the uninterrupted run
     undo = interrupt_after(models[1], 2)
     code, _, err = cli("run", *argv, "--out", str(tmp_path / "cut"))
     undo()
@@ -48,14 +50,14 @@ def test_every_multi_model_experiment_resumes_after_its_second_model(cli, tmp_pa
     code, out, err = cli("run", experiment, "--resume", str(cut))
     assert code == 0, err
     assert (cut / "checkpoints" / f"{models[0]}.pt").stat().st_mtime_ns == first  # loaded, not trained again
-    assert _numbers(cut) == _numbers(tmp_path / "whole")
+    assert _numbers(cut) == _numbers(whole)
     rows = [json.loads(line) for line in (cut / "metrics.jsonl").read_text().splitlines()]
     assert [(r["model"], r["epoch"]) for r in rows] == [(m, e) for m in models for e in (1, 2)]
 
 
 @pytest.mark.parametrize("model, epoch", [("h32", 2), ("h48", 1)])
-def test_interrupted_multi_model_run_resumes_to_the_same_numbers(cli, tmp_path, interrupt_after, model, epoch):
-    assert cli("run", *TINY, "--out", str(tmp_path / "whole"))[0] == 0
+def test_interrupted_multi_model_run_resumes_to_the_same_numbers(cli, trained, tmp_path, interrupt_after, model, epoch):
+    whole = trained(*TINY)  # the uninterrupted run, shared by both cuts
     undo = interrupt_after(model, epoch)
     code, _, err = cli("run", *TINY, "--out", str(tmp_path / "cut"))
     assert code == 130, err
@@ -71,19 +73,19 @@ def test_interrupted_multi_model_run_resumes_to_the_same_numbers(cli, tmp_path, 
     assert out.strip().splitlines()[-1] == str(cut)
     # finished models were loaded, not trained again
     assert all((cut / "checkpoints" / f"{n}.pt").stat().st_mtime_ns == t for n, t in before.items())
-    assert _numbers(cut) == _numbers(tmp_path / "whole")
+    assert _numbers(cut) == _numbers(whole)
     rows = [json.loads(line) for line in (cut / "metrics.jsonl").read_text().splitlines()]
     assert [(r["model"], r["epoch"]) for r in rows] == [(h, e) for h in ("h16", "h32", "h48") for e in (1, 2)]
 
 
-def test_raising_epochs_of_a_finished_multi_model_run_gives_the_fresh_run(cli, tmp_path):
+def test_raising_epochs_of_a_finished_multi_model_run_gives_the_fresh_run(cli, trained, tmp_path):
     """Cosine over 1 epoch and over 2 use the same lr in epoch 1, so `--resume epochs=2` of a finished 1-epoch run
     must reach the fresh 2-epoch run: the first model goes on from its checkpoint, the later ones (whose start
     follows from the longer training before them) train again."""
     argv = ["ae-undercomplete", "image_size=0", "batch_size=256", "hs=[4,8,12]", "schedule=cosine"]
-    assert cli("run", *argv, "epochs=2", "--out", str(tmp_path / "whole"))[0] == 0
-    assert cli("run", *argv, "epochs=1", "--out", str(tmp_path / "short"))[0] == 0
-    code, _, err = cli("run", "ae-undercomplete", "--resume", str(tmp_path / "short"), "epochs=2")
+    whole = trained(*argv, "epochs=2")
+    short = trained.copy(tmp_path / "short", *argv, "epochs=1")
+    code, _, err = cli("run", "ae-undercomplete", "--resume", str(short), "epochs=2")
     assert code == 0, err
-    assert _numbers(tmp_path / "short") == _numbers(tmp_path / "whole")
-    assert (tmp_path / "short" / "config.yaml").read_text() == (tmp_path / "whole" / "config.yaml").read_text()
+    assert _numbers(short) == _numbers(whole)
+    assert (short / "config.yaml").read_text() == (whole / "config.yaml").read_text()

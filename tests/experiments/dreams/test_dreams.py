@@ -148,15 +148,14 @@ def test_dreams_on_digits_run_folder_and_cache(cli, tmp_path, check_run_folder):
     assert len(list((tmp_path / "cache").iterdir())) == 2 and not list((tmp_path / "cache").glob(".*"))
 
 
-def test_model_from_a_classify_run_and_the_l2_sweep(cli, tmp_path):
-    code, _, err = cli("run", "classify", "hidden=[128]", "epochs=3", "lr=0.01", "--out", "clf")
-    assert code == 0, err
-    code, _, err = cli("run", "dreams", "task=l2", "model=clf", "steps=150", "l2_count=4", "--out", "d")
+def test_model_from_a_classify_run_and_the_l2_sweep(cli, trained, tmp_path):
+    clf = trained("classify", "hidden=[128]", "epochs=3", "lr=0.01")  # read only: the dreams' classifier
+    code, _, err = cli("run", "dreams", "task=l2", f"model={clf}", "steps=150", "l2_count=4", "--out", "d")
     assert code == 0, err
     m = json.loads((tmp_path / "d" / "metrics.json").read_text())
     assert m["model_source"] == "run" and m["weights_unchanged"]
     ours = torch.load(tmp_path / "d" / "checkpoints" / "classifier.pt", weights_only=True)["model"]
-    theirs = torch.load(tmp_path / "clf" / "checkpoints" / "best.pt", weights_only=True)["model"]
+    theirs = torch.load(clf / "checkpoints" / "best.pt", weights_only=True)["model"]
     assert all(torch.equal(ours[k], theirs[k]) for k in theirs)
     a = np.load(tmp_path / "d" / "arrays" / "l2.npz")
     np.testing.assert_allclose(a["lambdas"], np.geomspace(0.001, 10, 4), rtol=1e-5)

@@ -11,8 +11,15 @@ import pytest
 from mlplab.experiments.gan import gan as gan_exp
 from mlplab.runs import Run
 
-TINY = ("n=40", "eval_every=10", "samples=60", "judge_epochs=2", "d_hidden=[32,16]", "cache_dir=cache")
+TINY = ("n=40", "eval_every=10", "samples=60", "judge_epochs=2", "d_hidden=[32,16]")
 VARYING = ("train_seconds", "judge_source", "judge_path")
+
+
+@pytest.fixture
+def tiny(model_cache) -> tuple[str, ...]:
+    """TINY with the judge cached for the whole session: trained by the first test that needs it, then reused
+    (the judge is the same for every test here: same data, same judge_epochs)."""
+    return (*TINY, f"cache_dir={model_cache}")
 
 
 def numbers(path) -> dict:
@@ -24,8 +31,8 @@ def history(path) -> list[dict]:
     return [{k: v for k, v in r.items() if k != "epoch_seconds"} for r in Run.open(path).history]
 
 
-def test_run_folder_is_complete(cli, tmp_path):
-    code, out, err = cli("run", "gan", *TINY, "--out", "r")
+def test_run_folder_is_complete(cli, tiny, tmp_path):
+    code, out, err = cli("run", "gan", *tiny, "--out", "r")
     assert code == 0, err
     run = Run.open(tmp_path / "r")
     m = run.metrics
@@ -57,18 +64,18 @@ def test_run_folder_is_complete(cli, tmp_path):
     assert "Do the samples look like the class?" in html and "Mode collapse" in html
 
 
-def test_same_seed_same_numbers(cli, tmp_path):
+def test_same_seed_same_numbers(cli, tiny, tmp_path):
     for out in ("a", "b"):
-        code, _, err = cli("run", "gan", *TINY, "--out", out)
+        code, _, err = cli("run", "gan", *tiny, "--out", out)
         assert code == 0, err
     assert numbers(tmp_path / "a") == numbers(tmp_path / "b")
     assert history(tmp_path / "a") == history(tmp_path / "b")
-    code, _, err = cli("run", "gan", *TINY, "seed=1", "--out", "c")
+    code, _, err = cli("run", "gan", *tiny, "seed=1", "--out", "c")
     assert numbers(tmp_path / "c")["fd"] != numbers(tmp_path / "a")["fd"]
 
 
-def test_resume_of_a_killed_run_reaches_the_uninterrupted_numbers(cli, tmp_path, monkeypatch):
-    code, _, err = cli("run", "gan", *TINY, "--out", "whole")
+def test_resume_of_a_killed_run_reaches_the_uninterrupted_numbers(cli, tiny, tmp_path, monkeypatch):
+    code, _, err = cli("run", "gan", *tiny, "--out", "whole")
     assert code == 0, err
     original = gan_exp.Watch.after_evaluation
 
@@ -78,7 +85,7 @@ def test_resume_of_a_killed_run_reaches_the_uninterrupted_numbers(cli, tmp_path,
             raise KeyboardInterrupt
 
     monkeypatch.setattr(gan_exp.Watch, "after_evaluation", killed_at_20)
-    code, _, err = cli("run", "gan", *TINY, "--out", "killed")
+    code, _, err = cli("run", "gan", *tiny, "--out", "killed")
     assert code == 130 and "resume" in err
     assert [r["step"] for r in Run.open(tmp_path / "killed").history] == [10, 20]
     monkeypatch.setattr(gan_exp.Watch, "after_evaluation", original)
@@ -108,10 +115,10 @@ def scripted(recalls):
     return evaluate
 
 
-def test_on_collapse_stop_exits_1_with_the_grid_of_that_moment(cli, tmp_path, monkeypatch):
+def test_on_collapse_stop_exits_1_with_the_grid_of_that_moment(cli, tiny, tmp_path, monkeypatch):
     #                            step: 0    10   20   30
     monkeypatch.setattr(gan_exp.gq, "evaluate", scripted([0.0, 0.9, 0.8, 0.05, 0.9]))
-    code, _, err = cli("run", "gan", *TINY, "on_collapse=stop", "--out", "s")
+    code, _, err = cli("run", "gan", *tiny, "on_collapse=stop", "--out", "s")
     last = err.strip().splitlines()[-1]
     assert code == 1 and last.startswith("mlplab: run failed: mode collapse at step 30")
     run = Run.open(tmp_path / "s")
@@ -121,19 +128,19 @@ def test_on_collapse_stop_exits_1_with_the_grid_of_that_moment(cli, tmp_path, mo
     assert run.figure("collapse_grid").is_file() and "The run was stopped" in (run.path / "report.html").read_text()
 
 
-def test_on_collapse_none_only_reports(cli, tmp_path, monkeypatch):
+def test_on_collapse_none_only_reports(cli, tiny, tmp_path, monkeypatch):
     monkeypatch.setattr(gan_exp.gq, "evaluate", scripted([0.0, 0.9, 0.8, 0.05, 0.9]))
-    code, _, err = cli("run", "gan", *TINY, "--out", "n")
+    code, _, err = cli("run", "gan", *tiny, "--out", "n")
     assert code == 0, err
     run = Run.open(tmp_path / "n")
     assert run.metrics["collapsed_at"] == 30 and [r["step"] for r in run.history] == [10, 20, 30, 40]
     assert [r["collapsed"] for r in run.history] == [False, False, True, False]
 
 
-def test_on_collapse_restart_goes_back_to_the_last_healthy_checkpoint_with_lr_halved(cli, tmp_path, monkeypatch):
+def test_on_collapse_restart_goes_back_to_the_last_healthy_checkpoint_with_lr_halved(cli, tiny, tmp_path, monkeypatch):
     # steps 0, 10, 20 (healthy), 30 (collapse) -> back to 20 with lr/2 -> 30, 40 healthy
     monkeypatch.setattr(gan_exp.gq, "evaluate", scripted([0.0, 0.9, 0.8, 0.05, 0.7, 0.9]))
-    code, _, err = cli("run", "gan", *TINY, "on_collapse=restart", "lr=0.001", "--out", "r")
+    code, _, err = cli("run", "gan", *tiny, "on_collapse=restart", "lr=0.001", "--out", "r")
     assert code == 0, err
     run = Run.open(tmp_path / "r")
     restarts = json.loads((run.path / "restarts.json").read_text())
@@ -146,9 +153,9 @@ def test_on_collapse_restart_goes_back_to_the_last_healthy_checkpoint_with_lr_ha
     assert run.config["lr"] == 0.001  # config.yaml stays what was asked; the halving is in the rows and metrics
 
 
-def test_on_collapse_restart_is_bounded(cli, tmp_path, monkeypatch):
+def test_on_collapse_restart_is_bounded(cli, tiny, tmp_path, monkeypatch):
     monkeypatch.setattr(gan_exp.gq, "evaluate", scripted([0.0, 0.9, 0.8, 0.05, 0.05, 0.05]))
-    code, _, err = cli("run", "gan", *TINY, "on_collapse=restart", "max_restarts=1", "--out", "b")
+    code, _, err = cli("run", "gan", *tiny, "on_collapse=restart", "max_restarts=1", "--out", "b")
     assert code == 1 and "after max_restarts=1" in err
     assert len(json.loads((tmp_path / "b" / "restarts.json").read_text())) == 1
 
@@ -169,7 +176,7 @@ def test_on_collapse_restart_is_bounded(cli, tmp_path, monkeypatch):
         ("eval_every=0", "eval_every"),
     ],
 )
-def test_bad_input_is_one_line_exit_2_nothing_written(cli, tmp_path, override, key):
-    code, out, err = cli("run", "gan", *TINY, override, "--out", "bad")
+def test_bad_input_is_one_line_exit_2_nothing_written(cli, tiny, tmp_path, override, key):
+    code, out, err = cli("run", "gan", *tiny, override, "--out", "bad")
     assert code == 2 and key in err and err.startswith("mlplab: error:") and len(err.strip().splitlines()) == 1, err
     assert not (tmp_path / "bad").exists()

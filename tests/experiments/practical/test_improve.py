@@ -93,9 +93,9 @@ def _numbers(run_dir):
     return metrics, history, table
 
 
-def test_interrupted_ablation_resumes_to_the_numbers_of_an_uninterrupted_run(cli, tmp_path, interrupt_after):
+def test_interrupted_ablation_resumes_to_the_numbers_of_an_uninterrupted_run(cli, trained, tmp_path, interrupt_after):
     tiny = ["mlp-improve", "seeds=2", "epochs=2", "hidden=[16]", "rows=[baseline,dropout]", "augment=[crop]"]
-    assert cli("run", *tiny, "--out", str(tmp_path / "whole"))[0] == 0
+    whole = trained(*tiny)  # the uninterrupted run
     # two models finished (baseline-seed0, -seed1); the 3rd stops after its 1st epoch
     undo = interrupt_after("dropout-seed0", 1)
     code, _, err = cli("run", *tiny, "--out", str(tmp_path / "cut"))
@@ -109,7 +109,7 @@ def test_interrupted_ablation_resumes_to_the_numbers_of_an_uninterrupted_run(cli
     code, out, err = cli("run", "mlp-improve", "--resume", str(cut))
     assert code == 0, err
     assert all((cut / "checkpoints" / f"{n}.pt").stat().st_mtime_ns == t for n, t in before.items())  # not retrained
-    assert _numbers(cut) == _numbers(tmp_path / "whole")
+    assert _numbers(cut) == _numbers(whole)
     rows = [(r["model"], r["epoch"]) for r in Run.open(cut).history]
     assert rows == [(f"{row}-seed{s}", e) for row in ("baseline", "dropout") for s in (0, 1) for e in (1, 2)]
 

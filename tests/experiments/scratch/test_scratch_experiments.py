@@ -109,13 +109,13 @@ def test_scratch_mnist_reaches_97_percent_in_3_epochs(cli, tmp_path, mnist_dir):
     assert m["parameters"] >= 784 * 100 + 100 + 100 * 10 + 10
 
 
-def test_gradcheck_interrupted_after_its_second_case_resumes_to_the_same_numbers(cli, tmp_path, monkeypatch):
+def test_gradcheck_interrupted_after_its_second_case_resumes_to_the_same_numbers(cli, trained, tmp_path, monkeypatch):
     """Each finished case (and the twin run) is kept in checkpoints/gradcheck-last.pt: a resume skips them and reaches
     the uninterrupted run's metrics.json, metrics.jsonl and table (issue 11, item 6)."""
     from mlplab.experiments.scratch import gradcheck
 
     argv = ["gradcheck", "twin_steps=5", "hidden=[4]"]
-    assert cli("run", *argv, "--out", "whole")[0] == 0
+    whole = Run.open(trained(*argv))  # the uninterrupted run
     original, calls = gradcheck.check_case, []
 
     def check_two(case, h):
@@ -131,6 +131,6 @@ def test_gradcheck_interrupted_after_its_second_case_resumes_to_the_same_numbers
     code, _, err = cli("run", "gradcheck", "--resume", "cut")
     assert code == 0, err
     assert calls[:2] == ["Linear", "ReLU"] and "Linear" not in calls[2:] and "ReLU" not in calls[2:]
-    whole, cut = Run.open(tmp_path / "whole"), Run.open(tmp_path / "cut")
+    cut = Run.open(tmp_path / "cut")
     assert cut.metrics == whole.metrics and cut.history == whole.history
     assert cut.load_table("gradient_check") == whole.load_table("gradient_check")
