@@ -85,14 +85,14 @@ def cmd_run(args) -> None:
 
 
 def _gallery(root: str):
-    from mlplab.report.gallery import write_gallery
+    from mlplab.report.page.gallery import write_gallery
 
     return write_gallery(root)
 
 
 def cmd_report(run_dir: str) -> None:
     from mlplab.report import build_report
-    from mlplab.report.gallery import is_runs_folder, write_gallery
+    from mlplab.report.page.gallery import is_runs_folder, write_gallery
     from mlplab.runs import Run
 
     if not os.path.isdir(run_dir):

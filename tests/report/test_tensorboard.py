@@ -10,7 +10,7 @@ from tensorboard.backend.event_processing.event_accumulator import EventAccumula
 from tensorboard.plugins.hparams import plugin_data_pb2
 
 from mlplab.experiments import execute
-from mlplab.report.tensorboard import write_tensorboard
+from mlplab.report.page.tensorboard import write_tensorboard
 
 from .conftest import EVIL
 

@@ -162,3 +162,15 @@ def test_tensorboard_scalars(cli, tmp_path):
     losses = [e.value for e in events.Scalars("val/loss")]
     history = Run.open(tmp_path / "r").history()
     assert losses == pytest.approx([row["val_loss"] for row in history], rel=1e-6)
+
+
+def test_a_monitor_named_without_a_direction_takes_the_shared_rule():
+    """The model watches accuracy (max); a caller that monitors a loss-like number without naming `mode` must
+    keep the epoch where it is lowest (the rule of mlplab.main_metric), not the model's direction."""
+    model = MLPClassifier(4, [3], 2)
+    opt = make_optimizer(model.parameters(), "sgd", 0.1)
+    assert Trainer(model, opt, progress=False).mode == "max"  # the model's own monitor
+    assert Trainer(model, opt, monitor="val_loss", progress=False).mode == "min"
+    assert Trainer(model, opt, monitor="val_mse", progress=False).mode == "min"
+    assert Trainer(model, opt, monitor="recall", progress=False).mode == "max"
+    assert Trainer(model, opt, monitor="val_loss", mode="max", progress=False).mode == "max"  # named: kept

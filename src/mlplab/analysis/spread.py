@@ -23,8 +23,10 @@ class Spread:
     def as_dict(self, prefix: str = "") -> dict[str, float]:
         return {f"{prefix}{k}": v for k, v in asdict(self).items()}
 
-    def text(self, digits: int = 4) -> str:
-        return f"{self.mean:.{digits}g} ± {self.std:.{digits}g} (95% CI {self.ci_low:.{digits}g}–{self.ci_high:.{digits}g}, n={self.n})"
+    def text(self, spec: str = ".4g") -> str:
+        """ "mean ± std (95% CI low–high, n=N)", each number formatted by `spec` (".2%": percentages)."""
+        m, s, lo, hi = (format(v, spec) for v in (self.mean, self.std, self.ci_low, self.ci_high))
+        return f"{m} ± {s} (95% CI {lo}–{hi}, n={self.n})"
 
 
 def spread(values: Iterable[float], confidence: float = 0.95) -> Spread:

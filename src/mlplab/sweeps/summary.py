@@ -35,7 +35,7 @@ def summarize(sweep_dir: Path, grid: Grid, trials: list[Trial], records: dict[st
     names: list[str] = []
     for values in per_trial.values():
         names += [n for n in values if n not in names]
-    main = next((m for m in (main_metric(v) for v in per_trial.values() if v) if m), None)
+    main = next((m for m in (main_metric(v, grid.experiment) for v in per_trial.values() if v) if m), None)
     points = []
     for p, point in enumerate(grid.points()):
         mine = [t for t in trials if t.point == p]

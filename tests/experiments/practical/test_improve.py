@@ -13,7 +13,7 @@ from mlplab.data.idx import md5
 from mlplab.data.vision import CIFAR_PRACTICAL_NORM, CIFAR_TEST, CIFAR_TRAIN, with_practical_stats
 from mlplab.experiments import execute
 from mlplab.experiments.practical.improve import ImproveConfig, resolve_auto, row_settings
-from mlplab.report.findings import findings_for
+from mlplab.report import findings_for
 from mlplab.runs import Run
 
 
