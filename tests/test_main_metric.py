@@ -10,7 +10,6 @@ from mlplab.report.page.summary import main_metrics
 from mlplab.sweeps import main_metric as sweep_main_metric
 
 
-
 @pytest.mark.parametrize(
     "name, expected",
     [

@@ -1,7 +1,7 @@
 """RUN/tensorboard/, rebuilt from the run folder after the run, the same way for every experiment.
 
-Scalars from metrics.jsonl (tag `train/loss` for `train_loss`; step = the row's `step`, else `epoch`, else its
-number), every figure as a sample image (`figures/NAME`), and the HParams view: the resolved config as
+Scalars from metrics.jsonl (tag `train/loss` for `train_loss`, `NAME/train/loss` for a row of the model NAME
+of a multi-model run; step = the row's `step`, else `epoch`, else its number), every figure as a sample image (`figures/NAME`), and the HParams view: the resolved config as
 hyper-parameters with the final numeric metrics (`final/KEY`). Event files already there (the trainer's live
 scalars) are replaced, so each point appears once.
 """
@@ -53,9 +53,10 @@ def write_tensorboard(run: Run) -> Path:
     with SummaryWriter(log_dir=str(folder)) as writer:
         for i, row in enumerate(run.history()):
             step = _step(row, i)
+            model = f"{row['model']}/" if row.get("model") else ""  # each model of a multi-model run: its own tags
             for key, value in row.items():
                 if key not in ("step", "epoch") and is_number(value):
-                    writer.add_scalar(key.replace("_", "/", 1), value, step)
+                    writer.add_scalar(model + key.replace("_", "/", 1), value, step)
         for fig in sorted((run.path / "figures").glob("*.png")):
             writer.add_image(f"figures/{fig.stem}", _image(fig), 0, dataformats="HWC")
         hparams = {k: _hparam(v) for k, v in run.config.items()}
