@@ -121,7 +121,7 @@ def projection_figures(p: dict[str, np.ndarray], run: Run) -> None:
     present = ~np.isnan(p["separability"])
     separability_bars(
         {"2-D PCA": p["separability"][present]},
-        [c for c, k in zip(classes, present) if k],
+        [c for c, k in zip(classes, present, strict=True) if k],
         run.figure("pca_separability"),
         "per-class kNN accuracy in the 2-D PCA projection",
     )

@@ -14,7 +14,6 @@ from typing import Any
 from mlplab.main_metric import main_metric as rule
 
 
-
 def flatten_numeric(metrics: dict[str, Any], prefix: str = "") -> dict[str, float]:
     """Every number of a (nested) metrics dict as `a.b -> float`; None (a NaN in JSON) stays as NaN."""
     out: dict[str, float] = {}

@@ -8,7 +8,7 @@ import math
 from pathlib import Path
 from typing import Any
 
-from mlplab.report.page.html import STYLE
+from mlplab.report.page.assets import STYLE
 from mlplab.runs import atomic_write_bytes, atomic_write_text
 
 

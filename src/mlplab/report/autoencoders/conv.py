@@ -49,7 +49,7 @@ def figures(run: Run) -> None:
         ax.grid(alpha=0.3)
         save(fig, run.figure("error_vs_parameters"))
     if (run.path / "arrays" / "reconstructions.npz").is_file():
-        a = run.loadarrays("reconstructions")
+        a = run.load_arrays("reconstructions")
         names = [str(n) for n in a["names"]]
         images = np.concatenate([a["original"], *[a[f"recon_{i}"] for i in range(len(names))]])
         n = len(a["original"])

@@ -6,8 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from mlplab.report import Finding, register_figures, register_findings, register_main_numbers
-from mlplab.report.autoencoders.shared import label_titles, table_rows
-from mlplab.report.draw.curves import curves
+from mlplab.report.autoencoders.shared import autoencoder_curves, label_titles, table_rows
 from mlplab.report.draw.grids import image_grid
 from mlplab.report.draw.plots import new_figure, save
 from mlplab.runs import Run
@@ -17,14 +16,7 @@ register_main_numbers("ae-manifold", "test_mse", "classifier_accuracy_on_reconst
 
 @register_figures("ae-manifold")
 def figures(run: Run) -> None:
-    curves(
-        [r for r in run.history() if "model" not in r],
-        ["train_mse", "val_mse"],
-        "autoencoder",
-        run.figure("loss_curves"),
-        ylabel="mean squared error per pixel",
-        logy=True,
-    )
+    autoencoder_curves(run)
     rows = run.load_table("random_steps")
     if rows:
         scales = [float(r["scale"]) for r in rows]
@@ -51,7 +43,7 @@ def figures(run: Run) -> None:
         ax.legend(fontsize=8)
         save(fig, run.figure("steps_by_scale"))
     if (run.path / "arrays" / "random_steps.npz").is_file():
-        a = run.loadarrays("random_steps")
+        a = run.load_arrays("random_steps")
         for i in range(len(a["start"])):
             images, titles = [], []
             for s, scale in enumerate(a["scales"]):
@@ -69,7 +61,7 @@ def figures(run: Run) -> None:
                 title=f"digit {a['classes'][int(a['start_digit'][i])]}: start, then random steps",
             )
     if (run.path / "arrays" / "interpolation.npz").is_file():
-        a = run.loadarrays("interpolation")
+        a = run.load_arrays("interpolation")
         images, titles = [], []
         for p in range(len(a["code_path"])):
             for kind in ("code", "pixel"):
@@ -94,9 +86,11 @@ def findings(run: Run) -> list[Finding]:
         Finding(
             "Code space vs pixel space",
             " ".join(
-                f"At {r['scale']:g}x the code spread, {r['code_same_digit']:.0%} of code steps decode to the same digit "
+                f"At {r['scale']:g}x the code spread, {r['code_same_digit']:.0%} of code steps decode to the "
+                "same digit "
                 f"({r['code_confident_digit']:.0%} a confident digit); pixel noise of the same mean distance "
-                f"({r['code_distance']:.2f}, sigma {r['pixel_sigma']:.3f}) keeps {r['pixel_same_digit']:.0%} the same digit "
+                f"({r['code_distance']:.2f}, sigma {r['pixel_sigma']:.3f}) keeps {r['pixel_same_digit']:.0%} "
+                "the same digit "
                 f"and {r['pixel_confident_digit']:.0%} a confident digit."
                 for r in rows
             )
@@ -133,7 +127,8 @@ def findings(run: Run) -> list[Finding]:
                 f"Labels come from {metrics['classifier_source']} (test accuracy "
                 f"{metrics['classifier_test_accuracy']:.1%}; on the AE's reconstructions "
                 f"{metrics['classifier_accuracy_on_reconstructions']:.1%}). Steps start from "
-                f"{metrics['start_images']} test images that it labels correctly both as themselves and as reconstructed. "
+                f"{metrics['start_images']} test images that it labels correctly both as themselves and as "
+                "reconstructed. "
                 f"'Same digit' = the label of a stepped image is the start image's true digit; 'confident "
                 f"digit' = the classifier's largest probability is at least {confident:g}, whatever the digit."
             ),

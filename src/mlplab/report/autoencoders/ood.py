@@ -6,8 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from mlplab.report import Finding, register_figures, register_findings, register_main_numbers
-from mlplab.report.autoencoders.shared import table_rows
-from mlplab.report.draw.curves import curves
+from mlplab.report.autoencoders.shared import autoencoder_curves, table_rows
 from mlplab.report.draw.grids import image_grid
 from mlplab.report.draw.plots import new_figure, save
 from mlplab.runs import Run
@@ -17,17 +16,10 @@ register_main_numbers("ae-ood", "auroc_noise", "mean_error_in_distribution", "me
 
 @register_figures("ae-ood")
 def figures(run: Run) -> None:
-    curves(
-        [r for r in run.history() if "model" not in r],
-        ["train_mse", "val_mse"],
-        "autoencoder",
-        run.figure("loss_curves"),
-        ylabel="mean squared error per pixel",
-        logy=True,
-    )
+    autoencoder_curves(run)
     if not (run.path / "arrays" / "ood.npz").is_file():
         return
-    a = run.loadarrays("ood")
+    a = run.load_arrays("ood")
     names = [str(n) for n in a["sources"]]
     errors = [a[f"errors_{i}"] for i in range(len(names))]
     fig = new_figure(7.5, 4.2)
@@ -35,7 +27,7 @@ def figures(run: Run) -> None:
     low = max(min(float(e.min()) for e in errors), 1e-6)
     high = max(float(e.max()) for e in errors)
     bins = np.geomspace(low, high * 1.01, 60)
-    for name, e in zip(names, errors):
+    for name, e in zip(names, errors, strict=True):
         ax.hist(
             e,
             bins=bins,

@@ -26,7 +26,7 @@ def figures(run: Run) -> None:
     for kind, color in (("pca", "C0"), ("ae", "C3")):
         mean = errors[f"{kind}_sse"].mean(1)
         ax.plot(ks, mean, marker="o", color=color, label=kind.upper())
-        for k, v in zip(ks, mean):
+        for k, v in zip(ks, mean, strict=True):
             ax.annotate(f"{v:.2f}", (k, v), textcoords="offset points", xytext=(4, 4), fontsize=7, color=color)
     ax.set(
         xlabel="code size k",
@@ -73,8 +73,10 @@ def findings(run: Run) -> list[Finding]:
         Finding(
             "PCA vs autoencoder",
             (
-                f"Summed squared error per test image ({metrics['test_images']} images; per pixel = per image / number of "
-                f"pixels). PCA is mean-centred and fitted on all {metrics['pca_fit_images']} training images (validation "
+                f"Summed squared error per test image ({metrics['test_images']} images; per pixel = per image / "
+                "number of "
+                f"pixels). PCA is mean-centred and fitted on all {metrics['pca_fit_images']} training images "
+                "(validation "
                 f"included); the AE trains on the training split only. " + "; ".join(parts) + "."
             ),
             "errors_by_k",

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mlplab.report.draw.curves import model_curves
+from mlplab.report.draw.curves import curves, model_curves
 from mlplab.report.draw.grids import image_grid
 from mlplab.runs import Run
 
@@ -43,6 +43,18 @@ def loss_curves(run: Run) -> None:
     )
 
 
+def autoencoder_curves(run: Run) -> None:
+    """Training and validation error of the run's one autoencoder (rows of other models, tagged, left out)."""
+    curves(
+        [r for r in run.history() if "model" not in r],
+        ["train_mse", "val_mse"],
+        "autoencoder",
+        run.figure("loss_curves"),
+        ylabel="mean squared error per pixel",
+        logy=True,
+    )
+
+
 def filter_grid(filters: np.ndarray, path: Path, title: str, n: int = 64) -> Path:
     """The first n encoder filters (units, C, H, W) as images, each already scaled to [0, 1]."""
     n = min(n, len(filters))
@@ -58,4 +70,4 @@ def filter_figures(run: Run, labels: dict[str, str]) -> None:
 
 
 def label_titles(classes: np.ndarray, labels: np.ndarray, top: np.ndarray) -> list[str]:
-    return [f"{classes[int(l)]} {p:.2f}" for l, p in zip(labels.ravel(), top.ravel())]
+    return [f"{classes[int(label)]} {p:.2f}" for label, p in zip(labels.ravel(), top.ravel(), strict=True)]

@@ -39,7 +39,8 @@ def findings(run: Run) -> list[Finding]:
             "Summed squared error per test image: "
             + ", ".join(f"h={r['h']}: {r['sse_per_image']:.2f}" for r in rows)
             + f". "
-            f"h={best['h']} has the lowest error. The filters are the encoder's weights, one input-shaped image per unit; "
+            f"h={best['h']} has the lowest error. The filters are the encoder's weights, one input-shaped image "
+            "per unit; "
             "the noise-like ones belong to dead units ("
             + ", ".join(f"h={r['h']}: {r['dead_units']}" for r in rows)
             + " never active on a test image), which kept their random initial weights.",

@@ -18,7 +18,7 @@ def separability_sentence(
     per_class: Sequence[float], accuracy: float, k: int, classes: Sequence[str], where: str
 ) -> str:
     """One sentence naming the classes a projection separates well, partly and poorly."""
-    pairs = [(c, float(v)) for c, v in zip(classes, per_class) if v == v]
+    pairs = [(c, float(v)) for c, v in zip(classes, per_class, strict=True) if v == v]
     pairs.sort(key=lambda p: -p[1])
 
     def names(group):

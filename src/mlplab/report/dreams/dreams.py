@@ -43,7 +43,7 @@ def dream_figures(a: dict[str, np.ndarray], run: Run) -> None:
     image_grid(
         a["images"],
         run.figure("dreams"),
-        titles=[f"{classes[t]}: p={p:.3f}" for t, p in zip(targets, conf)],
+        titles=[f"{classes[t]}: p={p:.3f}" for t, p in zip(targets, conf, strict=True)],
         title="dreams: the final images and the classifier's probability of their class",
         scale=1.2,
     )
@@ -215,10 +215,13 @@ def dreams(run: Run) -> list[Finding]:
             Finding(
                 "Robust dreams and the judge",
                 (
-                    f"An independently trained CNN recognises (p ≥ {RECOGNISED:g}) {m['judge_recognised_plain']} of {n} plain "
-                    f"dreams and {m['judge_recognised_robust']} of {n} robust dreams (ensemble of {m['ensemble_size']}, "
+                    f"An independently trained CNN recognises (p ≥ {RECOGNISED:g}) "
+                    f"{m['judge_recognised_plain']} of {n} plain "
+                    f"dreams and {m['judge_recognised_robust']} of {n} robust dreams (ensemble of "
+                    f"{m['ensemble_size']}, "
                     f"jitter {cfg['jitter']} px, rotation ±{cfg['rotate']:g}°, zoom ±{cfg['zoom']:g}, blur σ "
-                    f"{cfg['blur_sigma']:g} every {cfg['blur_every']} steps, TV {cfg['tv']:g}, L2 {cfg['robust_l2']:g}, "
+                    f"{cfg['blur_sigma']:g} every {cfg['blur_every']} steps, TV {cfg['tv']:g}, L2 "
+                    f"{cfg['robust_l2']:g}, "
                     f"{cfg['robust_steps']} steps). The classifier's own confidence in the robust dreams is "
                     f"{min(m['robust_classifier_confidence'].values()):.3f} at the lowest."
                 ),

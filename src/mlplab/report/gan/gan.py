@@ -181,7 +181,8 @@ def findings(run: Run) -> list[Finding]:
             "Variety",
             f"Precision {m['precision']:.2f}, recall {m['recall']:.2f}, density {m['density']:.2f}, coverage "
             f"{m['coverage']:.2f} in the judge's features (k=5 manifolds); one half of the real test images against "
-            f"the other scores {m.get('real_precision', float('nan')):.2f} / {m.get('real_recall', float('nan')):.2f} / "
+            f"the other scores {m.get('real_precision', float('nan')):.2f} / "
+            f"{m.get('real_recall', float('nan')):.2f} / "
             f"{m.get('real_density', float('nan')):.2f} / {m.get('real_coverage', float('nan')):.2f}. The Fréchet "
             f"distance is {m['fd_ratio']:.2f} times the distance between the two real halves.",
             "recall",

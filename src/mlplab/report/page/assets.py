@@ -1,12 +1,7 @@
-"""The CSS and the small inline scripts of the run page and the gallery (no external assets, works from file://)."""
+"""The CSS and the small inline scripts of the run page, the gallery and a sweep's page (no external assets, works
+from file://); templates/base.html.j2 puts them in the page."""
 
 from __future__ import annotations
-
-HEAD = (
-    "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
-    "<meta name='viewport' content='width=device-width, initial-scale=1'>"
-    "<link rel='icon' href='data:,'><title>{title}</title><style>{style}</style></head><body>"
-)
 
 STYLE = """
 :root { --fg: #1d2330; --muted: #5b6475; --line: #dde1e8; --soft: #f4f6f9; --accent: #2f5fb3; }

@@ -1,8 +1,9 @@
 """RUN/tensorboard/, rebuilt from the run folder after the run, the same way for every experiment.
 
 Scalars from metrics.jsonl (tag `train/loss` for `train_loss`, `NAME/train/loss` for a row of the model NAME
-of a multi-model run; step = the row's `step`, else `epoch`, else its number), every figure as a sample image (`figures/NAME`), and the HParams view: the resolved config as
-hyper-parameters with the final numeric metrics (`final/KEY`). Event files already there (the trainer's live
+of a multi-model run; step = the row's `step`, else `epoch`, else its number), every figure as a sample image
+(`figures/NAME`), and the HParams view: the resolved config as hyper-parameters with the final numeric metrics
+(`final/KEY`). Event files already there (the trainer's live
 scalars) are replaced, so each point appears once.
 """
 

@@ -99,8 +99,10 @@ def improve(run: Run) -> list[Finding]:
         Finding(
             "Budget",
             (
-                f"{m.get('epochs')} epochs per model, {len(run.load_table('per_seed'))} models, {total / 60:.1f} minutes of "
-                f"training in all on {machine(run)}. The study's default budget (40 epochs per model, 4 on the embedded "
+                f"{m.get('epochs')} epochs per model, {len(run.load_table('per_seed'))} models, "
+                f"{total / 60:.1f} minutes of "
+                f"training in all on {machine(run)}. The study's default budget (40 epochs per model, 4 on the "
+                "embedded "
                 "digits; experiments/practical/improve.py STUDY_EPOCHS) was sized so that the default ablation on "
                 "Fashion-MNIST (9 rows x 3 seeds) finishes within 60 minutes on 2 CPU cores."
             ),

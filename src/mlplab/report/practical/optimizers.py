@@ -193,7 +193,8 @@ def optimizers(run: Run) -> list[Finding]:
                 f"Optimizers on an MLP ({run.metrics().get('network_dataset')})",
                 "Test accuracy from the same initial weights and batches: "
                 + ", ".join(f"{r['optimizer']} {float(r['test_accuracy']):.2%}" for r in ranked)
-                + f". SGDMomentum's steps are 1/(1-beta) = {1 / (1 - beta):.3g}x shorter than those of torch's SGD with "
+                + f". SGDMomentum's steps are 1/(1-beta) = {1 / (1 - beta):.3g}x shorter than those of torch's "
+                "SGD with "
                 f"momentum at the same lr: it equals torch's SGD(lr*(1-beta), momentum=beta), here lr "
                 f"{float(sgdm[0]['lr']) * (1 - beta):.3g}."
                 if sgdm

@@ -69,12 +69,16 @@ def gradcheck(run: Run) -> list[Finding]:
         Finding(
             "Gradient check",
             (
-                f"{m['components_checked']} components checked in float64. Largest relative error against torch.autograd: "
-                f"{m['max_rel_error_autograd']:.2g} ({worst}; pass mark {AUTOGRAD_PASS:g}); against central differences "
+                f"{m['components_checked']} components checked in float64. Largest relative error against "
+                "torch.autograd: "
+                f"{m['max_rel_error_autograd']:.2g} ({worst}; pass mark {AUTOGRAD_PASS:g}); against central "
+                "differences "
                 f"(h={cfg['step']:g}): {m['max_rel_error_finite_diff']:.2g}, the truncation and rounding error of the "
                 f"differences themselves. Relative error = max |hand - reference| / max |reference| over each gradient "
-                f"array. Twin run: {cfg['twin_steps']} SGD steps of the scratch MLP and torch.nn's MLP from the same weights "
-                f"on the same batches of {m['twin_examples']} {cfg['dataset']} examples; largest relative loss difference "
+                f"array. Twin run: {cfg['twin_steps']} SGD steps of the scratch MLP and torch.nn's MLP from the "
+                "same weights "
+                f"on the same batches of {m['twin_examples']} {cfg['dataset']} examples; largest relative loss "
+                "difference "
                 f"{m['twin_max_rel_diff']:.2g} (pass mark {TWIN_PASS:g})."
             ),
             "gradient_check",
