@@ -196,3 +196,16 @@ def test_resuming_keeps_the_start_and_counts_the_resume(demo_experiment, tmp_pat
     assert status["resumes"] == 1 and status["started"] == first["started"]
     assert status["seconds"] >= first["seconds"] and "seed=2" in status["command"]
     assert summarize(again).status == "resumed"
+
+
+def test_machine_in_words_from_env_json(tmp_path):
+    from mlplab.report.page.summary import machine
+
+    run = Run.create("report-demo", {"dataset": "x"}, out=tmp_path / "r")
+    assert machine(run) == "an unrecorded machine"
+    (run.path / "env.json").write_text(
+        json.dumps({"device": "cpu", "cuda_device": None, "cpu": "AMD EPYC", "threads": 2})
+    )
+    assert machine(run) == "2 CPU threads (AMD EPYC)"
+    (run.path / "env.json").write_text(json.dumps({"device": "cuda", "cuda_device": "NVIDIA H100", "threads": 8}))
+    assert machine(run) == "NVIDIA H100 (cuda)"
