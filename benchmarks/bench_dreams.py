@@ -13,6 +13,7 @@ forward + input-gradient FLOPs / matmul FLOP/s measured here, now.
 from __future__ import annotations
 
 import argparse
+import itertools
 import time
 
 import torch
@@ -60,7 +61,7 @@ def best_of(fn, repeats: int, *args) -> tuple[float, torch.Tensor]:
 
 def floor_seconds(steps: int, batch: int) -> tuple[float, float]:
     sizes = [784, *HIDDEN, 10]
-    weights = [a * b for a, b in zip(sizes[:-1], sizes[1:])]
+    weights = [a * b for a, b in itertools.pairwise(sizes)]
     flops = steps * batch * (2 * sum(weights) + 2 * sum(weights))  # forward + input gradient (incl. first layer)
     a, b = torch.randn(batch, 2048), torch.randn(2048, 1024)
     a @ b

@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import os
 import time
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -88,8 +89,8 @@ def main() -> None:
         opt = torch.optim.SGD(net.parameters(), lr=args.lr, momentum=args.momentum)
         torder = [torch.from_numpy(i) for i in order]
         runs = [
-            ("scratch", lambda: scratch_epoch(ours, x, y, order)),
-            ("torch", lambda: torch_epoch(net, opt, xs, ys, torder)),
+            ("scratch", partial(scratch_epoch, ours, x, y, order)),  # bound now, not read from the loop
+            ("torch", partial(torch_epoch, net, opt, xs, ys, torder)),
         ]
         for key, fn in runs if r % 2 == 0 else runs[::-1]:  # alternate who goes first
             times[key].append(fn())

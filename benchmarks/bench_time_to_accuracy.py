@@ -57,7 +57,7 @@ class Race:
 
     def reached(self, target: float) -> tuple[int, float] | None:
         """(epochs, seconds of training) at the first check at or above `target`; None if never."""
-        for i, (a, s) in enumerate(zip(self.accuracies, self.seconds)):
+        for i, (a, s) in enumerate(zip(self.accuracies, self.seconds, strict=True)):
             if a >= target:
                 return i + 1, s
         return None
@@ -176,7 +176,8 @@ def main() -> None:
                 f"not timed)"
             )
             print(
-                f"  {'contestant':{max(34, width)}s} {'epochs':>6s} {'seconds':>8s} {'vs DataLoader':>14s}  test accuracy per epoch"
+                f"  {'contestant':{max(34, width)}s} {'epochs':>6s} {'seconds':>8s} {'vs DataLoader':>14s}  "
+                "test accuracy per epoch"
             )
             base = races[0].reached(goal)
             for race in (*races, fast[goal]):

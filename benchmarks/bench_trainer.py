@@ -25,6 +25,7 @@ import importlib.util
 import statistics
 import sys
 import time
+from functools import partial
 from pathlib import Path
 
 import torch
@@ -37,6 +38,7 @@ from mlplab.data import load_dataset
 from mlplab.device import bf16_support
 from mlplab.nn import MLPClassifier
 from mlplab.train import Trainer, make_optimizer
+from mlplab.train.trainer import ONE
 
 RECIPES = {"a": ([1024, 2048, 256], 2048, 1e-3), "b": ([100, 100, 100, 100], 16, 1e-4)}
 
@@ -149,6 +151,11 @@ def bare_steps(train, net: nn.Module, opt: torch.optim.Optimizer, batch: int):
         yield
 
 
+def bare_contestant(root: str, hidden: list[int], batch: int, lr: float, limit: int | None) -> tuple[float, None]:
+    """bare_epoch as a contestant: (seconds, no test accuracy)."""
+    return bare_epoch(root, hidden, batch, lr, limit), None
+
+
 def bare_epoch(root: str, hidden: list[int], batch: int, lr: float, limit: int | None) -> float:
     ds = load_dataset("mnist", data_dir=root, val_size=0, download=False)
     train = ds.train if limit is None else ds.train.subset(limit * batch)
@@ -175,7 +182,7 @@ def lockstep_overhead(root: str, hidden: list[int], batch: int, lr: float, limit
         next(steps, None)
         bare_seconds[0] += time.perf_counter() - t
 
-    trainer.optimizer.register_step_post_hook(one_bare_step)
+    trainer.optimizers[ONE].register_step_post_hook(one_bare_step)
     t0 = time.perf_counter()
     trainer.train_epoch(train, batch, epoch=1)
     total = time.perf_counter() - t0
@@ -202,16 +209,15 @@ def main() -> None:
     print(machine_line())
     for name in ["a", "b"] if args.recipe == "both" else [args.recipe]:
         hidden, batch, lr = RECIPES[name]
+        recipe = (args.data, hidden, batch, lr)  # bound now (partial), not read from the loop when called
         contestants = [
-            ("torchvision DataLoader", lambda: dataloader_epoch(args.data, hidden, batch, lr, args.workers, limit)),
-            ("PyTorch Lightning", lambda: lightning_epoch(args.data, hidden, batch, lr, args.workers, limit)),
-            ("mlplab trainer", lambda: mlplab_epoch(args.data, hidden, batch, lr, limit)),
+            ("torchvision DataLoader", partial(dataloader_epoch, *recipe, args.workers, limit)),
+            ("PyTorch Lightning", partial(lightning_epoch, *recipe, args.workers, limit)),
+            ("mlplab trainer", partial(mlplab_epoch, *recipe, limit)),
         ]
         if bf16_ok:
-            contestants.append(
-                ("mlplab trainer, bf16", lambda: mlplab_epoch(args.data, hidden, batch, lr, limit, torch.bfloat16))
-            )
-        contestants.append(("bare resident loop", lambda: (bare_epoch(args.data, hidden, batch, lr, limit), None)))
+            contestants.append(("mlplab trainer, bf16", partial(mlplab_epoch, *recipe, limit, torch.bfloat16)))
+        contestants.append(("bare resident loop", partial(bare_contestant, *recipe, limit)))
         # interleaved repeats; each contestant's best epoch time (the least disturbed by the machine) is compared
         times: dict[str, list[float]] = {label: [] for label, _ in contestants}
         accs: dict[str, float | None] = {}
@@ -220,7 +226,6 @@ def main() -> None:
                 seconds, accs[label] = fn()
                 times[label].append(seconds)
         rows = [(label, min(times[label]), statistics.median(times[label]), accs[label]) for label, _ in contestants]
-        bare = rows[-1][1]
         base = rows[0][1]
         print(
             f"\nrecipe ({name}) 784-{'-'.join(map(str, hidden))}-10, batch {batch}, Adam {lr:g}, one epoch"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import time
 
 import torch
@@ -52,7 +53,7 @@ def accuracy(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, batch: in
 
 def training_flops(sizes: list[int], n: int) -> float:
     """Forward 2*W, weight gradients 2*W, input gradients 2*W for every layer but the first (per example)."""
-    weights = [a * b for a, b in zip(sizes[:-1], sizes[1:])]
+    weights = [a * b for a, b in itertools.pairwise(sizes)]
     return n * (4 * sum(weights) + 2 * sum(weights[1:]))
 
 
@@ -73,7 +74,7 @@ def matmul_flops_per_second(
 
 def floor_seconds(sizes: list[int], batch: int, n: int) -> tuple[float, float]:
     """(seconds, FLOP/s): a model's training FLOPs at the best fp32 matmul rate of its own layer shapes."""
-    weights = list(zip(sizes[:-1], sizes[1:]))
+    weights = list(itertools.pairwise(sizes))
     seconds = 0.0
     for i, (a, b) in enumerate(weights):
         # forward (batch, a) @ (a, b); weight gradient (a, batch) @ (batch, b); input gradient (batch, b) @ (b, a)

@@ -2,9 +2,10 @@
 leaves no run folder behind. Add a row for every bad input found; the row count is quoted in the notes.
 
 `{name}` in an argument is replaced by a prepared path: `hostile` (CIFAR-10 batches that would run code),
-`badlabels` (KMNIST label files with values 0..255), `file` (an ordinary file), `nowhere` (a missing path), `damaged` (a run folder whose config.yaml is torn),
+`badlabels` (KMNIST label files with values 0..255), `file` (an ordinary file), `nowhere` (a missing path),
+`damaged` (a run folder whose config.yaml is torn),
 `other` (a run folder of another experiment), `resumable` (a classify run of KMNIST with a checkpoint),
-`unstarted` (a gradcheck run without one).
+`unstarted` (a gradcheck run without one), `badsweep` / `listsweep` (sweep folders whose sweep.yaml is torn / a list).
 """
 
 import os
@@ -101,6 +102,13 @@ BAD_INPUTS = [
     (["run", "dreams", "hybrid=three"], 2, "is not class:weight"),
     (["run", "dreams", "model={nowhere}"], 2, "is not a run folder"),
     (["run", "dreams", "image_size=100000"], 2, "'image_size'"),
+    # sweeps (issue 23): values compared after parsing, damaged sweep folders named
+    (["sweep", "classify", "seed=0,00"], 2, "key 'seed' lists one value twice: '0' and '00' both read as 0"),
+    (["sweep", "classify", "hidden=[16],16"], 2, "'[16]' and '16' both read as [16]"),
+    (["sweep", "classify", "lr=1e-3,0.001", "seed=0,1"], 2, "'1e-3' and '0.001' both read as 0.001"),
+    (["sweep", "classify", "epochs=2001-02-30"], 2, "cannot read the sweep value epochs=2001-02-30"),
+    (["sweep", "classify", "seed=0,1", "--out", "{badsweep}"], 2, "sweep.yaml is damaged (not valid YAML)"),
+    (["sweep", "classify", "seed=0,1", "--out", "{listsweep}"], 2, "sweep.yaml is damaged (not an experiment name"),
     # data files that are not what they claim
     (["run", "classify", "dataset=cifar10", "data_dir={hostile}"], 2, "MD5 does not match"),
     (["run", "classify", "dataset=kmnist", "data_dir={badlabels}", "epochs=1"], 2, "labels outside 0..9"),
@@ -133,6 +141,10 @@ def places(tmp_path_factory):
     (root / "resumable" / "checkpoints" / "last.pt").write_bytes(b"never read")
     (root / "unstarted" / "checkpoints").mkdir(parents=True)
     (root / "unstarted" / "config.yaml").write_text("experiment: gradcheck\n")
+    (root / "badsweep").mkdir()
+    (root / "badsweep" / "sweep.yaml").write_text("experiment: classify\naxes: {seed: ['0', '1'\n")
+    (root / "listsweep").mkdir()
+    (root / "listsweep" / "sweep.yaml").write_text("- classify\n- seed\n")
     (root / "other").mkdir()
     (root / "other" / "config.yaml").write_text("experiment: explore\n")
     return {
@@ -144,6 +156,8 @@ def places(tmp_path_factory):
         "resumable": root / "resumable",
         "unstarted": root / "unstarted",
         "nowhere": root / "nowhere",
+        "badsweep": root / "badsweep",
+        "listsweep": root / "listsweep",
     }
 
 

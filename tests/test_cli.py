@@ -19,7 +19,7 @@ def test_classify_on_digits_end_to_end(cli, tmp_path):
     assert code == 0, err
     assert out.strip().splitlines()[-1] == str(tmp_path / "run")
     run = Run.open(tmp_path / "run")
-    metrics = run.metrics()
+    metrics = run.metrics
     assert metrics["test_accuracy"] >= 0.95 and metrics["train_seconds"] > 0
     for name in (
         "config.yaml",
@@ -59,7 +59,7 @@ def test_classify_on_real_mnist(cli, tmp_path, mnist_dir):
         str(tmp_path / "run"),
     )
     assert code == 0, err
-    assert Run.open(tmp_path / "run").metrics()["test_accuracy"] >= 0.97
+    assert Run.open(tmp_path / "run").metrics["test_accuracy"] >= 0.97
 
 
 @pytest.mark.parametrize(

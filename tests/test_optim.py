@@ -121,7 +121,7 @@ def test_trainer_takes_them_by_name_and_resumes_them_exactly(tmp_path):
                 )
                 trainer.fit(ds.train, ds.val, epochs=epochs, batch_size=128, resume=i > 0)
             finals.append(torch.cat([p.detach().flatten() for p in model.parameters()]))
-            assert run.history()[-1]["lr"] < 0.05
+            assert run.history[-1]["lr"] < 0.05
         assert type(opt).__name__ == {"scratch-sgd": "SGD", "scratch-sgdm": "SGDMomentum", "scratch-adam": "Adam"}[name]
         torch.testing.assert_close(finals[0], finals[1], atol=0, rtol=0)
 

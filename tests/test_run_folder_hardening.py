@@ -41,14 +41,14 @@ def test_atomic_writes_honour_the_umask(tmp_path, umask, mode):
 @pytest.mark.parametrize(
     "name, content, read",
     [
-        ("metrics.jsonl", b'{"epoch": 1}\n\xff\xfe{"epoch": 2}\n', lambda r: r.history()),
-        ("metrics.jsonl", b'{"epoch": 1}\n{"epo\n{"epoch": 3}\n', lambda r: r.history()),
-        ("metrics.json", b'{"test_accuracy": 0.9', lambda r: r.metrics()),
-        ("metrics.json", b"[1, 2]", lambda r: r.metrics()),
+        ("metrics.jsonl", b'{"epoch": 1}\n\xff\xfe{"epoch": 2}\n', lambda r: r.history),
+        ("metrics.jsonl", b'{"epoch": 1}\n{"epo\n{"epoch": 3}\n', lambda r: r.history),
+        ("metrics.json", b'{"test_accuracy": 0.9', lambda r: r.metrics),
+        ("metrics.json", b"[1, 2]", lambda r: r.metrics),
         ("config.yaml", b"experiment: classify\nhidden: [32,\n", lambda r: r.config),
         ("config.yaml", b"- just\n- a list\n", lambda r: r.experiment),
-        ("notes.json", b'[{"title": "a", "te', lambda r: r.notes()),
-        ("notes.json", b'[{"title": 3}]', lambda r: r.notes()),
+        ("status.json", b'{"status": "runn', lambda r: r.status),
+        ("status.json", b'["finished"]', lambda r: r.status),
         ("arrays/predictions.npz", None, lambda r: r.load_arrays("predictions")),
     ],
 )
@@ -68,7 +68,7 @@ def test_damaged_files_raise_one_error_naming_the_file(tmp_path, name, content, 
 def test_a_torn_last_line_from_a_kill_is_skipped(tmp_path):
     run = Run.create("classify", {}, out=tmp_path / "r")
     (run.path / "metrics.jsonl").write_text('{"epoch": 1}\n{"epoch": 2}\n{"epo')
-    assert run.history() == [{"epoch": 1}, {"epoch": 2}]
+    assert run.history == [{"epoch": 1}, {"epoch": 2}]
 
 
 def test_report_names_a_damaged_arrays_file_and_builds_the_rest(cli, tiny_run):
@@ -112,7 +112,10 @@ def test_resume_of_a_run_with_a_damaged_config_names_it(cli, tiny_run):
 
 
 # ---- 5: one writer per run folder -----------------------------------------------------------
-HOLD = "import sys; from mlplab.runs import Run; r = Run(sys.argv[1]).lock(); print('locked', flush=True); sys.stdin.read()"
+HOLD = (
+    "import sys; from mlplab.runs import Run; r = Run(sys.argv[1]).lock(); print('locked', flush=True); "
+    "sys.stdin.read()"
+)
 
 
 def _holder(path: Path) -> subprocess.Popen:
@@ -138,7 +141,7 @@ def test_a_second_process_cannot_resume_a_run_that_is_being_written(cli, tiny_ru
     # the owner died: its lock is taken over and the resume goes ahead
     code, out, err = cli("run", "classify", "--resume", str(tiny_run), "epochs=3")
     assert code == 0, err
-    assert [r["epoch"] for r in Run.open(tiny_run).history()] == [1, 2, 3]
+    assert [r["epoch"] for r in Run.open(tiny_run).history] == [1, 2, 3]
     assert not (tiny_run / runs.LOCK_FILE).exists()  # released when done
 
 

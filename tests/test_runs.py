@@ -16,12 +16,12 @@ def test_create_layout_and_round_trip(tmp_path):
     assert run.config == {"experiment": "classify", "seed": 3, "hidden": [4, 2]}
     run.save_metrics({"a": np.float32(0.5)})
     run.save_metrics({"b": 2})
-    assert run.metrics() == {"a": 0.5, "b": 2}
+    assert run.metrics == {"a": 0.5, "b": 2}
     run.log({"epoch": 1, "loss": 1.0})
     run.log({"epoch": 2, "loss": 0.5})
     with open(run.path / "metrics.jsonl", "a") as fh:
         fh.write('{"epoch": 3, "lo')  # a kill in the middle of a line
-    assert [r["epoch"] for r in run.history()] == [1, 2]
+    assert [r["epoch"] for r in run.history] == [1, 2]
     run.save_arrays("x", a=np.arange(3))
     assert run.load_arrays("x")["a"].tolist() == [0, 1, 2]
 
@@ -52,3 +52,19 @@ def test_out_must_be_a_folder_and_empty(tmp_path):
 def test_open_rejects_non_runs(tmp_path):
     with pytest.raises(UserError, match="not a run folder"):
         Run.open(tmp_path)
+
+
+def test_the_run_folder_and_the_public_run_read_through_the_same_members(tmp_path):
+    """runs.Run (inside the package) and mlplab.Run (notebooks): what both read is a property on both."""
+    import mlplab.api
+
+    run = Run.create("classify", {"seed": 3}, out=tmp_path / "r")
+    run.save_metrics({"test_accuracy": 0.5})
+    run.log({"epoch": 1, "loss": 1.0})
+    public = mlplab.api.Run(run.path)
+    for member in ("config", "experiment", "metrics", "history"):
+        assert isinstance(getattr(Run, member), property), member
+        assert isinstance(getattr(mlplab.api.Run, member), property), member
+    assert public.metrics == run.metrics == {"test_accuracy": 0.5}
+    assert public.history == run.history == [{"epoch": 1, "loss": 1.0}]
+    assert public.experiment == run.experiment == "classify"

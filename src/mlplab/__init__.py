@@ -1,8 +1,8 @@
 """mlplab: reproducible experiments with multilayer perceptrons on small image datasets.
 
 From Python: `mlplab.run(NAME, key=value, ...)`, `mlplab.open(RUN_DIR)`, `mlplab.list_experiments()`,
-`mlplab.config_of(NAME)`, `mlplab.sweep(NAME, grid={...}, seeds=3)`; bad input raises `mlplab.ConfigError`. These load on first use, so
-`import mlplab` stays cheap (no torch until something runs).
+`mlplab.config_of(NAME)`, `mlplab.sweep(NAME, grid={...}, seeds=3)`; bad input raises `mlplab.ConfigError`.
+These load on first use, so `import mlplab` stays cheap (no torch until something runs).
 """
 
 __version__ = "0.1.0"

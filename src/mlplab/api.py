@@ -45,6 +45,7 @@ def run(
     """
     from mlplab.experiments import execute
     from mlplab.progress import showing
+    from mlplab.signals import sigterm_as_interrupt
 
     _check_name(experiment)
     for item in overrides:
@@ -59,7 +60,7 @@ def run(
         )
     if out and os.path.isfile(out):
         raise ConfigError(f"--out {out!r} is a file, not a folder; give a folder path")
-    with showing(progress):
+    with showing(progress), sigterm_as_interrupt():
         folder = execute(experiment, list(overrides), out=out, resume=resume, root=os.fspath(root), typed=values)
     return Run(folder.path)
 
@@ -123,12 +124,12 @@ class Run:
     @property
     def metrics(self) -> dict[str, Any]:
         """The final numbers from metrics.json."""
-        return self._folder.metrics()
+        return self._folder.metrics
 
     @property
     def history(self) -> list[dict[str, Any]]:
         """Per-epoch (or per-step) rows from metrics.jsonl."""
-        return self._folder.history()
+        return self._folder.history
 
     def history_frame(self):
         """`history` as a pandas DataFrame."""
@@ -284,49 +285,96 @@ def sweep(
     same trials, folder and summary as `mlplab sweep classify lr=0.001,0.003 hidden=[256],[512,256]
     seed=0,1,2`; re-running it resumes. Bad input raises ConfigError before any trial starts.
     """
+    from mlplab.signals import sigterm_as_interrupt
     from mlplab.sweeps.runner import sweep as run_sweep
 
     _check_name(experiment)
+    axes, command = _sweep_axes(experiment, grid, seeds)
+    with sigterm_as_interrupt():
+        result = run_sweep(
+            experiment,
+            axes,
+            engine=engine,
+            address=address,
+            workers=workers,
+            out=None if out is None else os.fspath(out),
+            root=os.fspath(root),
+            command=command,
+        )
+    return SweepSummary(result.path, result.summary)
+
+
+def _sweep_axes(experiment: str, grid: Any, seeds: Any):
+    """`mlplab.sweep`'s grid and seeds as a sweeps.Grid of value texts (never split again) and the command that
+    reproduces it: `mlplab sweep ...` where the command line can say it, else this Python call."""
+    from mlplab.sweeps.grid import axes_grid, split_values
+
+    if grid is not None and not isinstance(grid, dict):
+        raise ConfigError(
+            f"grid must be a dict of key -> list of values, e.g. grid={{'lr': [1e-3, 1e-2]}}, got {grid!r}"
+        )
     grid = dict(grid or {})
     if "seed" in grid:
         raise ConfigError("give the seeds as seeds=N or seeds=[...], not inside grid")
+    seeds = seeds.tolist() if hasattr(seeds, "tolist") else seeds  # numpy: an integer, or an array of seeds
     if isinstance(seeds, bool) or not isinstance(seeds, (int, list, tuple)):
         raise ConfigError(f"seeds={seeds!r} must be a count (e.g. 3) or a list of seeds (e.g. [0, 1, 2])")
     if isinstance(seeds, int):
         if seeds < 1:
             raise ConfigError(f"seeds={seeds} must be at least 1")
         seeds = list(range(seeds))
-    items = [f"{key}={','.join(_grid_text(key, v) for v in _values(key, values))}" for key, values in grid.items()]
-    items.append("seed=" + ",".join(_grid_text("seed", s) for s in seeds))
-    result = run_sweep(
-        experiment,
-        items,
-        engine=engine,
-        address=address,
-        workers=workers,
-        out=None if out is None else os.fspath(out),
-        root=os.fspath(root),
-        command=shlex.join(["mlplab", "sweep", experiment, *items]),
+    if not seeds:
+        raise ConfigError("seeds=[] lists no seed; give a count (e.g. 3) or at least one seed (e.g. [0])")
+    texts = {key: [_grid_text(key, v) for v in _values(key, values)] for key, values in grid.items()}
+    texts["seed"] = [_grid_text("seed", s) for s in _values("seed", seeds)]
+    axes = axes_grid(experiment, texts)
+    items = [f"{key}={','.join(values)}" for key, values in axes.axes.items()]
+    if all(_splits_back(values, split_values) for values in axes.axes.values()):
+        return axes, shlex.join(["mlplab", "sweep", experiment, *items])
+    return (
+        axes,
+        f"mlplab.sweep({experiment!r}, grid={ {k: v for k, v in texts.items() if k != 'seed'}!r}, seeds={seeds!r})",
     )
-    return SweepSummary(result.path, result.summary)
+
+
+def _splits_back(values: list[str], split) -> bool:
+    try:
+        return split(",".join(values)) == values
+    except ConfigError:
+        return False
 
 
 def _values(key: str, values: Any) -> list[Any]:
+    values = values.tolist() if hasattr(values, "tolist") and not isinstance(values, (str, bytes)) else values
     if not isinstance(values, (list, tuple)) or not values:
         raise ConfigError(f"grid[{key!r}] must be a non-empty list of values, e.g. grid={{{key!r}: [a, b]}}")
     return list(values)
 
 
 def _grid_text(key: str, value: Any) -> str:
-    """One grid value as the command line writes it (lists keep their brackets; no commas inside text)."""
-    value = value.tolist() if hasattr(value, "tolist") else value
+    """One grid value as the command line writes it (lists keep their brackets); text stays as it is."""
+    value = value.tolist() if hasattr(value, "tolist") and not isinstance(value, (str, bytes)) else value
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, (list, tuple)):
-        return json.dumps(list(value), separators=(",", ":"))
-    if isinstance(value, str) and "," in value:
-        raise ConfigError(f"grid[{key!r}]: the text value {value!r} holds a comma, which separates grid values")
-    return repr(value) if isinstance(value, float) else str(value)
+        try:
+            return json.dumps(list(value), separators=(",", ":"), allow_nan=False, default=_plain)
+        except (TypeError, ValueError, RecursionError):
+            raise ConfigError(f"grid[{key!r}]: {value!r} must hold finite numbers, texts or lists of them") from None
+    if value is None:
+        return "null"
+    if isinstance(value, float):
+        return repr(value)
+    if isinstance(value, (int, str)):
+        return str(value)
+    raise ConfigError(f"grid[{key!r}]: {value!r} is not a number, text, true/false or a list of them")
+
+
+def _plain(value: Any) -> Any:
+    """A numpy / torch scalar inside a list as a Python number (json.dumps' hook for what it cannot write)."""
+    if hasattr(value, "tolist") and not isinstance(value, (list, dict)):
+        return value.tolist()
+    raise TypeError(type(value).__name__)
 
 
 def _number(text: str) -> Any:

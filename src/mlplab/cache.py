@@ -17,7 +17,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from mlplab.data.core import default_data_dir
 from mlplab.errors import RunLocked, UserError
 from mlplab.runs import Run
 
@@ -38,12 +37,6 @@ def sweep_stale(root: Path) -> list[Path]:
         shutil.rmtree(tmp, ignore_errors=True)
         removed.append(tmp)
     return removed
-
-
-def default_cache_dir() -> Path:
-    """$MLPLAB_CACHE, else `models/` beside the default data folder."""
-    env = os.environ.get("MLPLAB_CACHE")
-    return Path(env).expanduser() if env else default_data_dir().parent / "models"
 
 
 def config_key(config: dict[str, Any]) -> str:

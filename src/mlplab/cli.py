@@ -11,6 +11,7 @@ import traceback
 from pathlib import Path
 
 from mlplab.errors import RunFailed, UserError
+from mlplab.signals import Terminated, exit_code, sigterm_as_interrupt
 
 
 class _Parser(argparse.ArgumentParser):
@@ -126,9 +127,9 @@ def cmd_sweep(args) -> int:
             out=args.out,
             command=command,
         )
-    except KeyboardInterrupt:
-        print("mlplab: sweep interrupted; run the same command again to resume it", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as exc:
+        print(f"mlplab: sweep {_what(exc)}; finished trials are kept: resume with `{command}`", file=sys.stderr)
+        return exit_code(exc)
     main = result.summary["main_metric"]
     for entry in result.summary["points"][:5]:
         point = " ".join(f"{k}={v}" for k, v in entry["point"].items()) or "(one point)"
@@ -205,7 +206,16 @@ def _stopped(what: str, before: set[Path]) -> str:
     return f"{what}; {path} has no checkpoint yet, so it cannot be resumed: start the run again"
 
 
+def _what(exc: KeyboardInterrupt) -> str:
+    return "stopped by SIGTERM" if isinstance(exc, Terminated) else "interrupted"
+
+
 def main(argv: list[str] | None = None) -> int:
+    with sigterm_as_interrupt():  # SIGTERM (a batch scheduler, `docker stop`) is handled as Ctrl-C
+        return _main(argv)
+
+
+def _main(argv: list[str] | None) -> int:
     from mlplab.runs import written_runs
 
     before = set(written_runs())
@@ -238,9 +248,9 @@ def main(argv: list[str] | None = None) -> int:
     except RunFailed as exc:
         print(f"mlplab: run failed: {exc}", file=sys.stderr)
         return exc.exit_code
-    except KeyboardInterrupt:
-        print(f"mlplab: {_stopped('interrupted', before)}", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as exc:
+        print(f"mlplab: {_stopped(_what(exc), before)}", file=sys.stderr)
+        return exit_code(exc)
     except OSError as exc:
         if exc.errno not in (errno.ENOSPC, errno.EDQUOT):
             return _internal(exc)

@@ -304,18 +304,11 @@ class Run:
     def experiment(self) -> str:
         return str(self.config.get("experiment", ""))
 
+    @property
     def metrics(self) -> dict[str, Any]:
         return self._json("metrics.json", dict) or {}
 
-    def notes(self) -> list[dict[str, str]]:
-        """Paragraphs an older run wrote to notes.json ([] when absent)."""
-        notes = self._json("notes.json", list) or []
-        if not all(
-            isinstance(n, dict) and isinstance(n.get("title"), str) and isinstance(n.get("text"), str) for n in notes
-        ):
-            raise DamagedFile(self.path / "notes.json", "entries without a text title and text")
-        return notes
-
+    @property
     def history(self) -> list[dict[str, Any]]:
         """Rows of metrics.jsonl. A torn last line (a kill while appending) is skipped; a damaged line
         before it, or bytes that are not UTF-8, raise DamagedFile naming the file and the line."""
@@ -343,6 +336,7 @@ class Run:
         with open(f, newline="") as fh:
             return list(csv.DictReader(fh))
 
+    @property
     def status(self) -> dict[str, Any]:
         """status.json: running / finished / failed / interrupted, times, the command that reproduces the run."""
         return self._json("status.json", dict) or {}
@@ -367,7 +361,7 @@ class Run:
 
     def save_metrics(self, metrics: dict[str, Any]) -> None:
         """Merge `metrics` into metrics.json (final numbers)."""
-        merged = {**self.metrics(), **to_jsonable(metrics)}
+        merged = {**self.metrics, **to_jsonable(metrics)}
         self.write_json("metrics.json", merged)
 
     def log(self, row: dict[str, Any]) -> None:

@@ -98,7 +98,7 @@ def test_classify_default_on_digits_with_layer_analysis(cli, tmp_path):
     g = np.load(run / "arrays" / "confused_pairs.npz")
     assert len(g["images"]) > 0 and (g["true"] != g["pred"]).all()
     pairs = {frozenset(pq[:2]) for pq in g["pairs"].tolist()}
-    assert all(frozenset((t, q)) in pairs for t, q in zip(g["true"], g["pred"]))
+    assert all(frozenset((t, q)) in pairs for t, q in zip(g["true"], g["pred"], strict=True))
     # separation grows with depth: the last hidden layer beats the raw input in 2-D
     depth = m["layer_knn_accuracy"]
     assert list(depth) == ["input", "act1", "act2"]

@@ -165,7 +165,7 @@ def test_batches_cover_each_example_once_and_are_seeded():
     again = [b for _, b in iterate_batches(x, y, 3, generator=torch.Generator().manual_seed(0))]
     assert [len(b) for b in got] == [3, 3, 3, 1]
     assert sorted(torch.cat(got).tolist()) == list(range(10))
-    assert all(torch.equal(a, b) for a, b in zip(got, again))
+    assert all(torch.equal(a, b) for a, b in zip(got, again, strict=True))
 
 
 def test_augmentations_keep_shape_and_move_content():

@@ -22,7 +22,7 @@ def snapshot(module: nn.Module) -> list[torch.Tensor]:
 
 
 def changed(module: nn.Module, before: list[torch.Tensor]) -> list[bool]:
-    return [not torch.equal(p, b) for p, b in zip(module.parameters(), before)]
+    return [not torch.equal(p, b) for p, b in zip(module.parameters(), before, strict=True)]
 
 
 def test_generator_mirrors_the_discriminator():

@@ -72,7 +72,7 @@ def test_hostile_strings_are_escaped_and_dicts_become_tables(hostile_run, demo_f
     assert page.index("91.23 %") < page.index("<h2>Figures")
     assert "12.3 s" in text and "12,345" in text
     # every src/href is relative and points at an existing file
-    for tag, attrs in tags.tags:
+    for _tag, attrs in tags.tags:
         ref = attrs.get("src") or attrs.get("href")
         if ref and not ref.startswith(("data:", "#")):
             assert "://" not in ref
@@ -144,7 +144,7 @@ def test_command_with_hostile_values_round_trips(demo_experiment):
 
 def test_execute_records_status_and_the_reproducing_command(demo_experiment, tmp_path):
     run = execute(demo_experiment, [f"note={EVIL}", "seed=5"], out=str(tmp_path / "r"))
-    status = run.status()
+    status = run.status
     assert status["status"] == "finished" and status["ended"] and status["seconds"] >= 0
     argv = shlex.split(status["command"])
     assert argv[:3] == ["mlplab", "run", demo_experiment]
@@ -160,7 +160,7 @@ def test_a_failed_run_says_failed_with_its_error(demo_experiment, tmp_path):
     with pytest.raises(RuntimeError):
         execute(demo_experiment, ["fail=true"], out=str(tmp_path / "r"))
     run = Run.open(tmp_path / "r")
-    assert run.status()["status"] == "failed" and "boom <b>" in run.status()["error"]
+    assert run.status["status"] == "failed" and "boom <b>" in run.status["error"]
     page = (run.path / "report.html").read_text()  # written by execute for the failed run
     assert "badge failed" in page and "boom &lt;b&gt;" in page
 
@@ -190,9 +190,9 @@ def test_resuming_keeps_the_start_and_counts_the_resume(demo_experiment, tmp_pat
     from mlplab.report.page.summary import summarize
 
     run = execute(demo_experiment, ["seed=2"], out=str(tmp_path / "r"))
-    first = run.status()
+    first = run.status
     again = execute(demo_experiment, [], resume=str(run.path))
-    status = again.status()
+    status = again.status
     assert status["resumes"] == 1 and status["started"] == first["started"]
     assert status["seconds"] >= first["seconds"] and "seed=2" in status["command"]
     assert summarize(again).status == "resumed"

@@ -73,7 +73,7 @@ def test_each_model_of_a_multi_model_run_has_its_own_tags(tmp_path):
     """ae-pca trains one autoencoder per code size: each model's curve under its own tags, every epoch once."""
     run = execute("ae-pca", ["epochs=2", "ks=[4,30]", "tensorboard=true"], out=str(tmp_path / "r"))
     acc = load(run.path / "tensorboard")
-    rows = [r for r in run.history() if "model" in r]
+    rows = [r for r in run.history if "model" in r]
     models = sorted({r["model"] for r in rows})
     assert len(models) == 2
     for model in models:

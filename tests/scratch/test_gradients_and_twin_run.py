@@ -88,15 +88,17 @@ def test_sgd_matches_torch_optim_sgd(momentum, weight_decay, nesterov):
     params = [rng.standard_normal((3, 4)), rng.standard_normal(4)]
     grads = [np.zeros_like(p) for p in params]
     tparams = [torch.tensor(p, requires_grad=True) for p in params]
-    ours = SGD(list(zip(params, grads)), lr=0.1, momentum=momentum, weight_decay=weight_decay, nesterov=nesterov)
+    ours = SGD(
+        list(zip(params, grads, strict=True)), lr=0.1, momentum=momentum, weight_decay=weight_decay, nesterov=nesterov
+    )
     ref = torch.optim.SGD(tparams, lr=0.1, momentum=momentum, weight_decay=weight_decay, nesterov=nesterov)
     for _ in range(6):
-        for g, t in zip(grads, tparams):
+        for g, t in zip(grads, tparams, strict=True):
             g[...] = rng.standard_normal(g.shape)
             t.grad = torch.tensor(g)
         ours.step()
         ref.step()
-        for p, t in zip(params, tparams):
+        for p, t in zip(params, tparams, strict=True):
             np.testing.assert_allclose(p, t.detach().numpy(), rtol=1e-13, atol=1e-15)
 
 

@@ -52,7 +52,7 @@ def test_summary_files_agree(local_sweep: Path, sw):
     with open(local_sweep / "summary.csv", newline="") as fh:
         rows = list(csv.DictReader(fh))
     assert [r["dropout"] for r in rows] == [e["point"]["dropout"] for e in summary["points"]]
-    for row, entry in zip(rows, summary["points"]):
+    for row, entry in zip(rows, summary["points"], strict=True):
         assert float(row["test_accuracy_mean"]) == entry["metrics"]["test_accuracy"]["mean"]
         assert float(row["test_loss_ci_high"]) == entry["metrics"]["test_loss"]["ci_high"]
         assert row["n_seeds"] == "3"

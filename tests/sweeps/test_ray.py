@@ -48,7 +48,7 @@ def test_ray_cluster_gives_the_local_summary_despite_a_killed_worker(cluster, cl
     ray_summary, local = sw.summary(tmp_path / "s"), sw.summary(local_sweep)
     assert [e["n"] for e in ray_summary["points"]] == [3, 3]
     assert [e["point"] for e in ray_summary["points"]] == [e["point"] for e in local["points"]]
-    for got, want in zip(ray_summary["points"], local["points"]):
+    for got, want in zip(ray_summary["points"], local["points"], strict=True):
         for name in ("test_accuracy", "test_loss", "best_val_accuracy", "macro_precision"):
             assert got["metrics"][name] == pytest.approx(want["metrics"][name], rel=1e-9)
     assert "Ray" not in err.replace("ray engine", "")  # Ray's own console lines stay out of mlplab's output

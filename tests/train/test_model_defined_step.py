@@ -56,7 +56,7 @@ def _weights(module):
 
 
 def _same(a, b):
-    return all(torch.equal(x, y) for x, y in zip(a, b))
+    return all(torch.equal(x, y) for x, y in zip(a, b, strict=True))
 
 
 def test_a_d_step_changes_only_d_and_a_g_step_only_g():
@@ -68,10 +68,10 @@ def test_a_d_step_changes_only_d_and_a_g_step_only_g():
     d0, g0 = _weights(model.d), _weights(model.g)
     trainer._step(batch, epoch=1, step=0)  # trainer.step 0: a D step
     d1, g1 = _weights(model.d), _weights(model.g)
-    assert not any(torch.equal(a, b) for a, b in zip(d0, d1)) and _same(g0, g1)
+    assert not any(torch.equal(a, b) for a, b in zip(d0, d1, strict=True)) and _same(g0, g1)
     trainer._step(batch, epoch=1, step=1)  # trainer.step 1: a G step
     d2, g2 = _weights(model.d), _weights(model.g)
-    assert _same(d1, d2) and not any(torch.equal(a, b) for a, b in zip(g1, g2))
+    assert _same(d1, d2) and not any(torch.equal(a, b) for a, b in zip(g1, g2, strict=True))
 
 
 def _fit(run_dir, *, stop_after=None, resume=False):
@@ -111,9 +111,9 @@ def test_checkpoint_holds_every_optimizer_and_resume_matches_the_uninterrupted_r
 
     with pytest.raises(KeyboardInterrupt):
         _fit(tmp_path / "cut", stop_after=2)
-    assert [r["epoch"] for r in Run.open(tmp_path / "cut").history()] == [1, 2]
+    assert [r["epoch"] for r in Run.open(tmp_path / "cut").history] == [1, 2]
     resumed, result2, run2 = _fit(tmp_path / "cut", resume=True)
     assert _numbers(result2.history) == _numbers(result.history)
-    assert _numbers(run2.history()) == _numbers(run.history())
+    assert _numbers(run2.history) == _numbers(run.history)
     assert _same(_weights(resumed), _weights(whole))
     assert read_checkpoint(run2.checkpoint("last"))["step"] == state["step"]

@@ -35,10 +35,10 @@ def test_bf16_step_is_torch_autocast_step_and_weights_stay_fp32():
     opt.zero_grad()
     loss.backward()
     opt.step()
-    for a, b in zip(ours.parameters(), model.parameters()):
+    for a, b in zip(ours.parameters(), model.parameters(), strict=True):
         assert a.dtype == torch.float32 and torch.equal(a, b)
     fp32 = _after_one_step(None)  # and autocast did change the arithmetic
-    assert any(not torch.equal(a, b) for a, b in zip(ours.parameters(), fp32.parameters()))
+    assert any(not torch.equal(a, b) for a, b in zip(ours.parameters(), fp32.parameters(), strict=True))
 
 
 def test_without_bf16_instructions_bf16_is_refused_and_auto_is_fp32(monkeypatch, cli, tmp_path):

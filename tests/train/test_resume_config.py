@@ -19,8 +19,8 @@ def _files(run):
 
 def _numbers(run_dir):
     run = Run.open(run_dir)
-    metrics = {k: v for k, v in run.metrics().items() if "seconds" not in k}
-    history = [{k: v for k, v in row.items() if "seconds" not in k} for row in run.history()]
+    metrics = {k: v for k, v in run.metrics.items() if "seconds" not in k}
+    history = [{k: v for k, v in row.items() if "seconds" not in k} for row in run.history]
     return metrics, history
 
 
@@ -84,7 +84,7 @@ def test_a_resume_may_switch_tensorboard_on_and_config_yaml_says_so(cli, two_epo
     config = _config(two_epochs)
     assert (config["epochs"], config["tensorboard"], config["device"]) == (3, True, "cpu")
     assert any((two_epochs / "tensorboard").iterdir())
-    assert [r["epoch"] for r in Run.open(two_epochs).history()] == [1, 2, 3]
+    assert [r["epoch"] for r in Run.open(two_epochs).history] == [1, 2, 3]
 
 
 @pytest.mark.parametrize("schedule", ["none", "step"])
@@ -105,11 +105,11 @@ def test_raising_epochs_reaches_the_fresh_run_with_that_many_epochs(cli, tmp_pat
 def test_raising_epochs_with_cosine_continues_the_cosine_of_the_new_total(cli, two_epochs, tmp_path):
     """Epochs already run keep their lrs; from the next epoch on, the lrs are those of a fresh 5-epoch run."""
     assert cli("run", "classify", *SMALL, "epochs=5", "schedule=cosine", "--out", str(tmp_path / "five"))[0] == 0
-    old = [r["lr"] for r in Run.open(two_epochs).history()]
+    old = [r["lr"] for r in Run.open(two_epochs).history]
     code, _, err = cli("run", "classify", "--resume", str(two_epochs), "epochs=5")
     assert code == 0, err
-    lrs = [r["lr"] for r in Run.open(two_epochs).history()]
-    fresh = [r["lr"] for r in Run.open(tmp_path / "five").history()]
+    lrs = [r["lr"] for r in Run.open(two_epochs).history]
+    fresh = [r["lr"] for r in Run.open(tmp_path / "five").history]
     assert lrs[:2] == old == [1e-3, 0.5e-3]
     assert lrs[2:] == fresh[2:] and fresh[1] != old[1]
     assert _config(two_epochs)["epochs"] == 5

@@ -13,6 +13,7 @@ from mlplab.data import load_dataset
 from mlplab.nn import MLPClassifier
 from mlplab.runs import Run
 from mlplab.train import Trainer, make_optimizer, read_checkpoint
+from mlplab.train.trainer import ONE
 
 SMALL = ["dataset=digits", "hidden=[64]", "epochs=4", "batch_size=64", "dropout=0.1"]
 
@@ -28,9 +29,9 @@ def test_train_step_changes_weights_and_evaluate_does_not():
     trainer, ds = _trainer()
     before = [p.detach().clone() for p in trainer.model.parameters()]
     trainer.evaluate(ds.val)
-    assert all(torch.equal(a, b) for a, b in zip(before, trainer.model.parameters()))
+    assert all(torch.equal(a, b) for a, b in zip(before, trainer.model.parameters(), strict=True))
     trainer.train_epoch(ds.train, 64, epoch=1)
-    assert all(not torch.equal(a, b) for a, b in zip(before, trainer.model.parameters()))
+    assert all(not torch.equal(a, b) for a, b in zip(before, trainer.model.parameters(), strict=True))
 
 
 def test_evaluate_matches_a_direct_computation():
@@ -60,8 +61,8 @@ def test_an_epochs_training_means_are_over_its_examples():
 
 def _numbers(run_dir):
     run = Run.open(run_dir)
-    metrics = {k: v for k, v in run.metrics().items() if "seconds" not in k}
-    history = [{k: v for k, v in row.items() if "seconds" not in k} for row in run.history()]
+    metrics = {k: v for k, v in run.metrics.items() if "seconds" not in k}
+    history = [{k: v for k, v in row.items() if "seconds" not in k} for row in run.history]
     return metrics, history
 
 
@@ -95,7 +96,7 @@ def test_killed_run_resumes_to_the_same_result(cli, tmp_path):
         text=True,
     )
     assert killed.returncode == -9
-    assert [r["epoch"] for r in Run.open(tmp_path / "cut").history()] == [1, 2]
+    assert [r["epoch"] for r in Run.open(tmp_path / "cut").history] == [1, 2]
     assert not (tmp_path / "cut" / "metrics.json").exists()
     code, out, err = cli("run", "classify", "--resume", str(tmp_path / "cut"))
     assert code == 0, err
@@ -149,7 +150,8 @@ def test_checkpoints_load_with_weights_only(cli, tmp_path):
     assert cli("run", "classify", *SMALL, "epochs=2", "--out", str(tmp_path / "r"))[0] == 0
     for name in ("best", "last"):
         state = torch.load(tmp_path / "r" / "checkpoints" / f"{name}.pt", weights_only=True)
-        assert set(state) >= {"model", "optimizer", "rng", "epoch", "spec"}
+        assert set(state) >= {"model", "optimizers", "rng", "epoch", "spec"}
+        assert set(state["optimizers"]) == {ONE} and state["optimizers"][ONE]["state"]  # one optimizer: a dict of one
     assert json.loads((tmp_path / "r" / "env.json").read_text())["seed"] == 0
 
 
@@ -160,8 +162,42 @@ def test_tensorboard_scalars(cli, tmp_path):
     events = EventAccumulator(str(tmp_path / "r" / "tensorboard"))
     events.Reload()
     losses = [e.value for e in events.Scalars("val/loss")]
-    history = Run.open(tmp_path / "r").history()
+    history = Run.open(tmp_path / "r").history
     assert losses == pytest.approx([row["val_loss"] for row in history], rel=1e-6)
+
+
+def _fit(run: Run, epochs: int, resume: bool) -> Trainer:
+    torch.manual_seed(0)
+    ds = load_dataset("digits")
+    model = MLPClassifier(64, [16], 10)
+    opt = make_optimizer(model.parameters(), "adam", 1e-2)
+    trainer = Trainer(model, opt, run=run, generator=torch.Generator().manual_seed(1), progress=False)
+    trainer.fit(ds.train, ds.val, epochs=epochs, batch_size=128, resume=resume)
+    return trainer
+
+
+def test_a_checkpoint_from_before_one_optimizer_was_a_dict_of_one_resumes(tmp_path):
+    """Checkpoints written before kept the one optimizer under "optimizer": a resume reads it, and reaches
+    the uninterrupted run's weights."""
+    whole = _fit(Run.create("t", {}, out=tmp_path / "whole"), 3, resume=False)
+    run = Run.create("t", {}, out=tmp_path / "old")
+    _fit(run, 2, resume=False)
+    last = run.checkpoint("last")
+    state = read_checkpoint(last)
+    state["optimizer"], state["scheduler"] = state.pop("optimizers")[ONE], None  # the old layout
+    del state["schedulers"]
+    torch.save(state, last)
+    resumed = _fit(run, 3, resume=True)
+    assert [r["epoch"] for r in run.history] == [1, 2, 3]
+    for a, b in zip(whole.model.parameters(), resumed.model.parameters(), strict=True):
+        assert torch.equal(a, b)
+
+
+def test_a_model_without_its_own_step_takes_exactly_one_optimizer():
+    model = MLPClassifier(64, [16], 10)
+    two = {"a": make_optimizer(model.parameters(), "sgd", 0.1), "b": make_optimizer(model.parameters(), "sgd", 0.1)}
+    with pytest.raises(ValueError, match="exactly one optimizer"):
+        Trainer(model, optimizers=two)
 
 
 def test_a_monitor_named_without_a_direction_takes_the_shared_rule():

@@ -222,4 +222,4 @@ def fingerprint(models: list[nn.Module]) -> list[torch.Tensor]:
 
 def unchanged(models: list[nn.Module], before: list[torch.Tensor]) -> bool:
     after = [t for m in models for t in m.state_dict().values()]
-    return len(after) == len(before) and all(torch.equal(a, b) for a, b in zip(after, before))
+    return len(after) == len(before) and all(torch.equal(a, b) for a, b in zip(after, before, strict=True))

@@ -177,7 +177,7 @@ def collapse_flags(rows: Sequence[dict[str, Any]], rule: CollapseRule) -> list[b
 
 def first_collapse(rows: Sequence[dict[str, Any]], rule: CollapseRule, key: str = "step") -> Any:
     """`row[key]` of the first collapsed evaluation, or None."""
-    for row, flag in zip(rows, collapse_flags(rows, rule)):
+    for row, flag in zip(rows, collapse_flags(rows, rule), strict=True):
         if flag:
             return row[key]
     return None

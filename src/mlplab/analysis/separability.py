@@ -17,7 +17,7 @@ class Separability:
     k: int
 
     def as_dict(self, classes: Sequence[str]) -> dict[str, float]:
-        return {name: float(v) for name, v in zip(classes, self.per_class)}
+        return {name: float(v) for name, v in zip(classes, self.per_class, strict=True)}
 
 
 def knn_separability(

@@ -184,7 +184,7 @@ def with_practical_stats(ds: Dataset) -> Dataset:
 def cifar_known_md5() -> dict[str, str]:
     """The MD5 of each real batch file, as torchvision publishes it."""
     ds = torchvision.datasets.CIFAR10
-    return {name: digest for name, digest in ds.train_list + ds.test_list}
+    return dict(ds.train_list + ds.test_list)
 
 
 class _BatchUnpickler(pickle.Unpickler):

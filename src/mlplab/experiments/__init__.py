@@ -1,7 +1,7 @@
-"""One module per experiment: a config dataclass and `run(cfg, ctx) -> metrics`."""
+"""One module per experiment: a config dataclass and `run(cfg, ctx) -> metrics`.
 
-from mlplab.experiments.base import EXPERIMENTS, Context, Experiment, discover, execute, register_experiment
+The modules are imported on the first lookup in EXPERIMENTS, not when this package is imported."""
 
-discover()
+from mlplab.experiments.base import EXPERIMENTS, Context, Experiment, execute, register_experiment
 
 __all__ = ["EXPERIMENTS", "Context", "Experiment", "execute", "register_experiment"]

@@ -39,7 +39,18 @@ class Context:
     resume: bool = False
 
 
-EXPERIMENTS: Registry[Experiment] = Registry("experiment")
+def discover() -> None:
+    """Import every module of this package and its subpackages so that their decorators fill the registry."""
+    import importlib
+    import pkgutil
+
+    for info in pkgutil.walk_packages([str(Path(__file__).parent)], prefix="mlplab.experiments."):
+        if info.name != "mlplab.experiments.base":
+            importlib.import_module(info.name)
+
+
+# filled on the first lookup (EXPERIMENTS.get / names / in): importing mlplab.experiments runs nothing
+EXPERIMENTS: Registry[Experiment] = Registry("experiment", discover=discover)
 
 
 def register_experiment(name: str, config: type[BaseConfig], smoke: tuple[str, ...] = ()):
@@ -177,7 +188,7 @@ def resumed_config(exp: Experiment, resume: str, overrides: list[str], typed: di
 
 def _start_status(run: Run, name: str, cfg: BaseConfig, fresh: bool) -> dict[str, Any]:
     """status.json: running, when, and the exact command that reproduces the run (every resolved key)."""
-    old = {} if fresh else run.status()
+    old = {} if fresh else run.status
     status = {
         "status": "running",
         "started": old.get("started") or _now(),
@@ -220,13 +231,3 @@ def _report_failed(run: Run) -> None:
 
 def _now() -> str:
     return datetime.datetime.now().isoformat(timespec="seconds")
-
-
-def discover() -> None:
-    """Import every module of this package and its subpackages so that their decorators fill the registry."""
-    import importlib
-    import pkgutil
-
-    for info in pkgutil.walk_packages([str(Path(__file__).parent)], prefix="mlplab.experiments."):
-        if info.name != "mlplab.experiments.base":
-            importlib.import_module(info.name)

@@ -105,8 +105,8 @@ def per_class_metrics(run: Run, ds: Dataset, pred: torch.Tensor) -> dict:
     )
     save_confused_gallery(run, ds, y, pred, cm)
     return {
-        "precision_per_class": dict(zip(ds.classes, precision.tolist())),
-        "recall_per_class": dict(zip(ds.classes, recall.tolist())),
+        "precision_per_class": dict(zip(ds.classes, precision.tolist(), strict=True)),
+        "recall_per_class": dict(zip(ds.classes, recall.tolist(), strict=True)),
         "macro_precision": float(precision.mean()),
         "macro_recall": float(recall.mean()),
     }

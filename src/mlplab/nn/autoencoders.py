@@ -4,13 +4,15 @@ corruption (denoising AE)."""
 
 from __future__ import annotations
 
+import itertools
+
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from mlplab.data.noise import gaussian_noise, salt_and_pepper
 from mlplab.nn.inference import batched, evaluating
 from mlplab.nn.mlp import ACTIVATIONS
+from mlplab.nn.noise import gaussian_noise, salt_and_pepper
 from mlplab.nn.registry import register_model
 
 NOISES = ("none", "gaussian", "salt_pepper")
@@ -19,7 +21,7 @@ RECON_LOSSES = ("mse", "bce")
 
 def _stack(sizes: list[int], activation: str, last_activation: nn.Module | None) -> nn.Sequential:
     layers: list[nn.Module] = []
-    for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
+    for i, (a, b) in enumerate(itertools.pairwise(sizes)):
         layers.append(nn.Linear(a, b))
         last = i == len(sizes) - 2
         if not last:

@@ -11,6 +11,8 @@ pooling indices as side information, so their bottleneck is wider than the 16x3x
 
 from __future__ import annotations
 
+import itertools
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -45,7 +47,7 @@ class ConvEncoder(nn.Module):
     def __init__(self, in_channels: int, channels: list[int]):
         super().__init__()
         widths = [in_channels, *channels]
-        self.convs = nn.ModuleList(nn.Conv2d(a, b, 3, padding=1) for a, b in zip(widths[:-1], widths[1:]))
+        self.convs = nn.ModuleList(nn.Conv2d(a, b, 3, padding=1) for a, b in itertools.pairwise(widths))
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor], list[torch.Size]]:
         """Code (B, C, 3, 3), the pooling indices per stage and the pre-pool sizes per stage."""
@@ -70,7 +72,7 @@ class ConvDecoder(nn.Module):
         widths = [*channels[::-1], in_channels]  # e.g. [16, 16, 8, 1]
         self.ups = nn.ModuleList()
         self.mix = nn.ModuleList()
-        for i, (a, b) in enumerate(zip(widths[:-1], widths[1:])):
+        for i, (a, b) in enumerate(itertools.pairwise(widths)):
             n, m = sides[i], sides[i + 1]
             if kind == "transpose":
                 self.ups.append(transpose_up(a, b, n, m))

@@ -7,6 +7,7 @@ its fakes (-log D(G(z))), which keeps its gradient alive while D still wins easi
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections import OrderedDict
 
@@ -26,7 +27,7 @@ BETAS = {"alternating": (0.5, 0.999), "lab": (0.9, 0.999)}  # lab: plain Adam wi
 def leaky_stack(sizes: list[int], dropout: float = 0.0) -> list[tuple[str, nn.Module]]:
     """[fc_i -> LeakyReLU_i -> (dropout_i)] between consecutive sizes, with stable names for hooks."""
     layers: list[tuple[str, nn.Module]] = []
-    for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:]), start=1):
+    for i, (a, b) in enumerate(itertools.pairwise(sizes), start=1):
         layers += [(f"fc{i}", nn.Linear(a, b)), (f"act{i}", nn.LeakyReLU(SLOPE))]
         if dropout > 0:
             layers.append((f"drop{i}", nn.Dropout(dropout)))
@@ -47,10 +48,6 @@ class Discriminator(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.net(x).squeeze(1)  # (B,) logits
-
-    @torch.no_grad()
-    def prob_real(self, x: torch.Tensor) -> torch.Tensor:
-        return self(x).sigmoid()  # (B,)
 
 
 class Generator(nn.Module):

@@ -29,4 +29,6 @@ class PerExample:
     @staticmethod
     def epoch_mean(parts: Sequence[PerExample]) -> float:
         """The mean over every example of `parts` (batches of one `fn`), computed in one go."""
-        return float(parts[0].fn(*(torch.cat(ts) for ts in zip(*(p.tensors for p in parts)))).double().mean())
+        return float(
+            parts[0].fn(*(torch.cat(ts) for ts in zip(*(p.tensors for p in parts), strict=True))).double().mean()
+        )

@@ -18,7 +18,7 @@ SCATTER_POINTS = 3000
 
 @register_figures("classify")
 def build(run: Run) -> None:
-    history = run.history()
+    history = run.history
     curves(history, ["train_loss", "val_loss"], "loss", run.figure("loss_curves"), ylabel="cross-entropy")
     curves(history, ["train_accuracy", "val_accuracy"], "accuracy", run.figure("accuracy_curves"), ylabel="accuracy")
     arrays_dir = run.path / "arrays"
@@ -106,7 +106,7 @@ def _classes(arrays: dict[str, np.ndarray]) -> list[str]:
 
 @register_findings("classify")
 def classify(run: Run) -> list[Finding]:
-    metrics, k = run.metrics(), int(run.config["knn_k"])
+    metrics, k = run.metrics, int(run.config["knn_k"])
     overall = metrics.get("layer_knn_accuracy", {})
     if not overall:
         return []

@@ -129,7 +129,7 @@ def projection_figures(p: dict[str, np.ndarray], run: Run) -> None:
 
 @register_findings("explore")
 def explore(run: Run) -> list[Finding]:
-    metrics = run.metrics()
+    metrics = run.metrics
     if "knn_accuracy_2d" not in metrics:
         return []
     arrays = run.load_arrays("projection")

@@ -13,7 +13,7 @@ register_main_numbers("one-vs-rest", "accuracy", "precision", "recall", "f1")
 
 @register_figures("one-vs-rest")
 def build(run: Run) -> None:
-    history = run.history()
+    history = run.history
     curves(
         history,
         ["train_loss", "val_loss"],
@@ -21,7 +21,7 @@ def build(run: Run) -> None:
         run.figure("loss_curves"),
         ylabel="binary cross-entropy",
     )
-    metrics = run.metrics()
+    metrics = run.metrics
     if "false_positives_by_class" not in metrics:
         return
     name = str(run.config.get("digit"))
@@ -50,7 +50,7 @@ def _top(counts: dict[str, int]) -> str:
 
 @register_findings("one-vs-rest")
 def one_vs_rest(run: Run) -> list[Finding]:
-    metrics, table = run.metrics(), run.load_table("confusion_counts")
+    metrics, table = run.metrics, run.load_table("confusion_counts")
     if not table or "false_positives_by_class" not in metrics:
         return []
     c = {k: int(v) for k, v in table[0].items() if k != "digit" and "accuracy" not in k}

@@ -82,6 +82,3 @@ class MSE:
 
     def backward(self) -> np.ndarray:
         return 2.0 * self._diff / self._diff.size
-
-
-LOSSES = {"cross_entropy": CrossEntropy, "softmax_cross_entropy": SoftmaxCrossEntropy, "mse": MSE}

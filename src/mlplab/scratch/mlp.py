@@ -156,10 +156,13 @@ class MLP:
     def _diverged(self, where: str) -> Diverged:
         norms = self.layer_norms()
         if where == "forward":
-            bad = next((layer for layer, out in zip(self.layers, self._outputs) if not np.isfinite(out).all()), None)
+            bad = next(
+                (layer for layer, out in zip(self.layers, self._outputs, strict=True) if not np.isfinite(out).all()),
+                None,
+            )
             name, part = (bad.describe(), "output") if bad else ("loss (SoftmaxCrossEntropy)", "value")
         else:
-            pairs = list(zip(self.layers, self._grads))[::-1]  # the backward pass visits layers in reverse
+            pairs = list(zip(self.layers, self._grads, strict=True))[::-1]  # the backward pass visits layers in reverse
             bad = next((layer for layer, g in pairs if not np.isfinite(g).all()), None)
             if bad is None:  # the input gradient of the first layer is not kept; its weight gradient is
                 bad = self.layers[0]
@@ -169,9 +172,10 @@ class MLP:
     def layer_norms(self) -> LayerNorms:
         """RMS of each layer's output and of the loss gradient with respect to it, at the last step."""
         norms = LayerNorms()
-        for layer, out in zip(self.layers, self._outputs):
+        # strict=False: nothing is kept before the first step, nor by a forward that did not remember
+        for layer, out in zip(self.layers, self._outputs, strict=False):
             norms.activation[layer.name] = rms(out)
-        for layer, g in zip(self.layers, self._grads):
+        for layer, g in zip(self.layers, self._grads, strict=False):
             norms.gradient[layer.name] = rms(g)
         return norms
 

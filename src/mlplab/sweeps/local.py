@@ -3,6 +3,7 @@
 Each worker has its own pipe, so when one dies (killed, out of memory) the pool knows which trial it
 held: that trial goes back to the queue (up to `max_retries` times) and a new worker takes the slot.
 A worker also exits when the sweep process itself dies, so a killed sweep leaves no trial running.
+Ctrl-C and SIGTERM (to the sweep or to its workers) stop the running trials as they stop `mlplab run`.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import multiprocessing as mp
 import os
+import signal
 import threading
 import time
 from collections import deque
@@ -17,6 +19,7 @@ from collections.abc import Callable, Iterator
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
+from mlplab.signals import Terminated, sigterm_as_interrupt
 from mlplab.sweeps.worker import record_of, run_trial
 
 Spec = dict[str, Any]
@@ -49,19 +52,21 @@ def _one_thread_env() -> Iterator[None]:
 
 
 def _serve(conn: Connection, parent: int) -> None:
-    """Worker loop: receive a trial spec, send back its record; None or a closed pipe ends it."""
+    """Worker loop: receive a trial spec, send back its record; None or a closed pipe ends it. Ctrl-C or SIGTERM
+    stops the trial as they stop `mlplab run` (its run folder whole, marked interrupted) and ends the worker."""
     threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
-    import torch
+    with contextlib.suppress(KeyboardInterrupt), sigterm_as_interrupt():
+        import torch
 
-    torch.set_num_threads(1)
-    while True:
-        try:
-            spec = conn.recv()
-        except (EOFError, OSError):
-            return
-        if spec is None:
-            return
-        conn.send(run_trial(spec))
+        torch.set_num_threads(1)
+        while True:
+            try:
+                spec = conn.recv()
+            except (EOFError, OSError):
+                return
+            if spec is None:
+                return
+            conn.send(run_trial(spec))
 
 
 class _Worker:
@@ -121,11 +126,17 @@ def run_local(specs: list[Spec], workers: int, on_result: Callable[[dict], None]
                     else:
                         queue.appendleft(spec)
                     pool[i] = _Worker(ctx)
+    except Terminated:  # SIGTERM to this process alone (`docker stop`, `kill PID`): stop the trials as Ctrl-C would
+        for w in pool:
+            if w.spec is not None and w.process.is_alive():
+                with contextlib.suppress(OSError):
+                    os.kill(w.process.pid, signal.SIGTERM)
+        raise
     finally:
         for w in pool:
             w.stop()
         for w in pool:
-            w.process.join(timeout=5)
+            w.process.join(timeout=10)
             if w.process.is_alive():
                 w.process.terminate()
 

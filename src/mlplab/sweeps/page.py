@@ -22,9 +22,9 @@ def write_figure(sweep_dir: Path, summary: dict[str, Any]) -> str | None:
     points = [e for e in summary["points"] if e["n"]]
     if main is None or not points:
         return None
-    import json
-
     from matplotlib.figure import Figure
+
+    from mlplab.sweeps.summary import trial_metrics
 
     name = main["name"]
     fig = Figure(figsize=(7, 0.5 * len(points) + 1.4))
@@ -33,8 +33,7 @@ def write_figure(sweep_dir: Path, summary: dict[str, Any]) -> str | None:
         s = e["metrics"][name]
         ax.plot([s["ci_low"], s["ci_high"]], [y, y], color="#557", lw=2)
         ax.plot([s["mean"]], [y], "o", color="#225", ms=7)
-        values = [json.loads((sweep_dir / run / "metrics.json").read_text()) for run in e["runs"]]
-        seeds = [_dig(v, name) for v in values]
+        seeds = [trial_metrics(sweep_dir, {"status": "ok", "run": run}).get(name, math.nan) for run in e["runs"]]
         ax.plot(seeds, [y + 0.18] * len(seeds), ".", color="#c63", alpha=0.8)
     ax.set_yticks(range(len(points)), [label(e["point"]) for e in points], fontsize=8)
     ax.set_ylim(len(points) - 0.5, -0.5)  # best first, at the top
@@ -45,13 +44,6 @@ def write_figure(sweep_dir: Path, summary: dict[str, Any]) -> str | None:
     fig.savefig(buf, format="png", dpi=110)
     atomic_write_bytes(sweep_dir / "summary.png", buf.getvalue())
     return "summary.png"
-
-
-def _dig(metrics: dict[str, Any], dotted: str) -> float:
-    value: Any = metrics
-    for part in dotted.split("."):
-        value = value.get(part) if isinstance(value, dict) else None
-    return float(value) if isinstance(value, (int, float)) else math.nan
 
 
 def _cell(s: dict[str, float]) -> str:

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import contextlib
 import datetime as _dt
+import json
 import os
+import shlex
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -20,11 +22,11 @@ import yaml
 
 from mlplab.errors import UserError
 from mlplab.runs import atomic_write_text
-from mlplab.sweeps.grid import Grid, Trial, parse_grid, validate
+from mlplab.sweeps.grid import Grid, Trial, parse_grid, trial_key, validate
 from mlplab.sweeps.ledger import Ledger
 from mlplab.sweeps.metrics import main_metric
 from mlplab.sweeps.progress import Progress
-from mlplab.sweeps.summary import trial_metrics, write_summary
+from mlplab.sweeps.summary import check_finished, trial_metrics, write_summary
 
 ENGINES = ("local", "ray")
 MAX_RETRIES = 2  # a trial whose worker dies runs at most 1 + MAX_RETRIES times
@@ -51,7 +53,7 @@ def default_workers() -> int:
 
 def sweep(
     experiment: str,
-    items: list[str],
+    items: list[str] | Grid,
     *,
     engine: str = "local",
     address: str | None = None,
@@ -61,17 +63,21 @@ def sweep(
     command: str | None = None,
     stream: IO[str] | None = None,
 ) -> SweepResult:
-    """Run (or resume) the sweep `items` (`key=v1,v2` strings) of `experiment`; return its folder and summary."""
+    """Run (or resume) the sweep `items` (`key=v1,v2` strings, or a Grid of values already apart) of `experiment`;
+    return its folder and summary."""
     stream = stream or sys.stderr
-    grid = parse_grid(experiment, items)
+    grid = items if isinstance(items, Grid) else parse_grid(experiment, items)
     trials = validate(grid)  # every value against the experiment's config, before anything is written
     workers = _check_engine(engine, address, workers)
     path = Path(out) if out is not None else Path(root) / f"{experiment}-{grid.fingerprint()}"
-    command = command or " ".join(["mlplab", "sweep", experiment, *items])
+    command = command or shlex.join(
+        ["mlplab", "sweep", experiment, *(f"{k}={','.join(v)}" for k, v in grid.axes.items())]
+    )
     with _locked(_open_folder(path, grid, command)):
-        ledger = Ledger(path)
-        done, removed = ledger.recover({t.id for t in trials})
-        todo = [t for t in trials if t.id not in done]
+        ledger = Ledger(path, identify=lambda record: trial_key(experiment, record))
+        done, removed = ledger.recover({t.key for t in trials})
+        todo = [t for t in trials if t.key not in done]
+        check_finished(path, list(done.values()))  # a damaged metrics.json: one line, before anything runs
         note = f"; {len(done)} finished earlier, skipped" if done else ""
         note += f"; removed {removed} unfinished trial folder(s)" if removed else ""
         print(f"sweep: {len(trials)} trials of {experiment} in {path} ({engine} engine){note}", file=stream, flush=True)
@@ -114,8 +120,8 @@ def _open_folder(path: Path, grid: Grid, command: str) -> Path:
     if path.exists() and not path.is_dir():
         raise UserError(f"--out {str(path)!r} is a file, not a folder; give a folder path")
     if spec.is_file():
-        old = yaml.safe_load(spec.read_text()) or {}
-        if {"experiment": old.get("experiment"), "axes": old.get("axes")} != grid.to_dict():
+        old = _read_spec(spec)
+        if not _same_trials(Grid(old["experiment"], old["axes"]), grid):
             raise UserError(
                 f"{str(path)!r} holds another sweep ({old.get('command', '?')}); "
                 "give a new --out, or repeat that command to resume it"
@@ -140,6 +146,41 @@ def _open_folder(path: Path, grid: Grid, command: str) -> Path:
         ),
     )
     return path
+
+
+def _same_trials(old: Grid, new: Grid) -> bool:
+    """Whether two grids make the same trials: the same texts, or values that read the same (`lr=1e-3` and
+    `lr=0.001`, keys in another order)."""
+    if old.to_dict() == new.to_dict():
+        return True
+    if old.experiment != new.experiment:
+        return False
+    try:
+        return sorted(t.key for t in validate(old)) == sorted(t.key for t in validate(new))
+    except UserError:  # the old grid no longer reads (another version's config): not this sweep
+        return False
+
+
+def _read_spec(spec: Path) -> dict[str, Any]:
+    """sweep.yaml as written by `_open_folder`; one line naming the file when it is damaged or of another shape."""
+    fix = "restore it from a copy, or give a new --out to start the sweep afresh"
+    try:
+        old = yaml.safe_load(spec.read_bytes())
+    except (yaml.YAMLError, UnicodeDecodeError, RecursionError):
+        raise UserError(f"{spec} is damaged (not valid YAML); {fix}") from None
+    except OSError as exc:
+        raise UserError(f"cannot read {spec}: {exc.strerror}") from None
+    axes = old.get("axes") if isinstance(old, dict) else None
+    if not (
+        isinstance(old.get("experiment") if isinstance(old, dict) else None, str)
+        and isinstance(axes, dict)
+        and all(
+            isinstance(k, str) and isinstance(v, list) and all(isinstance(x, str) for x in v) for k, v in axes.items()
+        )
+        and isinstance(old.get("command", ""), str)
+    ):
+        raise UserError(f"{spec} is damaged (not an experiment name and axes of text values); {fix}")
+    return old
 
 
 @contextlib.contextmanager
@@ -179,6 +220,7 @@ def _run_trials(
             "point": t.point,
             "seed": t.seed,
             "overrides": list(t.overrides),
+            "settings": json.loads(t.key),
         }
         for t in todo
     ]
@@ -186,10 +228,11 @@ def _run_trials(
     progress = Progress(already + len(todo), already, main[0] if main else None, stream)
 
     def on_result(record: dict) -> None:
-        if record["id"] in records:  # never count a trial twice
+        key = ledger.identify(record)
+        if key in records:  # never count a trial twice
             return
         ledger.append(record)
-        records[record["id"]] = record
+        records[key] = record
         metrics = trial_metrics(path, record)
         if progress.main is None and main_metric(metrics, experiment):
             progress.main = main_metric(metrics, experiment)[0]

@@ -35,7 +35,7 @@ def fresh_folder(sweep_dir: Path, trial_id: str) -> Path:
 
 def record_of(spec: dict[str, Any], **fields: Any) -> dict[str, Any]:
     """A trials.jsonl line: who the trial is, then what came of it."""
-    keys = ("id", "index", "point", "seed", "overrides")
+    keys = ("id", "index", "point", "seed", "overrides", "settings")
     return {**{k: spec[k] for k in keys}, **fields, "finished": _dt.datetime.now().isoformat(timespec="seconds")}
 
 
@@ -58,7 +58,7 @@ def run_trial(spec: dict[str, Any]) -> dict[str, Any]:
     with open(log_path, "w") as log, contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
         try:
             run = execute(spec["experiment"], list(spec["overrides"]), out=str(run_dir), report=True)
-            metrics = run.metrics()
+            metrics = run.metrics
         except (UserError, RunFailed) as exc:
             status, error = "failed", str(exc)
         except Exception as exc:  # a bug in the experiment: recorded, not retried

@@ -3,6 +3,7 @@ and then read from the model cache."""
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -10,8 +11,8 @@ from typing import Any
 import torch
 from torch import nn
 
-from mlplab.cache import cached_run, default_cache_dir
-from mlplab.data import Dataset, dataset_for
+from mlplab.cache import cached_run
+from mlplab.data import Dataset, dataset_for, default_data_dir
 from mlplab.errors import UserError
 from mlplab.nn import SmallCNN
 from mlplab.runs import Run
@@ -33,6 +34,12 @@ class Frozen:
     source: str
     path: Path
     test_accuracy: float
+
+
+def default_cache_dir() -> Path:
+    """$MLPLAB_CACHE, else `models/` beside the default data folder."""
+    env = os.environ.get("MLPLAB_CACHE")
+    return Path(env).expanduser() if env else default_data_dir().parent / "models"
 
 
 def cache_root(cache_dir: str) -> Path:

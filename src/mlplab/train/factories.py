@@ -45,9 +45,9 @@ def _fused_ok(params: list, device: torch.device | str) -> bool:
 def schedule_factor(name: str, epochs: int) -> Callable[[int], float] | None:
     """The lr multiplier after `e` epochs as a closed form of (e, epochs): none, cosine (to 0 at `epochs`) or
     step (x0.1 at 50% and 75%) or onecycle (torch's OneCycleLR over `epochs` + 1 points: warm up
-    from lr/25 to lr over 30%, then cosine-anneal to lr/25e4). Closed forms, not torch's recursive updates, so that the lr of an epoch
-    depends on nothing but its number and the total: a resume that extends `epochs` follows, from the next
-    epoch on, exactly the lrs of a fresh run planned for the new total."""
+    from lr/25 to lr over 30%, then cosine-anneal to lr/25e4). Closed forms, not torch's recursive updates, so
+    that the lr of an epoch depends on nothing but its number and the total: a resume that extends `epochs`
+    follows, from the next epoch on, exactly the lrs of a fresh run planned for the new total."""
     total = max(epochs, 1)
     if name == "none":
         return None
@@ -85,7 +85,7 @@ def make_scheduler(optimizer: torch.optim.Optimizer, name: str, epochs: int):
 def place_schedule(scheduler, epochs_done: int) -> None:
     """Set `scheduler` and its optimizer's lrs to where they stand after `epochs_done` epochs (on resume)."""
     scheduler.last_epoch = epochs_done
-    lrs = [base * fn(epochs_done) for base, fn in zip(scheduler.base_lrs, scheduler.lr_lambdas)]
-    for group, lr in zip(scheduler.optimizer.param_groups, lrs):
+    lrs = [base * fn(epochs_done) for base, fn in zip(scheduler.base_lrs, scheduler.lr_lambdas, strict=True)]
+    for group, lr in zip(scheduler.optimizer.param_groups, lrs, strict=True):
         group["lr"] = lr
     scheduler._last_lr = lrs

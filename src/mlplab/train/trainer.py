@@ -2,8 +2,8 @@
 Every other 0-dim value the loss returns is averaged over the epoch's examples, and so is a `PerExample` value,
 computed once at the epoch's end.
 
-fit / evaluate, an optional LR schedule, evaluation each epoch (or every `eval_every` epochs), best and last checkpoints written
-atomically with the RNG states, resume, and a NaN/Inf guard that stops and keeps the last good
+fit / evaluate, an optional LR schedule, evaluation each epoch (or every `eval_every` epochs), best and last
+checkpoints written atomically with the RNG states, resume, and a NaN/Inf guard that stops and keeps the last good
 checkpoint. Same seed on CPU, same numbers. A model with several optimizers (a GAN) defines
 `configure_optimizers(cfg)` and `training_step(batch, optimizers, step, generator)` and trains through the
 same loop, checkpoints and resume; `steps_per_epoch` (with `total_steps`) makes an "epoch" that many steps drawn
@@ -60,13 +60,20 @@ def _is_better(value: float, best: float | None, mode: str) -> bool:
     return best is None or (value < best if mode == "min" else value > best)
 
 
+ONE = ""  # the key of a model's one optimizer (and schedule): logged as `lr`; several are logged as `lr_KEY`
+
+
 def defines_step(model: nn.Module) -> bool:
     """True for a model that brings its own optimizers and training step (the GAN)."""
     return callable(getattr(model, "training_step", None)) and callable(getattr(model, "configure_optimizers", None))
 
 
 class Trainer:
-    """Train `model` with `optimizer` (or the model's own optimizers); checkpoints and rows go to `run`."""
+    """Train `model` with `optimizer` (or the model's own optimizers); checkpoints and rows go to `run`.
+
+    One optimizer is a dict of one (`optimizers == {ONE: optimizer}`): the ordinary step, the model-defined
+    step, the lrs in the rows, the schedules and the checkpoint all go through `optimizers` / `schedulers`.
+    """
 
     def __init__(
         self,
@@ -99,12 +106,15 @@ class Trainer:
         if (optimizer is None) == (optimizers is None):
             raise ValueError("give either one optimizer or the model's optimizers")
         self.model = model
-        self.optimizer = optimizer
-        self.optimizers = optimizers
-        self.schedulers = schedulers or {}
+        self.own_step = defines_step(model)  # the model steps its optimizers itself (the GAN)
+        if optimizers is None:
+            optimizers, schedulers = {ONE: optimizer}, {ONE: scheduler} if scheduler is not None else {}
+        if not self.own_step and len(optimizers) != 1:
+            raise ValueError("a model without its own training_step trains with exactly one optimizer")
+        self.optimizers: dict[str, torch.optim.Optimizer] = optimizers
+        self.schedulers: dict[str, Any] = schedulers or {}
         self.run = run
         self.generator = generator or torch.Generator().manual_seed(0)
-        self.scheduler = scheduler
         self.augment = augment
         self.callbacks = list(callbacks)
         watched, watched_mode = getattr(model, "monitor", ("loss", "min"))
@@ -161,14 +171,16 @@ class Trainer:
         )
         if defines_step(model):
             optimizers = model.configure_optimizers(cfg)
-            schedulers = {
-                k: s for k, opt in optimizers.items() if (s := make_scheduler(opt, cfg.schedule, epochs)) is not None
+        else:
+            optimizers = {
+                ONE: make_optimizer(
+                    model.parameters(), cfg.optimizer, cfg.lr, weight_decay=cfg.weight_decay, device=device
+                )
             }
-            return cls(model, optimizers=optimizers, schedulers=schedulers, **common)
-        optimizer = make_optimizer(
-            model.parameters(), cfg.optimizer, cfg.lr, weight_decay=cfg.weight_decay, device=device
-        )
-        return cls(model, optimizer, scheduler=make_scheduler(optimizer, cfg.schedule, epochs), **common)
+        schedulers = {
+            k: s for k, opt in optimizers.items() if (s := make_scheduler(opt, cfg.schedule, epochs)) is not None
+        }
+        return cls(model, optimizers=optimizers, schedulers=schedulers, **common)
 
     # ---- evaluation -------------------------------------------------------------------------
     def evaluate(self, split: Split, batch_size: int | None = None) -> dict[str, float]:
@@ -177,11 +189,12 @@ class Trainer:
 
     # ---- training ---------------------------------------------------------------------------
     def _step(self, batch: tuple[torch.Tensor, torch.Tensor], epoch: int, step: int) -> dict[str, torch.Tensor]:
-        """One optimisation step: the model's own (several optimizers) or backward on its "loss"."""
-        if self.optimizers is not None:
+        """One optimisation step through `optimizers`: the model's own step, or backward on its "loss"."""
+        check = step % self.nan_check_every == 0
+        if self.own_step:
             with self._autocast():
                 out = self.model.training_step(batch, self.optimizers, self.step, self.generator)
-            if step % self.nan_check_every == 0:
+            if check:  # after its step: the model steps its optimizers itself
                 scalars = {k: float(v) for k, v in out.items() if isinstance(v, torch.Tensor) and v.dim() == 0}
                 if not all(math.isfinite(v) for v in scalars.values()):
                     raise RunFailed(
@@ -192,14 +205,15 @@ class Trainer:
             with self._autocast():
                 out = self.model.loss(batch)
             loss = out["loss"]
-            if step % self.nan_check_every == 0 and not torch.isfinite(loss):
+            if check and not torch.isfinite(loss):  # before the update: a NaN loss never reaches the weights
                 raise RunFailed(
                     f"loss became {loss.item()} at epoch {epoch}, step {step}; training stopped "
                     f"and {self._kept()}; lower lr or check the inputs"
                 )
-            self.optimizer.zero_grad(set_to_none=True)
+            (optimizer,) = self.optimizers.values()
+            optimizer.zero_grad(set_to_none=True)
             loss.backward()
-            self.optimizer.step()
+            optimizer.step()
         self.step += 1
         return out
 
@@ -271,13 +285,9 @@ class Trainer:
         return "there is no checkpoint (no epoch finished)"
 
     def _learning_rates(self) -> dict[str, float]:
-        if self.optimizers is not None:
-            return {f"lr_{k}": opt.param_groups[0]["lr"] for k, opt in self.optimizers.items()}
-        return {"lr": self.optimizer.param_groups[0]["lr"]}
+        return {"lr" if k == ONE else f"lr_{k}": opt.param_groups[0]["lr"] for k, opt in self.optimizers.items()}
 
     def _step_schedules(self) -> None:
-        if self.scheduler is not None:
-            self.scheduler.step()
         for s in self.schedulers.values():
             s.step()
 
@@ -307,7 +317,7 @@ class Trainer:
             train_seconds = state["train_seconds"]
             self.step = state.get("step", 0)
         if resume:  # rows after the checkpoint (or of a model that never reached one) are dropped
-            others = [r for r in self.run.history() if r.get("model") != self.name]
+            others = [r for r in self.run.history if r.get("model") != self.name]
             self.run.rewrite_history(others + [self._tagged(r) for r in history])
         for epoch in range(start, epochs + 1):
             t0 = time.perf_counter()
@@ -384,13 +394,9 @@ class Trainer:
             "best_epoch": best_epoch,
             "train_seconds": train_seconds,
             "rng": rng_state(self.generator),
+            "optimizers": {k: opt.state_dict() for k, opt in self.optimizers.items()},
+            "schedulers": {k: s.state_dict() for k, s in self.schedulers.items()},
         }
-        if self.optimizers is not None:
-            state["optimizers"] = {k: opt.state_dict() for k, opt in self.optimizers.items()}
-            state["schedulers"] = {k: s.state_dict() for k, s in self.schedulers.items()}
-        else:
-            state["optimizer"] = self.optimizer.state_dict()
-            state["scheduler"] = self.scheduler.state_dict() if self.scheduler is not None else None
         return state
 
     def load_checkpoint(self, path) -> dict:
@@ -404,9 +410,9 @@ class Trainer:
                 "or start a new run"
             )
         self.model.load_state_dict(state["model"])
-        mine = self.optimizers if self.optimizers is not None else {"": self.optimizer}
-        saved = state.get("optimizers") if self.optimizers is not None else {"": state.get("optimizer")}
-        for k, opt in mine.items():
+        # a checkpoint from before one optimizer was a dict of one keeps it under "optimizer"
+        saved = state["optimizers"] if "optimizers" in state else {ONE: state.get("optimizer")}
+        for k, opt in self.optimizers.items():
             if not _same_optimizer(opt, (saved or {}).get(k)):
                 raise UserError(
                     f"checkpoint {path} holds the state of another optimizer (or other optimizer "
@@ -416,7 +422,7 @@ class Trainer:
             opt.load_state_dict(saved[k])
         # the schedule is a closed form of (epoch, total): place it, rather than load the old one, so that an
         # extended `epochs` continues with the lrs of a run planned for the new total
-        for s in ([self.scheduler] if self.scheduler is not None else []) + list(self.schedulers.values()):
+        for s in self.schedulers.values():
             place_schedule(s, state["epoch"])
         restore_rng(state["rng"], self.generator)
         return state

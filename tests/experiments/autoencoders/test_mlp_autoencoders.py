@@ -9,9 +9,9 @@ import pytest
 import torch
 
 from mlplab.analysis.reconstruction import per_image_sse
-from mlplab.data.noise import gaussian_noise, salt_and_pepper
 from mlplab.nn import build_model
 from mlplab.nn.autoencoders import MLPAutoencoder
+from mlplab.nn.noise import gaussian_noise, salt_and_pepper
 from mlplab.runs import Run
 from mlplab.train.checkpoint import load_model, save_model
 

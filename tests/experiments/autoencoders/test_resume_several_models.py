@@ -25,8 +25,8 @@ EVERY = {
 
 def _numbers(run_dir):
     run = Run.open(run_dir)
-    metrics = {k: v for k, v in run.metrics().items() if "seconds" not in k}
-    history = [{k: v for k, v in row.items() if "seconds" not in k} for row in run.history()]
+    metrics = {k: v for k, v in run.metrics.items() if "seconds" not in k}
+    history = [{k: v for k, v in row.items() if "seconds" not in k} for row in run.history]
     return metrics, history
 
 

@@ -21,21 +21,21 @@ def numbers(path) -> dict:
 
 
 def history(path) -> list[dict]:
-    return [{k: v for k, v in r.items() if k != "epoch_seconds"} for r in Run.open(path).history()]
+    return [{k: v for k, v in r.items() if k != "epoch_seconds"} for r in Run.open(path).history]
 
 
 def test_run_folder_is_complete(cli, tmp_path):
     code, out, err = cli("run", "gan", *TINY, "--out", "r")
     assert code == 0, err
     run = Run.open(tmp_path / "r")
-    m = run.metrics()
+    m = run.metrics
     assert m["steps"] == 40 and m["generator_sizes"] == [100, 16, 32, 64]
     assert m["discriminator_sizes"] == [64, 32, 16, 1]
     assert m["train_images"] == 124 and sum(m["judge_labels"].values()) == 60
     for key in ("decent_fraction", "precision", "recall", "density", "coverage", "fd", "fd_ratio", "memorised_share"):
         assert np.isfinite(m[key]), key
     assert m["real_fd_ratio"] == 1.0 and m["initial_decent_fraction"] <= 0.1
-    rows = run.history()
+    rows = run.history
     assert [r["step"] for r in rows] == [10, 20, 30, 40]
     assert all({"train_loss_d", "train_loss_g", "train_d_real", "train_d_fake", "judge_labels"} <= set(r) for r in rows)
     frames = sorted(p.name for p in (run.path / "arrays" / "frames").glob("*.npz"))
@@ -80,7 +80,7 @@ def test_resume_of_a_killed_run_reaches_the_uninterrupted_numbers(cli, tmp_path,
     monkeypatch.setattr(gan_exp.Watch, "after_evaluation", killed_at_20)
     code, _, err = cli("run", "gan", *TINY, "--out", "killed")
     assert code == 130 and "resume" in err
-    assert [r["step"] for r in Run.open(tmp_path / "killed").history()] == [10, 20]
+    assert [r["step"] for r in Run.open(tmp_path / "killed").history] == [10, 20]
     monkeypatch.setattr(gan_exp.Watch, "after_evaluation", original)
     code, _, err = cli("run", "gan", "--resume", "killed")
     assert code == 0, err
@@ -115,9 +115,9 @@ def test_on_collapse_stop_exits_1_with_the_grid_of_that_moment(cli, tmp_path, mo
     last = err.strip().splitlines()[-1]
     assert code == 1 and last.startswith("mlplab: run failed: mode collapse at step 30")
     run = Run.open(tmp_path / "s")
-    m = run.metrics()
+    m = run.metrics
     assert m["collapsed_at"] == 30 and m["stopped"] is True and m["steps"] == 40
-    assert [r["step"] for r in run.history()] == [10, 20, 30]
+    assert [r["step"] for r in run.history] == [10, 20, 30]
     assert run.figure("collapse_grid").is_file() and "The run was stopped" in (run.path / "report.html").read_text()
 
 
@@ -126,8 +126,8 @@ def test_on_collapse_none_only_reports(cli, tmp_path, monkeypatch):
     code, _, err = cli("run", "gan", *TINY, "--out", "n")
     assert code == 0, err
     run = Run.open(tmp_path / "n")
-    assert run.metrics()["collapsed_at"] == 30 and [r["step"] for r in run.history()] == [10, 20, 30, 40]
-    assert [r["collapsed"] for r in run.history()] == [False, False, True, False]
+    assert run.metrics["collapsed_at"] == 30 and [r["step"] for r in run.history] == [10, 20, 30, 40]
+    assert [r["collapsed"] for r in run.history] == [False, False, True, False]
 
 
 def test_on_collapse_restart_goes_back_to_the_last_healthy_checkpoint_with_lr_halved(cli, tmp_path, monkeypatch):
@@ -138,10 +138,10 @@ def test_on_collapse_restart_goes_back_to_the_last_healthy_checkpoint_with_lr_ha
     run = Run.open(tmp_path / "r")
     restarts = json.loads((run.path / "restarts.json").read_text())
     assert restarts == [{"collapsed_at": 30, "restarted_from": 20, "lr": 0.0005}]
-    rows = run.history()
+    rows = run.history
     assert [r["step"] for r in rows] == [10, 20, 30, 40]
     assert [r["lr_d"] for r in rows] == [r["lr_g"] for r in rows] == [0.001, 0.001, 0.0005, 0.0005]
-    m = run.metrics()
+    m = run.metrics
     assert m["restarts"] == 1 and m["collapsed_at"] is None and m["final_lr_d"] == m["final_lr_g"] == 0.0005
     assert run.config["lr"] == 0.001  # config.yaml stays what was asked; the halving is in the rows and metrics
 

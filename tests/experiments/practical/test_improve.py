@@ -47,7 +47,7 @@ def test_ablation_table_is_the_seed_statistics_of_the_per_seed_runs(tmp_path):
         (n, str(s)) for n in ("baseline", "dropout", "hidden", "all") for s in (0, 1, 2)
     ]
     names = [f"{r['row']}-seed{r['seed']}" for r in per_seed]
-    assert list(dict.fromkeys(r["model"] for r in run.history())) == names  # every model's rows, in order
+    assert list(dict.fromkeys(r["model"] for r in run.history)) == names  # every model's rows, in order
     assert all(run.checkpoint(name).is_file() for name in names)  # each finished model's final weights
     for row in run.load_table("ablation"):
         x = np.array([float(r["test_accuracy"]) for r in per_seed if r["row"] == row["row"]])
@@ -61,7 +61,7 @@ def test_ablation_table_is_the_seed_statistics_of_the_per_seed_runs(tmp_path):
     assert "against the baseline" in findings_for(run)[1].text
     budget = next(f.text for f in findings_for(run) if f.title == "Budget")
     env = json.loads((run.path / "env.json").read_text())
-    minutes = run.metrics()["total_train_seconds"] / 60
+    minutes = run.metrics["total_train_seconds"] / 60
     machine = f"{env['cuda_device']} ({env['device']})" if env["cuda_device"] else f"{env['threads']} CPU threads"
     assert f"{minutes:.1f} minutes of training in all on {machine}" in budget  # this run's own time and machine
     assert "27.6 minutes" not in budget
@@ -94,8 +94,8 @@ def test_bad_input_is_one_line_and_exit_2(cli, tmp_path, args, message):
 def _numbers(run_dir):
     """metrics.json, metrics.jsonl and the per-seed table without the timings."""
     run = Run.open(run_dir)
-    metrics = {k: v for k, v in run.metrics().items() if "seconds" not in k}
-    history = [{k: v for k, v in row.items() if "seconds" not in k} for row in run.history()]
+    metrics = {k: v for k, v in run.metrics.items() if "seconds" not in k}
+    history = [{k: v for k, v in row.items() if "seconds" not in k} for row in run.history]
     table = [{k: v for k, v in row.items() if "seconds" not in k} for row in run.load_table("per_seed")]
     return metrics, history, table
 
@@ -117,7 +117,7 @@ def test_interrupted_ablation_resumes_to_the_numbers_of_an_uninterrupted_run(cli
     assert code == 0, err
     assert all((cut / "checkpoints" / f"{n}.pt").stat().st_mtime_ns == t for n, t in before.items())  # not retrained
     assert _numbers(cut) == _numbers(tmp_path / "whole")
-    rows = [(r["model"], r["epoch"]) for r in Run.open(cut).history()]
+    rows = [(r["model"], r["epoch"]) for r in Run.open(cut).history]
     assert rows == [(f"{row}-seed{s}", e) for row in ("baseline", "dropout") for s in (0, 1) for e in (1, 2)]
 
 
@@ -180,7 +180,7 @@ def test_augment_auto_is_flip_except_on_digit_datasets(cli, tmp_path):
     assert resolve_auto(["crop", "flip"], "mnist") == ["crop", "flip"]  # named ones are taken as asked
     code, _, err = cli("run", "mlp-improve", "seeds=1", "epochs=1", "hidden=[16]", "--out", str(tmp_path / "r"))
     run = Run.open(tmp_path / "r")
-    assert code == 0 and "warning" not in err and run.metrics()["augment"] == []
+    assert code == 0 and "warning" not in err and run.metrics["augment"] == []
     assert "augment" not in [r["row"] for r in run.load_table("ablation")]
     code, _, err = cli("run", "mlp-improve", "rows=[augment]", "--out", str(tmp_path / "s"))
     assert code == 2 and "augment=auto means no augmentation on digits" in err and len(err.strip().splitlines()) == 1
@@ -208,7 +208,7 @@ def test_all_changes_reach_the_targets_over_three_seeds(cli, tmp_path, fashion_d
         "--out",
         str(tmp_path / "r"),
     )
-    metrics = Run.open(tmp_path / "r").metrics()
+    metrics = Run.open(tmp_path / "r").metrics
     assert code == 0 and metrics["seeds"] == 3 and metrics["epochs"] == epochs
     assert metrics["augment"] == ([] if dataset == "mnist" else ["flip"])
     assert metrics["test_accuracy"]["all"]["mean"] >= target, metrics["test_accuracy"]

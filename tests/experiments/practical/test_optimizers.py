@@ -24,7 +24,7 @@ def test_practical_targets_on_both_surfaces(tmp_path):
     assert not (w2 < -7.5 and abs(w1) < 0.5), (w1, w2)
     w1, w2 = ends[("steep-optima", "Adam")]
     assert math.hypot(w1 + 0.5, w2 + 0.8) < 0.01, (w1, w2)
-    assert run.metrics()["steep-optima/Adam/end"] == pytest.approx([w1, w2])
+    assert run.metrics["steep-optima/Adam/end"] == pytest.approx([w1, w2])
     for name in ("curvature", "steep-optima"):
         assert (run.path / "figures" / f"{name}_3d.png").is_file() and (
             run.path / "figures" / f"{name}_2d.png"
@@ -49,7 +49,7 @@ def test_user_surface_and_the_network_comparison_on_digits(tmp_path):
     assert abs(abs(ends[("saddle", "Adam")][1]) - math.sqrt(2)) < 0.05  # off the saddle into a minimum
     rows = run.load_table("network")
     assert [r["optimizer"] for r in rows] == ["SGD", "SGDMomentum", "Adam"]
-    assert list(dict.fromkeys(r["model"] for r in run.history())) == ["SGD", "SGDMomentum", "Adam"]
+    assert list(dict.fromkeys(r["model"] for r in run.history)) == ["SGD", "SGDMomentum", "Adam"]
     assert all(0 <= float(r["test_accuracy"]) <= 1 for r in rows)
     assert all(run.checkpoint(name).is_file() for name in ("SGD", "SGDMomentum", "Adam"))
     assert (run.path / "figures" / "network_curves.png").is_file()

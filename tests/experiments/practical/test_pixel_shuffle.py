@@ -42,7 +42,7 @@ def test_modes_on_digits_fixed_keeps_accuracy_new_permutations_destroy_it(tmp_pa
     acc = {m: [float(r["test_accuracy"]) for r in rows if r["mode"] == m] for m in ("none", "fixed", "per-batch")}
     assert [r["mode"] for r in rows] == ["none"] * 2 + ["fixed"] * 2 + ["per-batch"] * 2 + ["sorted"] * 2
     assert min(acc["none"] + acc["fixed"]) > 0.85 and max(acc["per-batch"]) < 0.5
-    assert run.metrics()["fixed/test_accuracy"]["mean"] == pytest.approx(spread(acc["fixed"]).mean)
+    assert run.metrics["fixed/test_accuracy"]["mean"] == pytest.approx(spread(acc["fixed"]).mean)
     assert (run.path / "figures" / "curves.png").is_file() and (run.path / "figures" / "examples.png").is_file()
 
 

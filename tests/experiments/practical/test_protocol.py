@@ -10,8 +10,8 @@ from mlplab.train import evaluate, load_model
 
 def test_best_checkpoint_is_the_best_validated_epoch_and_is_what_was_tested(tmp_path):
     run = execute("mlp-protocol", ["epochs=7", "eval_every=3", "hidden_sizes=[32,16]"], out=str(tmp_path / "run"))
-    m = run.metrics()
-    history = run.history()
+    m = run.metrics
+    history = run.history
     validated = [r for r in history if "val_accuracy" in r]
     assert m["validated_epochs"] == [r["epoch"] for r in validated] == [3, 6, 7]
     best = max(validated, key=lambda r: r["val_accuracy"])  # first of equals wins, as in the Trainer

@@ -132,5 +132,5 @@ def test_gradcheck_interrupted_after_its_second_case_resumes_to_the_same_numbers
     assert code == 0, err
     assert calls[:2] == ["Linear", "ReLU"] and "Linear" not in calls[2:] and "ReLU" not in calls[2:]
     whole, cut = Run.open(tmp_path / "whole"), Run.open(tmp_path / "cut")
-    assert cut.metrics() == whole.metrics() and cut.history() == whole.history()
+    assert cut.metrics == whole.metrics and cut.history == whole.history
     assert cut.load_table("gradient_check") == whole.load_table("gradient_check")

@@ -9,10 +9,10 @@ import torch
 from mlplab.analysis.reconstruction import encoder_filters, error_summary, per_image_sse
 from mlplab.config import param
 from mlplab.data import one_per_class
-from mlplab.data.noise import gaussian_noise, salt_and_pepper
 from mlplab.errors import UserError
 from mlplab.experiments.base import Context, register_experiment
 from mlplab.nn import MLPAutoencoder
+from mlplab.nn.noise import gaussian_noise, salt_and_pepper
 from mlplab.train import fit_named
 from mlplab.train.autoencoders import AEConfig, check_sizes, level_key, unit_data
 

@@ -38,7 +38,7 @@ def run(cfg: SparseConfig, ctx: Context) -> dict:
     metrics: dict[str, float] = {}
     rows, maps, recons = [], [], []
     names = ["standard"] + [f"l1_{level_key(p)}" for p in cfg.penalties]
-    for name, penalty in zip(names, [0.0, *cfg.penalties]):
+    for name, penalty in zip(names, [0.0, *cfg.penalties], strict=True):
         model = MLPAutoencoder(
             ds.num_features, [], cfg.hidden, [], code_activation="relu", l1=penalty, recon_loss=cfg.loss
         ).to(ctx.device)

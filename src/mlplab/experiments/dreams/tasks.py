@@ -106,7 +106,9 @@ def dreams(s: Setup) -> dict:
                 "runner_up_p": float(p2),
                 "mean_pixel": float(px.mean()),
             }
-            for t, c, second, p2, px in zip(targets.tolist(), conf, *runner_up(final, targets), trace.pixels)
+            for t, c, second, p2, px in zip(
+                targets.tolist(), conf, *runner_up(final, targets), trace.pixels, strict=True
+            )
         ],
     )
     reached = bool((conf >= cfg.confidence).all())
@@ -115,7 +117,7 @@ def dreams(s: Setup) -> dict:
         "dreams_reached_target": reached,
         "dreams_min_confidence": float(conf.min()),
         "dreams_seconds": trace.seconds,
-        "dreams_confidence": {s.name(t): float(c) for t, c in zip(targets.tolist(), conf)},
+        "dreams_confidence": {s.name(t): float(c) for t, c in zip(targets.tolist(), conf, strict=True)},
         "dreams_mean_pixel": float(trace.pixels.mean()),
         "_pixels": trace.pixels,
     }
@@ -345,8 +347,10 @@ def robust(s: Setup, plain: torch.Tensor | None = None) -> dict:
     return {
         "judge_recognised_plain": recognised["plain"],
         "judge_recognised_robust": recognised["robust"],
-        "judge_p_plain": {s.name(t): float(p) for t, p in zip(targets.tolist(), p_judge["plain"])},
-        "judge_p_robust": {s.name(t): float(p) for t, p in zip(targets.tolist(), p_judge["robust"])},
-        "robust_classifier_confidence": {s.name(t): float(p) for t, p in zip(targets.tolist(), p_mine["robust"])},
+        "judge_p_plain": {s.name(t): float(p) for t, p in zip(targets.tolist(), p_judge["plain"], strict=True)},
+        "judge_p_robust": {s.name(t): float(p) for t, p in zip(targets.tolist(), p_judge["robust"], strict=True)},
+        "robust_classifier_confidence": {
+            s.name(t): float(p) for t, p in zip(targets.tolist(), p_mine["robust"], strict=True)
+        },
         "robust_seconds": trace.seconds,
     }

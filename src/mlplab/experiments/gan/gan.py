@@ -325,7 +325,7 @@ def final_metrics(
         neighbours=train_pix[nearest],
         distances=np.sqrt(d[np.arange(len(nearest)), nearest]),
     )
-    last = run.history()[-1]
+    last = run.history[-1]
     keys = ("decent_fraction", "fd", "fd_ratio", "precision", "recall", "density", "coverage")
     collapsed = gq.first_collapse(watch.rows, cfg.rule())
     return {
@@ -338,7 +338,7 @@ def final_metrics(
         "test_images": len(test),
         **{k: last[k] for k in keys},
         "memorised_share": memorised,
-        "judge_labels": dict(zip(ds.classes, last["judge_labels"])),
+        "judge_labels": dict(zip(ds.classes, last["judge_labels"], strict=True)),
         "d_real": last["train_d_real"],
         "d_fake": last["train_d_fake"],
         "collapsed_at": collapsed if collapsed is not None else watch.collapsed_at,

@@ -103,7 +103,7 @@ def row_settings(cfg: ImproveConfig) -> dict[str, dict]:
     "mlp-improve", ImproveConfig, smoke=("epochs=1", "seeds=1", "hidden=[32]", "rows=[baseline,dropout,all]")
 )
 def run(cfg: ImproveConfig, ctx: Context) -> dict:
-    """Ablation of MLP improvements (augmentation, dropout, weight decay, norm, size, smoothing, schedule) over seeds."""
+    """Ablation of MLP improvements (augmentation, dropout, weight decay, norm, size, smoothing, schedule), seeds."""
     ds = with_practical_stats(dataset_for(cfg, ctx.device))
     cfg = replace(cfg, augment=resolve_auto(cfg.augment, ds.name))
     if cfg.rows and "augment" in cfg.rows and "augment" not in cfg.changes():

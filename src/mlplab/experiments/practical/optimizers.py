@@ -18,7 +18,7 @@ from mlplab.optim import SGD, Adam, SGDMomentum
 from mlplab.train import TrainConfig, evaluate, fit_named
 
 OPTIMIZERS = ("SGD", "SGDMomentum", "Adam")
-NET_OPTIMIZERS = dict(zip(OPTIMIZERS, ("scratch-sgd", "scratch-sgdm", "scratch-adam")))
+NET_OPTIMIZERS = dict(zip(OPTIMIZERS, ("scratch-sgd", "scratch-sgdm", "scratch-adam"), strict=True))
 
 
 @dataclass
@@ -126,7 +126,7 @@ def compare_on_network(cfg: OptimizersConfig, ctx: Context) -> dict:
     torch.manual_seed(cfg.seed)
     init = MLPClassifier(ds.num_features, cfg.hidden, ds.num_classes).state_dict()
     rows, out = [], {}
-    for (name, scratch), lr in zip(NET_OPTIMIZERS.items(), cfg.net_lrs):
+    for (name, scratch), lr in zip(NET_OPTIMIZERS.items(), cfg.net_lrs, strict=True):
         model = MLPClassifier(ds.num_features, cfg.hidden, ds.num_classes)
         model.load_state_dict(init)
         model.to(ctx.device)

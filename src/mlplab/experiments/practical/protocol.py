@@ -47,7 +47,7 @@ def run(cfg: ProtocolConfig, ctx: Context) -> dict:
     fit = trainer.fit(ds.train, ds.val, resume=ctx.resume)
     best = load_model(ctx.run.checkpoint("best")).to(ctx.device)  # from disk, as a user would
     test = evaluate(best, ds.test)
-    same = all(torch.equal(a, b) for a, b in zip(best.state_dict().values(), model.state_dict().values()))
+    same = all(torch.equal(a, b) for a, b in zip(best.state_dict().values(), model.state_dict().values(), strict=True))
     return {
         "test_accuracy": test["accuracy"],
         "test_loss": test["loss"],

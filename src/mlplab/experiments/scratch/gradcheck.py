@@ -75,7 +75,7 @@ def run(cfg: GradcheckConfig, ctx: Context) -> dict:
     ctx.run.rewrite_history(
         [
             {"step": step, "scratch_loss": a, "torch_loss": b}  # at once: no torn or doubled rows
-            for step, (a, b) in enumerate(zip(twin.scratch_loss, twin.torch_loss), start=1)
+            for step, (a, b) in enumerate(zip(twin.scratch_loss, twin.torch_loss, strict=True), start=1)
         ]
     )
 

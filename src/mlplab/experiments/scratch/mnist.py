@@ -7,7 +7,7 @@ from typing import Literal
 
 from mlplab.config import param
 from mlplab.experiments.base import Context, register_experiment
-from mlplab.scratch.training import ScratchConfig, build, fit, load_arrays, save_weights
+from mlplab.train.scratch import ScratchConfig, build, fit, load_arrays, save_weights
 
 
 @dataclass

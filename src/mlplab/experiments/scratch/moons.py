@@ -12,7 +12,7 @@ from mlplab.errors import UserError
 from mlplab.experiments.base import Context, register_experiment
 from mlplab.runs import Run
 from mlplab.scratch import MLP, Diverged
-from mlplab.scratch.training import Arrays, ScratchConfig, build, fit, load_arrays, save_weights
+from mlplab.train.scratch import Arrays, ScratchConfig, build, fit, load_arrays, save_weights
 
 GRID = 200  # decision-boundary grid points per side
 

@@ -19,7 +19,7 @@ register_main_numbers("ae-conv", "conv_*_test_mse", "mlp_*_test_mse")
 def figures(run: Run) -> None:
     rows = run.load_table("models")
     model_curves(
-        run.history(),
+        run.history,
         "val_mse",
         "validation error",
         run.figure("loss_curves"),

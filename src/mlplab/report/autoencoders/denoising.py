@@ -20,7 +20,7 @@ def figures(run: Run) -> None:
     den = arrays(run, "denoised")
     if den is None:
         return
-    names, metrics = [str(n) for n in den["names"]], run.metrics()
+    names, metrics = [str(n) for n in den["names"]], run.metrics
     fig = new_figure(max(6.0, 1.1 * len(names) + 2), 4.0)
     ax = fig.add_subplot()
     width = 0.27

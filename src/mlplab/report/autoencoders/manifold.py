@@ -78,7 +78,7 @@ def figures(run: Run) -> None:
 
 @register_findings("ae-manifold")
 def findings(run: Run) -> list[Finding]:
-    metrics, rows, confident = run.metrics(), table_rows(run, "random_steps"), run.config.get("confident")
+    metrics, rows, confident = run.metrics, table_rows(run, "random_steps"), run.config.get("confident")
     if "classifier_source" not in metrics:
         return []
     typical = metrics["like_the_data_threshold"]

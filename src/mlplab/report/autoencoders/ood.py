@@ -61,7 +61,7 @@ def figures(run: Run) -> None:
 
 @register_findings("ae-ood")
 def findings(run: Run) -> list[Finding]:
-    metrics, rows = run.metrics(), table_rows(run, "sources")
+    metrics, rows = run.metrics, table_rows(run, "sources")
     if not rows:
         return []
     out = []

@@ -59,7 +59,7 @@ def figures(run: Run) -> None:
 
 @register_findings("ae-pca")
 def findings(run: Run) -> list[Finding]:
-    rows, metrics = table_rows(run, "errors_by_k"), run.metrics()
+    rows, metrics = table_rows(run, "errors_by_k"), run.metrics
     if not rows or "pca_fit_images" not in metrics:
         return []
     parts = [

@@ -32,7 +32,7 @@ def table_rows(run: Run, table: str) -> list[dict]:
 
 
 def loss_curves(run: Run) -> None:
-    history = run.history()
+    history = run.history
     key = "val_mse" if any("val_mse" in r for r in history) else "train_mse"
     model_curves(
         history,
@@ -46,7 +46,7 @@ def loss_curves(run: Run) -> None:
 def autoencoder_curves(run: Run) -> None:
     """Training and validation error of the run's one autoencoder (rows of other models, tagged, left out)."""
     curves(
-        [r for r in run.history() if "model" not in r],
+        [r for r in run.history if "model" not in r],
         ["train_mse", "val_mse"],
         "autoencoder",
         run.figure("loss_curves"),

@@ -22,7 +22,7 @@ def figures(run: Run) -> None:
         return
     names, side = [str(n) for n in act["names"]], int(act["side"])
     table = {
-        n: {k: run.metrics().get(f"{k}_{n}") for k in ("sse_per_image", "active_fraction", "mean_activation")}
+        n: {k: run.metrics.get(f"{k}_{n}") for k in ("sse_per_image", "active_fraction", "mean_activation")}
         for n in names
     }
     fig = new_figure(11.0, 3.4)

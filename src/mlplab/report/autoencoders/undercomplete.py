@@ -14,7 +14,7 @@ register_main_numbers("ae-undercomplete", "mse_h*")
 
 @register_figures("ae-undercomplete")
 def figures(run: Run) -> None:
-    history = run.history()
+    history = run.history
     for split in ("train", "val"):
         model_curves(
             history, f"{split}_loss", f"{split} loss by hidden size", run.figure(f"{split}_loss_curves"), "loss"

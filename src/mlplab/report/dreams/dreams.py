@@ -170,7 +170,7 @@ def strips(frames: np.ndarray, stem: Path, fps: int = 10) -> None:
 
 @register_findings("dreams")
 def dreams(run: Run) -> list[Finding]:
-    m, cfg = run.metrics(), run.config
+    m, cfg = run.metrics, run.config
     out = []
     if "dreams_confidence" in m:
         conf = list(m["dreams_confidence"].values())

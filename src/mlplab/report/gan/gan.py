@@ -30,7 +30,7 @@ def frames(run: Run) -> list[tuple[int, np.ndarray]]:
 
 
 def evaluations(run: Run) -> list[dict]:
-    return [r for r in run.history() if "step" in r]
+    return [r for r in run.history if "step" in r]
 
 
 def restarts(run: Run) -> list[dict]:
@@ -48,7 +48,7 @@ def build(run: Run) -> None:
         curves(rows, run)
         quality_curves(rows, run)
         label_histogram(rows[-1]["judge_labels"], run)
-    collapsed = run.metrics().get("collapsed_at")
+    collapsed = run.metrics.get("collapsed_at")
     if collapsed is not None:
         for step, images in shots:
             if step == collapsed:
@@ -105,7 +105,7 @@ def curves(rows: list[dict], run: Run) -> None:
 
 def quality_curves(rows: list[dict], run: Run) -> None:
     """Judge metrics over training, real-image baselines dashed, the collapse and the restarts marked."""
-    m, steps = run.metrics(), [r["step"] for r in rows]
+    m, steps = run.metrics, [r["step"] for r in rows]
     fig = new_figure(11, 3.8)
     ax = fig.add_subplot(1, 2, 1)
     for key in QUALITY:
@@ -138,7 +138,7 @@ def mark_events(ax, metrics: dict, run: Run) -> None:
 
 
 def label_histogram(counts: list[int], run: Run) -> None:
-    classes = [str(c) for c in run.metrics().get("judge_labels", {})] or [str(i) for i in range(len(counts))]
+    classes = [str(c) for c in run.metrics.get("judge_labels", {})] or [str(i) for i in range(len(counts))]
     fig = new_figure(6, 3.5)
     ax = fig.add_subplot()
     ax.bar(range(len(counts)), counts)
@@ -162,7 +162,7 @@ def neighbours(a: dict[str, np.ndarray], run: Run) -> None:
 
 @register_findings("gan")
 def findings(run: Run) -> list[Finding]:
-    m = run.metrics()
+    m = run.metrics
     if "decent_fraction" not in m:
         return []
     name, out = m["class_name"], []

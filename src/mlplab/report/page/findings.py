@@ -23,8 +23,8 @@ class Finding:
 
 
 def findings_for(run: Run) -> list[Finding]:
-    """The registered findings of the run's experiment, else those an older run wrote to notes.json."""
+    """The registered findings of the run's experiment (none for an experiment without a builder)."""
     discover()
     if run.experiment in FINDINGS:
         return list(FINDINGS.get(run.experiment)(run))
-    return [Finding(n["title"], n["text"]) for n in run.notes()]
+    return []

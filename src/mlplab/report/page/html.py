@@ -207,7 +207,7 @@ def write_html(run: Run) -> Path:
     s = summarize(run)
     findings = Findings(run)
     lead = findings.take(k for k, _ in s.main) if s.main else []
-    numbers = other_numbers(s, salvage(run.metrics, {}, "the report leaves out the final metrics"), findings)
+    numbers = other_numbers(s, salvage(lambda: run.metrics, {}, "the report leaves out the final metrics"), findings)
     tabs = tables(run, findings)
     figs, other_arrays = figures(run, findings)
     anims = animations(run)

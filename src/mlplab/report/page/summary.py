@@ -83,7 +83,7 @@ def reproduce_command(run: Run, config: dict[str, Any]) -> str:
     """The command recorded at run time, else one rebuilt from config.yaml (every resolved key)."""
     from mlplab.config import format_overrides
 
-    recorded = run.status().get("command")
+    recorded = run.status.get("command")
     if recorded:
         return str(recorded)
     return shlex.join(["mlplab", "run", str(config.get("experiment", "")), *format_overrides(config)])
@@ -103,8 +103,8 @@ def summarize(run: Run) -> Summary:
     from mlplab.report.page.damage import salvage
 
     config = salvage(lambda: run.config, {}, "the report leaves out the configuration")
-    metrics = salvage(run.metrics, {}, "the report leaves out the final metrics")
-    status = salvage(run.status, {}, "the report leaves out the run's status")
+    metrics = salvage(lambda: run.metrics, {}, "the report leaves out the final metrics")
+    status = salvage(lambda: run.status, {}, "the report leaves out the run's status")
     state = status.get("status") or ("finished" if metrics else "unknown")
     if state == "finished" and status.get("resumes"):
         state = "resumed"

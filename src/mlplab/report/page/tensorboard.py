@@ -52,7 +52,7 @@ def write_tensorboard(run: Run) -> Path:
     for old in folder.rglob("events.out.tfevents.*"):
         old.unlink()
     with SummaryWriter(log_dir=str(folder)) as writer:
-        for i, row in enumerate(run.history()):
+        for i, row in enumerate(run.history):
             step = _step(row, i)
             model = f"{row['model']}/" if row.get("model") else ""  # each model of a multi-model run: its own tags
             for key, value in row.items():
@@ -61,6 +61,6 @@ def write_tensorboard(run: Run) -> Path:
         for fig in sorted((run.path / "figures").glob("*.png")):
             writer.add_image(f"figures/{fig.stem}", _image(fig), 0, dataformats="HWC")
         hparams = {k: _hparam(v) for k, v in run.config.items()}
-        final = {f"final/{k}": float(v) for k, v in run.metrics().items() if is_number(v)}
+        final = {f"final/{k}": float(v) for k, v in run.metrics.items() if is_number(v)}
         writer.add_hparams(hparams, final, run_name=".")
     return folder

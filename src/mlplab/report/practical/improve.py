@@ -47,13 +47,12 @@ def build(run: Run) -> None:
     ax.set(
         ylim=(low, min(1.0, float((means + err[1]).max()) + 0.01)),
         ylabel="test accuracy",
-        title=f"ablation on {run.metrics().get('dataset')}: mean and 95% interval over "
-        f"{run.metrics().get('seeds')} seeds",
+        title=f"ablation on {run.metrics.get('dataset')}: mean and 95% interval over {run.metrics.get('seeds')} seeds",
     )
     ax.axhline(s[names[0]].mean, color="grey", lw=0.8, ls="--")
     ax.grid(alpha=0.3, axis="y")
     save(fig, run.figure("ablation"))
-    history, per_seed = run.history(), run.load_table("per_seed")
+    history, per_seed = run.history, run.load_table("per_seed")
     fig = new_figure(8, 4.5)
     ax = fig.add_subplot()
     for name in names:
@@ -76,7 +75,7 @@ def _pct(v: float) -> str:
 
 @register_findings("mlp-improve")
 def improve(run: Run) -> list[Finding]:
-    s, m = by_row(run), run.metrics()
+    s, m = by_row(run), run.metrics
     if not s:
         return []
     changes = {r["row"]: r["change"] for r in run.load_table("ablation")}

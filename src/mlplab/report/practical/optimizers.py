@@ -106,7 +106,7 @@ def network_curves(run: Run) -> None:
     rows = run.load_table("network")
     if not rows:
         return
-    history = run.history()
+    history = run.history
     fig = new_figure(10, 4)
     axes = fig.subplots(1, 2)
     for r in rows:
@@ -125,7 +125,7 @@ def network_curves(run: Run) -> None:
     for ax in axes:
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
-    fig.suptitle(f"MLP {run.metrics().get('network_hidden')} on {run.metrics().get('network_dataset')}")
+    fig.suptitle(f"MLP {run.metrics.get('network_hidden')} on {run.metrics.get('network_dataset')}")
     save(fig, run.figure("network_curves"))
 
 
@@ -190,7 +190,7 @@ def optimizers(run: Run) -> list[Finding]:
         beta, sgdm = float(run.config.get("momentum", 0.9)), [r for r in net if r["optimizer"] == "SGDMomentum"]
         out.append(
             Finding(
-                f"Optimizers on an MLP ({run.metrics().get('network_dataset')})",
+                f"Optimizers on an MLP ({run.metrics.get('network_dataset')})",
                 "Test accuracy from the same initial weights and batches: "
                 + ", ".join(f"{r['optimizer']} {float(r['test_accuracy']):.2%}" for r in ranked)
                 + f". SGDMomentum's steps are 1/(1-beta) = {1 / (1 - beta):.3g}x shorter than those of torch's "

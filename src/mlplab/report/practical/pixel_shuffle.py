@@ -29,7 +29,7 @@ def by_mode(run: Run) -> dict[str, Spread]:
 
 @register_figures("pixel-shuffle")
 def build(run: Run) -> None:
-    rows, history = run.load_table("per_seed"), run.history()
+    rows, history = run.load_table("per_seed"), run.history
     fig = new_figure(7, 4.5)
     ax = fig.add_subplot()
     for mode in dict.fromkeys(r["mode"] for r in rows):

@@ -12,7 +12,7 @@ register_main_numbers("mlp-protocol", "test_accuracy", "best_val_accuracy", "bes
 
 @register_figures("mlp-protocol")
 def build(run: Run) -> None:
-    history = run.history()
+    history = run.history
     curves(
         history,
         ["train_accuracy", "val_accuracy"],
@@ -28,7 +28,7 @@ PRACTICAL_CIFAR10 = "52–53%"  # what the practical expects on CIFAR-10 with th
 
 @register_findings("mlp-protocol")
 def protocol(run: Run) -> list[Finding]:
-    m = run.metrics()
+    m = run.metrics
     if not m:
         return []
     c = run.config

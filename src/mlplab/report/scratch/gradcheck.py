@@ -61,7 +61,7 @@ def gradcheck_figures(run: Run) -> None:
 
 @register_findings("gradcheck")
 def gradcheck(run: Run) -> list[Finding]:
-    m, cfg, rows = run.metrics(), run.config, run.load_table("gradient_check")
+    m, cfg, rows = run.metrics, run.config, run.load_table("gradient_check")
     if "twin_examples" not in m or not rows:
         return []
     worst = max(rows, key=lambda r: float(r["max_rel_error_autograd"]))["component"]

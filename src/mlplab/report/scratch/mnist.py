@@ -14,7 +14,7 @@ register_main_numbers("scratch-mnist", "test_accuracy", "test_loss", "train_seco
 
 @register_figures("scratch-mnist")
 def scratch_mnist_figures(run: Run) -> None:
-    history = run.history()
+    history = run.history
     curves(history, ["train_loss", "val_loss", "test_loss"], "loss", run.figure("loss_curves"), ylabel="cross-entropy")
     curves(history, ["val_accuracy", "test_accuracy"], "accuracy", run.figure("accuracy_curves"), ylabel="accuracy")
     if (run.path / "arrays" / "predictions.npz").is_file():

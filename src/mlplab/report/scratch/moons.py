@@ -15,7 +15,7 @@ register_main_numbers("moons", "test_accuracy", "deep_normal_test_accuracy", "de
 
 @register_figures("moons")
 def moons_figures(run: Run) -> None:
-    history = run.history()
+    history = run.history
     curves(
         history,
         ["train_loss", "test_loss"],
@@ -105,7 +105,7 @@ def depth_figures(d: dict[str, np.ndarray], run: Run) -> None:
             ax.legend(fontsize=6)
     save(fig, run.figure("depth_norms"))
     curves(
-        run.history(),
+        run.history,
         ["deep_he_train_loss", "deep_he_test_loss"],
         "depth study: He-initialised network",
         run.figure("depth_he_curves"),
@@ -145,7 +145,7 @@ def why_it_diverged(names: list[str], act, grad, loss, step: int, where: str, la
 
 @register_findings("moons")
 def moons(run: Run) -> list[Finding]:
-    m = run.metrics()
+    m = run.metrics
     if "deep_normal_diverged" not in m:
         return []
     a = run.load_arrays("depth_study")
