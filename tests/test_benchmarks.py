@@ -40,3 +40,8 @@ def test_trainer_quick(mnist_dir):
     out = _bench("bench_trainer.py", "--data", str(mnist_dir), "--quick")
     assert out.count("PyTorch Lightning") == 2 and "fp32 compute floor" in out
     assert out.count("epochs run in lock-step") == 2  # the overhead line of each recipe
+
+
+def test_own_data_quick(mnist_dir, tmp_path):
+    out = _bench("bench_own_data.py", "--data", str(mnist_dir), "--quick", "--work", str(tmp_path))
+    assert "folder: cached load" in out and "x the IDX path" in out and "the cache makes the second load" in out

@@ -1,13 +1,26 @@
 """mlplab: reproducible experiments with multilayer perceptrons on small image datasets.
 
 From Python: `mlplab.run(NAME, key=value, ...)`, `mlplab.open(RUN_DIR)`, `mlplab.list_experiments()`,
-`mlplab.config_of(NAME)`, `mlplab.sweep(NAME, grid={...}, seeds=3)`; bad input raises `mlplab.ConfigError`.
+`mlplab.config_of(NAME)`, `mlplab.sweep(NAME, grid={...}, seeds=3)`,
+`mlplab.tune(NAME, "lr=loguniform(1e-4,1e-2)")`; bad input raises `mlplab.ConfigError`.
 These load on first use, so `import mlplab` stays cheap (no torch until something runs).
 """
 
 __version__ = "0.1.0"
 
-_API = ("run", "open", "list_experiments", "config_of", "sweep", "ConfigError", "RunFailed", "Run", "SweepSummary")
+_API = (
+    "run",
+    "open",
+    "list_experiments",
+    "config_of",
+    "sweep",
+    "tune",
+    "ConfigError",
+    "RunFailed",
+    "Run",
+    "SweepSummary",
+    "Study",
+)
 # `open` is left out of `import *`: it would shadow the builtin
 __all__ = [name for name in _API if name != "open"]
 

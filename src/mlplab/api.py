@@ -1,5 +1,5 @@
 """The Python entry points: `mlplab.run`, `mlplab.open`, `mlplab.list_experiments`, `mlplab.config_of`,
-`mlplab.sweep`.
+`mlplab.sweep`, `mlplab.tune`.
 
 The same validation, run folders and reports as the `mlplab` command, which calls these functions too.
 Bad input raises `ConfigError` (the command's `UserError`) with the line the command prints; nothing here
@@ -20,11 +20,25 @@ from typing import Any
 
 from mlplab import runs
 from mlplab.config import BaseConfig
-from mlplab.errors import RunFailed, UserError
+from mlplab.errors import RunFailed, UserError, shown
+from mlplab.paths import user_path
+from mlplab.tune.entry import Study
 
 ConfigError = UserError  # one name for Python users; the very class the command catches
 
-__all__ = ["ConfigError", "Run", "RunFailed", "SweepSummary", "config_of", "list_experiments", "open", "run", "sweep"]
+__all__ = [
+    "ConfigError",
+    "Run",
+    "RunFailed",
+    "Study",
+    "SweepSummary",
+    "config_of",
+    "list_experiments",
+    "open",
+    "run",
+    "sweep",
+    "tune",
+]
 
 
 def run(
@@ -51,8 +65,9 @@ def run(
     for item in overrides:
         if not isinstance(item, str):
             raise ConfigError(f"expected key=value, got {item!r}; for example epochs=5")
-    out = None if out is None else os.fspath(out)
-    resume = None if resume is None else os.fspath(resume)
+    out = None if out is None else user_path("--out", out)
+    resume = None if resume is None else user_path("--resume", resume)
+    root = user_path("root", root)
     if out and resume:
         raise ConfigError(
             f"--resume continues {resume!r} in place, so --out {out!r} cannot apply; "
@@ -61,7 +76,7 @@ def run(
     if out and os.path.isfile(out):
         raise ConfigError(f"--out {out!r} is a file, not a folder; give a folder path")
     with showing(progress), sigterm_as_interrupt():
-        folder = execute(experiment, list(overrides), out=out, resume=resume, root=os.fspath(root), typed=values)
+        folder = execute(experiment, list(overrides), out=out, resume=resume, root=root, typed=values)
     return Run(folder.path)
 
 
@@ -92,7 +107,7 @@ def config_of(experiment: str, /, **values: Any) -> BaseConfig:
 def _check_name(experiment: Any) -> None:
     if not isinstance(experiment, str):
         raise ConfigError(
-            f"expected an experiment name such as 'classify', got {experiment!r}; see mlplab.list_experiments()"
+            f"expected an experiment name such as 'classify', got {shown(experiment)}; see mlplab.list_experiments()"
         )
 
 
@@ -289,6 +304,8 @@ def sweep(
     from mlplab.sweeps.runner import sweep as run_sweep
 
     _check_name(experiment)
+    out = None if out is None else user_path("out", out)
+    root = user_path("root", root)
     axes, command = _sweep_axes(experiment, grid, seeds)
     with sigterm_as_interrupt():
         result = run_sweep(
@@ -297,8 +314,8 @@ def sweep(
             engine=engine,
             address=address,
             workers=workers,
-            out=None if out is None else os.fspath(out),
-            root=os.fspath(root),
+            out=out,
+            root=root,
             command=command,
         )
     return SweepSummary(result.path, result.summary)
@@ -311,7 +328,7 @@ def _sweep_axes(experiment: str, grid: Any, seeds: Any):
 
     if grid is not None and not isinstance(grid, dict):
         raise ConfigError(
-            f"grid must be a dict of key -> list of values, e.g. grid={{'lr': [1e-3, 1e-2]}}, got {grid!r}"
+            f"grid must be a dict of key -> list of values, e.g. grid={{'lr': [1e-3, 1e-2]}}, not {type(grid).__name__}"
         )
     grid = dict(grid or {})
     if "seed" in grid:
@@ -385,3 +402,10 @@ def _number(text: str) -> Any:
             return float(text)
         except ValueError:
             return text
+
+
+def tune(experiment: str, /, *space: str, **options: Any) -> Study:
+    """`mlplab tune` from Python; see `mlplab.tune.entry.tune` (the same call)."""
+    from mlplab.tune.entry import tune as run_tune
+
+    return run_tune(experiment, *space, **options)

@@ -15,9 +15,8 @@ import typing
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-import yaml
-
-from mlplab.errors import UserError
+from mlplab import safe_yaml
+from mlplab.errors import UserError, shown
 
 
 def param(
@@ -55,6 +54,14 @@ class BaseConfig:
 
     dataset: str = param("digits", "registered dataset name (see `mlplab list`)")
     data_dir: str = param("", "dataset folder; empty = $MLPLAB_DATA, then the per-user cache")
+    test_size: float = param(
+        0.2,
+        "a folder:/csv:/hf: source without a test split: the fraction (< 1) or count (>= 1) of examples held out "
+        "for testing, drawn with the seed",
+        min=0,
+        min_exclusive=True,
+    )
+    skip_bad: bool = param(False, "folder:/hf: sources: skip images that cannot be decoded (the count is reported)")
     seed: int = param(0, "seed for every random choice (same seed, same numbers on CPU)", min=0, max=MAX_SEED)
     device: Literal["auto", "cpu", "cuda"] = param("auto", "where tensors live")
     tensorboard: bool = param(False, "also write per-epoch scalars for TensorBoard into RUN/tensorboard/")
@@ -66,6 +73,10 @@ class BaseConfig:
             value = getattr(self, f.name)
             _check_type(f.name, value, hints[f.name])
             _check_bounds(f.name, value, f.metadata)
+        if self.data_dir:
+            from mlplab.paths import user_path
+
+            user_path("config key 'data_dir':", self.data_dir)
         self.check()
 
     def check(self) -> None:
@@ -121,14 +132,14 @@ def _matches(value: Any, tp: Any) -> bool:
 def _check_type(name: str, value: Any, tp: Any) -> None:
     if not _matches(value, tp):
         hint = f"; e.g. {name}={typing.get_args(tp)[0]}" if typing.get_origin(tp) is Literal else ""
-        raise UserError(f"config key {name!r}: {value!r} is not {describe_type(tp)}{hint}")
+        raise UserError(f"config key {name!r}: {shown(value)} is not {describe_type(tp)}{hint}")
     if isinstance(value, float) and not math.isfinite(value):
-        raise UserError(f"config key {name!r}: {value!r} is not a finite number")
+        raise UserError(f"config key {name!r}: {shown(value)} is not a finite number")
     if isinstance(value, (list, tuple)):
         for item in value:
             if isinstance(item, float) and not math.isfinite(item):
                 raise UserError(
-                    f"config key {name!r}: {item!r} in {list(value)!r} is not a finite number; "
+                    f"config key {name!r}: {shown(item)} in {shown(list(value))} is not a finite number; "
                     "every value must be finite"
                 )
 
@@ -139,12 +150,12 @@ def _check_bounds(name: str, value: Any, meta: typing.Mapping[str, Any]) -> None
         if lo is not None and (value <= lo if meta.get("min_exclusive") else value < lo):
             op = ">" if meta.get("min_exclusive") else ">="
             raise UserError(
-                f"config key {name!r}: {value!r} is out of range; it must be {op} {lo}"
+                f"config key {name!r}: {shown(value)} is out of range; it must be {op} {lo}"
                 + (f" and <= {hi}" if hi is not None else "")
             )
         if hi is not None and value > hi:
             low = "" if lo is None else (f"> {lo} and " if meta.get("min_exclusive") else f">= {lo} and ")
-            raise UserError(f"config key {name!r}: {value!r} is out of range; it must be {low}<= {hi}")
+            raise UserError(f"config key {name!r}: {shown(value)} is out of range; it must be {low}<= {hi}")
     if isinstance(value, (list, tuple)):
         if meta.get("nonempty") and not value:
             raise UserError(f"config key {name!r}: the list is empty; give at least one value, e.g. {name}=[128,64]")
@@ -161,25 +172,30 @@ def _check_bounds(name: str, value: Any, meta: typing.Mapping[str, Any]) -> None
                 if r
             )
             raise UserError(
-                f"config key {name!r}: {bad[0]!r} in {list(value)!r} is out of range; every value must be {rule}"
+                f"config key {name!r}: {shown(bad[0])} in {shown(list(value))} is out of range; "
+                f"every value must be {rule}"
             )
 
 
 def parse_value(name: str, text: str, tp: Any) -> Any:
-    """Turn the text of `key=text` into a value of type `tp` (YAML syntax: 1e-3, [1,2], true)."""
+    """Turn the text of `key=text` into a value of type `tp` by mlplab's one rule (`safe_yaml`): decimal
+    numbers (10, 0.5, 1e-3), lists [16,32], true/false, text; YAML 1.1's surprises (010, 1:0, 0x10, yes) refused."""
     origin = typing.get_origin(tp)
     wants_text = tp is str or (origin is Literal and all(isinstance(a, str) for a in typing.get_args(tp)))
     if wants_text:
         return text
     try:
-        value = yaml.safe_load(text) if text.strip() else ""
-    except yaml.YAMLError:
-        raise UserError(f"config key {name!r}: cannot read {text!r} as {describe_type(tp)}") from None
-    if _accepts_float(tp) and isinstance(value, str):
-        try:
-            value = float(value)  # YAML reads "1e-3" as text
-        except ValueError:
-            pass
+        value = safe_yaml.load(text) if text.strip() else ""
+    except safe_yaml.YAMLRefused as exc:
+        raise UserError(
+            f"config key {name!r}: cannot read {shown(text)} as {describe_type(tp)}: {exc.problem}"
+        ) from None
+    if (
+        _accepts_float(tp)
+        and isinstance(value, str)
+        and value.strip().lower().lstrip("+-") in ("nan", "inf", "infinity")
+    ):
+        value = float(value)  # said as "not a finite number", not as "not a number"
     return normalize_value(value, tp)
 
 
@@ -226,13 +242,17 @@ def parse_overrides(
     values: dict[str, Any] = {key: value for key, value in (base or {}).items() if key in names}
     explicit: dict[str, Any] = {}
     for item in items:
-        if "=" not in item:
-            raise UserError(f"expected key=value, got {item!r}; for example epochs=5")
+        if not isinstance(item, str) or "=" not in item:
+            raise UserError(f"expected key=value, got {shown(item)}; for example epochs=5")
         key, text = item.split("=", 1)
         key = _known_key(key, names)
+        if key in explicit:
+            raise UserError(f"config key {key!r} is given twice; give it once, e.g. {key}={shown(text, quote=False)}")
         explicit[key] = parse_value(key, text, hints[key])
     for key, value in (typed or {}).items():
         key = _known_key(key, names)
+        if key in explicit:
+            raise UserError(f"config key {key!r} is given twice (as key=value and as a keyword); give it once")
         explicit[key] = normalize_value(value, hints[key])
     if explicit.get("preset", "none") != "none":
         values.update(preset_values(cls, explicit["preset"]))
@@ -247,18 +267,20 @@ def preset_values(cls: type[BaseConfig], name: str) -> dict[str, Any]:
     presets = getattr(cls, "PRESETS", {})
     if name not in presets:
         choices = ", ".join(["none", *presets]) if presets else "none (this experiment has no presets)"
-        raise UserError(f"config key 'preset': unknown preset {name!r}; choose {choices}")
+        raise UserError(f"config key 'preset': unknown preset {shown(name)}; choose {choices}")
     return dict(presets[name])
 
 
 def _known_key(key: str, names: list[str]) -> str:
+    if not isinstance(key, str):
+        raise UserError(f"config keys are text, got {shown(key)}; this experiment takes: {', '.join(names)}")
     key = key.strip().replace("-", "_")
     if key not in names:
         from difflib import get_close_matches
 
-        hint = get_close_matches(key, names, n=1)
+        hint = get_close_matches(key, names, n=1) if key else []
         did = f" (did you mean {hint[0]!r}?)" if hint else ""
-        raise UserError(f"unknown config key {key!r}{did}; this experiment takes: {', '.join(names)}")
+        raise UserError(f"unknown config key {shown(key)}{did}; this experiment takes: {', '.join(names)}")
     return key
 
 

@@ -26,3 +26,14 @@ class DamagedFile(UserError):
 
 class RunLocked(UserError):
     """Another live process is writing the same run folder."""
+
+
+def shown(value: object, limit: int = 80, quote: bool = True) -> str:
+    """`repr(value)` (or `str` with quote=False) for a one-line message: at most `limit` characters, no
+    line breaks, so a hostile or huge value can neither flood nor split the line that names it."""
+    try:
+        text = repr(value) if quote else str(value)
+    except Exception:  # a value whose repr fails is still named
+        text = f"<{type(value).__name__}>"
+    text = text.replace("\r", "\\r").replace("\n", "\\n")
+    return text if len(text) <= limit else text[: limit - 5] + "[...]"

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from difflib import get_close_matches
 from typing import Generic, TypeVar
 
-from mlplab.errors import UserError
+from mlplab.errors import UserError, shown
 
 T = TypeVar("T")
 
@@ -43,10 +43,13 @@ class Registry(Generic[T]):
         return add
 
     def get(self, name: str) -> T:
-        if name not in self._discovered():
+        items = self._discovered()
+        if not isinstance(name, str) or not name.strip():
+            raise UserError(f"no {self.kind} name given (got {shown(name)}); choose one of: {', '.join(sorted(items))}")
+        if name not in items:
             hint = get_close_matches(name, self._items, n=1)
             did = f" (did you mean {hint[0]!r}?)" if hint else ""
-            raise UserError(f"unknown {self.kind} {name!r}{did}; choose one of: {', '.join(sorted(self._items))}")
+            raise UserError(f"unknown {self.kind} {shown(name)}{did}; choose one of: {', '.join(sorted(self._items))}")
         return self._items[name]
 
     def names(self) -> list[str]:

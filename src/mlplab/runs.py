@@ -10,15 +10,19 @@ from __future__ import annotations
 
 import contextlib
 import datetime as _dt
+import hashlib
 import io
 import json
 import logging
 import os
 import platform
+import shlex
+import shutil
 import socket
 import subprocess
 import sys
 import tempfile
+import uuid
 import weakref
 import zipfile
 from collections.abc import Iterator
@@ -26,9 +30,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import yaml
 
+from mlplab import safe_yaml
 from mlplab.errors import DamagedFile, RunLocked, UserError
+from mlplab.paths import user_path
 
 try:
     import fcntl
@@ -38,6 +43,18 @@ except ImportError:  # not on Windows: there the lock only records its owner
 log = logging.getLogger("mlplab.runs")
 LOCK_FILE = ".lock"
 SUBDIRS = ("checkpoints", "figures", "arrays", "animations", "tables")
+# Written once when mlplab makes a run folder: {"run_id", "created"}. It marks the folder as mlplab's (so that
+# `mlplab report` may replace what is in it) and names the run its checkpoints belong to.
+MARKER = ".mlplab-run"
+# Folders made by mlplab before the marker existed are recognised by the files only mlplab wrote there: an env.json
+# with every one of these keys (written since the first version), or a status.json with a known status and the
+# `mlplab run ...` command that reproduces the run.
+LEGACY_ENV_KEYS = ("python", "torch", "numpy", "seed", "git_commit", "command", "started")
+STATUSES = ("running", "finished", "failed", "interrupted")
+# Keys a resume may change (experiments.base.resumed_config says which, when): they cannot alter the trajectory
+# already run, so the config identity a checkpoint carries leaves them out.
+RESUMABLE_KEYS = ("epochs", "device", "tensorboard", "data_dir")
+AFTER_TRAINING_KEYS = ("layers", "knn_k")  # read only by the analysis after training (see resumed_config)
 
 
 @contextlib.contextmanager
@@ -180,6 +197,50 @@ def _acquire(path: Path) -> Any:
     raise RunLocked(f"{path} is being locked and unlocked by other processes; try again")
 
 
+_TOO_DEEP = object()
+MAX_DEPTH = 16  # nesting of lists and dicts in a run's JSON files: mlplab writes 3 levels at most
+
+
+def _depth(value: Any, limit: int = MAX_DEPTH + 1) -> int:
+    """How deep lists and dicts nest in `value` (counting stops past `limit`), without recursion."""
+    deepest, level, todo = 0, 0, [(value, 0)]
+    while todo:
+        value, level = todo.pop()
+        deepest = max(deepest, level)
+        if deepest > limit:
+            break
+        if isinstance(value, dict):
+            todo += [(v, level + 1) for v in value.values()]
+        elif isinstance(value, list):
+            todo += [(v, level + 1) for v in value]
+    return deepest
+
+
+def read_csv(path: str | os.PathLike) -> list[list[str]]:
+    """The rows of a CSV file of a run as text; DamagedFile when it is not UTF-8 or not CSV (e.g. a field
+    longer than the csv module reads)."""
+    import csv
+
+    try:
+        with open(path, newline="", encoding="utf-8") as fh:
+            return list(csv.reader(fh))
+    except UnicodeDecodeError as exc:
+        raise DamagedFile(Path(path), f"not UTF-8 text at byte {exc.start}") from None
+    except csv.Error as exc:
+        raise DamagedFile(Path(path), f"not CSV as mlplab writes it: {exc}") from None
+
+
+def _legacy_env(env: Any) -> bool:
+    return isinstance(env, dict) and all(k in env for k in LEGACY_ENV_KEYS)
+
+
+def _legacy_status(status: Any) -> bool:
+    if not isinstance(status, dict):
+        return False
+    command = status.get("command")
+    return status.get("status") in STATUSES and isinstance(command, str) and command.startswith("mlplab run ")
+
+
 class Run:
     """One run folder. Create with `Run.create`, reopen with `Run.open`; `lock()` before writing a run you opened."""
 
@@ -187,6 +248,7 @@ class Run:
         self.path = Path(path)
         self._lock_key: Path | None = None
         self._announced = False
+        self.made: list[Path] | None = None  # the folders `create` made (None: an existing run)
 
     def lock(self) -> Run:
         """Hold the run's lock while this object lives (or until `release`); RunLocked if a live process has it."""
@@ -235,7 +297,7 @@ class Run:
             if path.is_dir() and any(path.iterdir()):
                 raise UserError(
                     f"--out {str(path)!r} is not empty; give a new or empty folder "
-                    f"(or resume a run with --resume {path})"
+                    f"(or resume a run with --resume {shlex.quote(str(path))})"
                 )
         else:
             stamp = _dt.datetime.now().strftime("%Y-%m-%dT%H-%M-%S")
@@ -244,6 +306,7 @@ class Run:
             while path.exists():
                 n += 1
                 path = Path(root) / experiment / f"{stamp}-{n}"
+        made = [p for p in (path, *path.parents) if not p.exists()]  # what `discard` may remove, deepest first
         try:
             path.mkdir(parents=True, exist_ok=True)
             for sub in SUBDIRS:
@@ -251,13 +314,36 @@ class Run:
         except OSError as exc:
             raise UserError(f"cannot create the run folder {str(path)!r}: {exc.strerror}") from None
         run = cls(path).lock()
+        run.made = made
+        marker = {"run_id": uuid.uuid4().hex, "created": _dt.datetime.now().isoformat(timespec="seconds")}
+        atomic_write_text(path / MARKER, json.dumps(marker) + "\n")
         run.write_yaml("config.yaml", {"experiment": experiment, **config})
         return run
+
+    def discard(self) -> None:
+        """Remove what `create` made and nothing else: the folder with what is in it, and the parents it made;
+        a folder that was there before (empty: `create` refuses any other) is kept, emptied again."""
+        made = self.made
+        if made is None:
+            return
+        if self.path in made:
+            shutil.rmtree(self.path, ignore_errors=True)
+        else:
+            for child in self.path.iterdir():
+                if child.is_dir() and not child.is_symlink():
+                    shutil.rmtree(child, ignore_errors=True)
+                elif child.name != LOCK_FILE:  # the lock goes when it is released
+                    child.unlink(missing_ok=True)
+        for parent in made[1:]:
+            try:
+                parent.rmdir()  # only if empty: another run may have started in it meanwhile
+            except OSError:
+                break
 
     @classmethod
     def open(cls, path: str | os.PathLike) -> Run:
         """Open an existing run folder; UserError if it is not one."""
-        path = Path(path)
+        path = Path(user_path("the run folder", path))
         if not (path / "config.yaml").is_file():
             raise UserError(
                 f"{str(path)!r} is not a run folder (no config.yaml in it); give a folder made by `mlplab run`"
@@ -283,6 +369,10 @@ class Run:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
             raise DamagedFile(self.path / name, f"not valid JSON, line {exc.lineno}: {exc.msg}") from None
+        except RecursionError:
+            data = _TOO_DEEP
+        if data is _TOO_DEEP or _depth(data) > MAX_DEPTH:
+            raise DamagedFile(self.path / name, f"JSON nested deeper than the {MAX_DEPTH} levels mlplab writes")
         if not isinstance(data, kind):
             raise DamagedFile(self.path / name, f"a JSON {type(data).__name__}, expected a {kind.__name__}")
         return data
@@ -291,11 +381,11 @@ class Run:
     def config(self) -> dict[str, Any]:
         text = self._text("config.yaml") or ""
         try:
-            data = yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            where = getattr(exc, "problem_mark", None)
-            line = f", line {where.line + 1}" if where is not None else ""
-            raise DamagedFile(self.path / "config.yaml", f"not valid YAML{line}") from None
+            data = safe_yaml.load(text)
+        except safe_yaml.YAMLRefused as exc:
+            line = f", line {exc.line}" if exc.line is not None else ""
+            problem = "not valid YAML" if exc.problem.startswith("not valid YAML") else exc.problem
+            raise DamagedFile(self.path / "config.yaml", f"{problem}{line}") from None
         if data is not None and not isinstance(data, dict):
             raise DamagedFile(self.path / "config.yaml", f"YAML {type(data).__name__}, expected key: value pairs")
         return data or {}
@@ -303,6 +393,44 @@ class Run:
     @property
     def experiment(self) -> str:
         return str(self.config.get("experiment", ""))
+
+    @property
+    def run_id(self) -> str | None:
+        """The id written into the marker when mlplab made the folder (None: no marker, an older run)."""
+        try:
+            marker = json.loads((self.path / MARKER).read_text())
+        except (OSError, ValueError):
+            return None
+        run_id = marker.get("run_id") if isinstance(marker, dict) else None
+        return run_id if isinstance(run_id, str) else None
+
+    def is_mlplab(self) -> bool:
+        """Whether mlplab made this folder: its marker, or (older runs) an env.json or status.json only mlplab
+        writes. Damaged or foreign files say no; nothing here raises."""
+        if self.run_id is not None:
+            return True
+        for name, made_by_mlplab in (("env.json", _legacy_env), ("status.json", _legacy_status)):
+            try:
+                if made_by_mlplab(self._json(name, dict)):
+                    return True
+            except (UserError, OSError, RecursionError):
+                continue
+        return False
+
+    def require_mlplab(self) -> None:
+        """UserError naming the report (or the folder) unless mlplab made this folder: nothing in it is replaced."""
+        if not self.is_mlplab():
+            page = self.path / "report.html"
+            raise UserError(
+                f"{str(page if page.exists() else self.path)!r} is not in a run folder made by mlplab (no "
+                f"{MARKER}, env.json or status.json of an mlplab run beside config.yaml), so `mlplab report` "
+                "replaces nothing there; give a folder made by `mlplab run`"
+            )
+
+    def config_id(self) -> str:
+        """A hash of the resolved config without the keys a resume may change: what a checkpoint must match."""
+        kept = {k: v for k, v in self.config.items() if k not in RESUMABLE_KEYS + AFTER_TRAINING_KEYS}
+        return hashlib.sha256(json.dumps(to_jsonable(kept), sort_keys=True).encode()).hexdigest()[:16]
 
     @property
     def metrics(self) -> dict[str, Any]:
@@ -327,14 +455,19 @@ class Run:
         return rows
 
     def load_table(self, name: str) -> list[dict[str, str]]:
-        """Rows of tables/NAME.csv as text (empty when the table is absent)."""
-        import csv
-
+        """Rows of tables/NAME.csv as text (empty when the table is absent); DamagedFile when a row has
+        more or fewer fields than the header, or the file is no CSV."""
         f = self.path / "tables" / f"{name}.csv"
         if not f.is_file():
             return []
-        with open(f, newline="") as fh:
-            return list(csv.DictReader(fh))
+        rows = [row for row in read_csv(f) if row]  # blank lines are no rows (as csv.DictReader reads them)
+        if not rows:
+            return []
+        head = rows[0]
+        for number, row in enumerate(rows[1:], start=2):
+            if len(row) != len(head):
+                raise DamagedFile(f, f"line {number} has {len(row)} fields, the header {len(head)}")
+        return [dict(zip(head, row, strict=True)) for row in rows[1:]]
 
     @property
     def status(self) -> dict[str, Any]:
@@ -354,7 +487,7 @@ class Run:
 
     # ---- writing ----------------------------------------------------------------------------
     def write_yaml(self, name: str, data: dict[str, Any]) -> None:
-        atomic_write_text(self.path / name, yaml.safe_dump(to_jsonable(data), sort_keys=False))
+        atomic_write_text(self.path / name, safe_yaml.dump(to_jsonable(data)))
 
     def write_json(self, name: str, data: Any) -> None:
         atomic_write_text(self.path / name, json.dumps(to_jsonable(data), indent=2) + "\n")

@@ -8,6 +8,14 @@ from typing import Any
 from mlplab.errors import UserError
 
 
+def require_tensorboard() -> None:
+    """UserError unless the tensorboard package is installed (checked before a run with tensorboard=true trains)."""
+    try:
+        from torch.utils.tensorboard import SummaryWriter  # noqa: F401
+    except ImportError:
+        raise UserError("tensorboard=true needs the tensorboard package: pip install tensorboard") from None
+
+
 class ScalarWriter:
     """Writes the numeric values of metrics rows as TensorBoard scalars ("val_loss" -> "val/loss")."""
 

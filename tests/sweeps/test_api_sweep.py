@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import re
+import shutil
 
 import numpy as np
 import pytest
@@ -64,15 +65,17 @@ def test_a_python_text_value_is_never_split(tmp_path):
     assert not (tmp_path / "s").exists()
 
 
-def test_numpy_values_are_taken_as_mlplab_run_takes_them(local_sweep, sw):
+def test_numpy_values_are_taken_as_mlplab_run_takes_them(local_sweep, sw, tmp_path):
     # the conftest's GRID as numpy values (0.0 for 0 reads the same): the same trials, all finished already
-    before = sw.ledger(local_sweep)
+    out = tmp_path / "s"
+    shutil.copytree(local_sweep, out)  # a copy: this summary shows the values as given here (0.0, not 0)
+    before = sw.ledger(out)
     for seeds in (np.int64(3), np.arange(3)):
         result = mlplab.sweep(
             "classify",
             grid={"hidden": [np.array([32])], "epochs": np.array([2]), "dropout": np.array([0.0, 0.1])},
             seeds=seeds,
-            out=local_sweep,
+            out=out,
         )
-        assert sw.ledger(local_sweep) == before, "no trial may run again"
+        assert sw.ledger(out) == before, "no trial may run again"
         assert [r["n_seeds"] for r in result.rows] == [3, 3]

@@ -72,8 +72,8 @@ def _files(folder: Path) -> dict[Path, bytes]:
     "data, problem",
     [
         (b"experiment: classify\naxes: {seed: ['0', '1'\n", "not valid YAML"),
-        (b"\xff not text", "not valid YAML"),
-        (b"\xff\xfe\x00 not text", "not an experiment name and axes"),  # UTF-16: text, not a mapping
+        (b"\xff not text", "not UTF-8 text at byte 0"),
+        (b"\xff\xfe\x00 not text", "not UTF-8 text at byte 0"),  # UTF-16 (with its byte-order mark) is not read
         (b"- a list\n- of things\n", "not an experiment name and axes"),
         (b"experiment: classify\naxes: [seed]\n", "not an experiment name and axes"),
         (b"experiment: classify\naxes: {seed: [0, 1]}\n", "not an experiment name and axes"),

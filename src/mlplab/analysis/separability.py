@@ -20,18 +20,26 @@ class Separability:
         return {name: float(v) for name, v in zip(classes, self.per_class, strict=True)}
 
 
-def knn_separability(
-    z: torch.Tensor, y: torch.Tensor, num_classes: int, k: int = 10, chunk: int = 1024
-) -> Separability:
-    """Leave-one-out kNN accuracy per class of the points z (N, d) with labels y (N,)."""
+def check_knn(y: torch.Tensor, k: int) -> None:
+    """UserError unless the points labelled y (N,) allow a kNN separability with k neighbours: an experiment
+    calls it on the data it will project before training, so that a bad `knn_k` costs no training."""
     present = torch.unique(y)
     if len(present) < 2:
         raise UserError(
             f"a projection needs at least two classes to separate, but the data has only "
             f"{len(present)} ({present.tolist()}); use a dataset or class selection with two or more"
         )
-    if len(z) <= k:
-        raise UserError(f"k={k} neighbours need more than {k} points, but there are {len(z)}; lower k")
+    if len(y) <= k:
+        raise UserError(
+            f"config key 'knn_k': k={k} neighbours need more than {k} points, but there are {len(y)}; lower k"
+        )
+
+
+def knn_separability(
+    z: torch.Tensor, y: torch.Tensor, num_classes: int, k: int = 10, chunk: int = 1024
+) -> Separability:
+    """Leave-one-out kNN accuracy per class of the points z (N, d) with labels y (N,)."""
+    check_knn(y, k)
     z = z.double()
     votes = []
     for start in range(0, len(z), chunk):

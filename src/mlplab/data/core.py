@@ -82,6 +82,7 @@ class Dataset:
     classes: list[str]
     input_shape: tuple[int, ...]  # per example, e.g. (1, 28, 28) or (2,)
     normalization: Normalization
+    fingerprint: str = ""  # a users' source: names its content (not its path); "" for a registered dataset
 
     @property
     def num_classes(self) -> int:
@@ -132,6 +133,7 @@ class RawData:
     y_test: torch.Tensor
     classes: list[str]
     default_val: int  # validation examples taken from the training set
+    fingerprint: str = ""
 
 
 Loader = Callable[[Path, bool], RawData]
@@ -162,16 +164,24 @@ def load_dataset(
     normalization: NormKind = "standard",
     image_size: int = 0,
     download: bool = True,
+    test_size: float = 0.2,
+    skip_bad: bool = False,
 ) -> Dataset:
-    """Load a registered dataset as resident tensors.
+    """Load a registered dataset, or a users' source `folder:PATH`, `csv:PATH`, `npz:PATH`, `hf:PATH`, as
+    resident tensors.
 
     The validation split is drawn from the training set with `seed` (reproducible); normalisation
     statistics come from the remaining training examples only. `image_size` > 0 resizes images
-    (bilinear) to that side, e.g. 28 for the 8x8 digits.
+    (bilinear) to that side, e.g. 28 for the 8x8 digits. A source without a test split of its own holds
+    out `test_size` of its examples (drawn with `seed`); `skip_bad` skips images that cannot be decoded.
     """
-    loader = DATASETS.get(name)
-    root = Path(data_dir).expanduser() if data_dir else default_data_dir()
-    raw = loader(root, download)
+    from mlplab.data.sources import is_source, load_source
+
+    if is_source(name):
+        raw = load_source(name, seed=seed, test_size=test_size, image_size=image_size, skip_bad=skip_bad)
+    else:
+        root = Path(data_dir).expanduser() if data_dir else default_data_dir()
+        raw = DATASETS.get(name)(root, download)
     x_train, x_test = raw.x_train, raw.x_test
     if image_size:
         if x_train.dim() != 4:
@@ -194,6 +204,7 @@ def load_dataset(
         classes=list(raw.classes),
         input_shape=tuple(x_train.shape[1:]),
         normalization=norm,
+        fingerprint=raw.fingerprint,
     )
     return ds.to(device)
 
@@ -201,11 +212,14 @@ def load_dataset(
 def _resize(x: torch.Tensor, side: int) -> torch.Tensor:
     if side < 2:  # a 1x1 image is one number: no picture, and too few features for a 2-D projection
         raise UserError(f"image_size={side} leaves a single pixel; give 0 (native size) or a side of at least 2")
+    if tuple(x.shape[-2:]) == (side, side):
+        return x  # already that size (a folder source resizes each image as it decodes it)
     return torch.nn.functional.interpolate(x, size=(side, side), mode="bilinear", align_corners=False).clamp(0, 1)
 
 
 def dataset_for(cfg, device: str | torch.device = "cpu", normalization: NormKind | None = None) -> Dataset:
-    """The dataset a training config names (dataset, data_dir, seed, val_size, normalization, image_size)."""
+    """The dataset a training config names (dataset, data_dir, seed, val_size, normalization, image_size,
+    test_size, skip_bad)."""
     return load_dataset(
         cfg.dataset,
         data_dir=cfg.data_dir or None,
@@ -214,6 +228,8 @@ def dataset_for(cfg, device: str | torch.device = "cpu", normalization: NormKind
         val_size=None if cfg.val_size < 0 else cfg.val_size,
         normalization=normalization or cfg.normalization,
         image_size=cfg.image_size,
+        test_size=getattr(cfg, "test_size", 0.2),
+        skip_bad=getattr(cfg, "skip_bad", False),
     )
 
 

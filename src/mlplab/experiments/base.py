@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime
 import shlex
-import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -15,9 +14,10 @@ import torch
 
 from mlplab.config import BaseConfig, format_overrides, parse_overrides
 from mlplab.device import memory_errors_as_user_errors, resolve_device, seed_everything
-from mlplab.errors import UserError
+from mlplab.errors import UserError, shown
 from mlplab.registry import Registry
-from mlplab.runs import Run, atomic_write_bytes
+from mlplab.runs import AFTER_TRAINING_KEYS, RESUMABLE_KEYS, Run, atomic_write_bytes
+from mlplab.tensorboard import require_tensorboard
 
 
 @dataclass
@@ -82,6 +82,8 @@ def execute(
         cfg = parse_overrides(exp.config, overrides, typed=typed)
     else:
         cfg = resumed_config(exp, resume, overrides, typed)
+    if getattr(cfg, "tensorboard", False):
+        require_tensorboard()  # now, not at the end of the first epoch
     device = resolve_device(cfg.device)
     generator = seed_everything(cfg.seed)
     fresh = resume is None
@@ -115,13 +117,7 @@ def execute(
         for f, data in kept.items():  # a refused resume leaves the run as it was
             atomic_write_bytes(run.path / f, data)
         if fresh and not any(run.path.joinpath("checkpoints").iterdir()):
-            shutil.rmtree(run.path, ignore_errors=True)  # nothing of value was written: leave no debris
-            if out is None:
-                for parent in (run.path.parent, run.path.parent.parent):
-                    try:
-                        parent.rmdir()  # only if empty
-                    except OSError:
-                        break
+            run.discard()  # nothing of value was written: leave no debris, and nothing that was there before
         run.release()
         raise
     _end_status(run, status, "finished")
@@ -141,8 +137,10 @@ def execute(
 # then continues as a run planned for the new total would, see train.factories.schedule_factor);
 # `device` and `tensorboard` change where the next epochs run and what else they write; `data_dir` may
 # point elsewhere only for datasets whose files are checked against published checksums (or that are
-# embedded), so the data cannot differ. Every other change is refused before anything is written.
-RESUME_MAY_CHANGE = ("epochs", "device", "tensorboard", "data_dir")
+# embedded), so the data cannot differ. `layers` and `knn_k` (runs.AFTER_TRAINING_KEYS) are read only by the
+# analysis after training, which a resume redoes in full: changing them lets a resume finish a run whose analysis
+# failed on them. Every other change is refused before anything is written.
+RESUME_MAY_CHANGE = RESUMABLE_KEYS + AFTER_TRAINING_KEYS
 VERIFIED_DATASETS = ("digits", "moons", "mnist", "fashion-mnist", "cifar10")
 
 
@@ -158,11 +156,17 @@ def resumed_config(exp: Experiment, resume: str, overrides: list[str], typed: di
     if old.experiment != exp.name:
         raise UserError(
             f"{resume!r} is a run of {old.experiment!r}, not {exp.name!r}; "
-            f"resume it with `mlplab run {old.experiment} --resume {resume}`"
+            f"resume it with `{shlex.join(['mlplab', 'run', old.experiment, '--resume', str(resume)])}`"
         )
     if not has_checkpoints(old.path):
         raise UserError(f"{resume!r} has no checkpoint to resume from; start a new run instead")
-    before = parse_overrides(exp.config, [], base=old.config).to_dict()
+    try:
+        before = parse_overrides(exp.config, [], base=old.config).to_dict()
+    except UserError as exc:  # the run's own file is at fault, not the command
+        raise UserError(
+            f"{old.path / 'config.yaml'} (the run's own config, not your command) holds a value this version "
+            f"cannot use: {exc}; correct that file, or start a new run"
+        ) from None
     cfg = parse_overrides(exp.config, overrides, base=old.config, typed=typed)
     after = cfg.to_dict()
     changed = [k for k in after if after[k] != before.get(k)]
@@ -172,7 +176,7 @@ def resumed_config(exp: Experiment, resume: str, overrides: list[str], typed: di
         if k not in RESUME_MAY_CHANGE or (k == "data_dir" and after["dataset"] not in VERIFIED_DATASETS)
     ]
     if refused:
-        what = ", ".join(f"{k} ({before.get(k)!r} -> {after[k]!r})" for k in refused)
+        what = ", ".join(f"{k} ({shown(before.get(k))} -> {shown(after[k])})" for k in refused)
         raise UserError(
             f"a resume continues the run as it was configured, and cannot change {what}; "
             f"a resume may only raise epochs or change {', '.join(RESUME_MAY_CHANGE[1:])}: "
@@ -183,6 +187,9 @@ def resumed_config(exp: Experiment, resume: str, overrides: list[str], typed: di
             f"a resume can raise epochs but not lower it ({before['epochs']} -> {after['epochs']}): "
             "the epochs already run were planned for the larger total; start a new run instead"
         )
+    from mlplab.train.checkpoint import check_belongs
+
+    check_belongs(old)
     return cfg
 
 

@@ -10,6 +10,7 @@ import torch
 from mlplab.analysis.activations import activations, find_layer, layer_names
 from mlplab.analysis.metrics import confusions, most_confused_pairs, precision_recall
 from mlplab.analysis.projection import project_2d
+from mlplab.analysis.separability import check_knn
 from mlplab.config import param
 from mlplab.data import Dataset, dataset_for
 from mlplab.device import precision_name
@@ -62,6 +63,7 @@ def run(cfg: ClassifyConfig, ctx: Context) -> dict:
     layers = cfg.layers or layer_names(model)
     for name in layers:
         find_layer(model, name)  # a wrong name fails now, not after training
+    check_knn(ds.test.y, cfg.knn_k)  # so does a knn_k the test set cannot give
     model, trainer, result = train_classifier(
         cfg, ds, ctx.run, ctx.generator, ctx.device, model=model, resume=ctx.resume
     )

@@ -9,6 +9,7 @@ import torch
 
 from mlplab.analysis.pca import PCA, fit_pca
 from mlplab.analysis.projection import project_2d
+from mlplab.analysis.separability import check_knn
 from mlplab.analysis.stats import histogram, summary
 from mlplab.config import BaseConfig, param
 from mlplab.data import Dataset, Split, load_dataset
@@ -40,6 +41,8 @@ def run(cfg: ExploreConfig, ctx: Context) -> dict:
         seed=cfg.seed,
         normalization=cfg.normalization,
         image_size=cfg.image_size,
+        test_size=cfg.test_size,
+        skip_bad=cfg.skip_bad,
     )
     if not ds.is_image:
         raise UserError(
@@ -47,6 +50,7 @@ def run(cfg: ExploreConfig, ctx: Context) -> dict:
             "example, not images; choose e.g. dataset=digits or dataset=mnist"
         )
     ds = select_classes(ds, cfg.classes)
+    check_knn(ds.test.y, cfg.knn_k)  # before the statistics and the PCA, not after
     metrics = {
         "dataset": ds.name,
         "normalization": ds.normalization.kind,

@@ -45,6 +45,8 @@ def build_report(run: Run) -> Path:
     from mlplab.report.page.damage import salvage
     from mlplab.report.page.html import write_html
 
+    run.require_mlplab()
+    run.require_mlplab()
     discover()
     experiment = salvage(lambda: run.experiment, "", "no figures are made")
     if experiment in FIGURES:
@@ -52,5 +54,6 @@ def build_report(run: Run) -> Path:
             lambda: FIGURES.get(experiment)(run),
             None,
             "the figures made from it (and after it) are left out; the rest of the report is built",
+            run=run,
         )
     return write_html(run)

@@ -18,8 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-import yaml
-
+from mlplab import safe_yaml
 from mlplab.errors import UserError
 from mlplab.runs import atomic_write_text
 from mlplab.sweeps.grid import Grid, Trial, parse_grid, trial_key, validate
@@ -135,14 +134,13 @@ def _open_folder(path: Path, grid: Grid, command: str) -> Path:
         raise UserError(f"cannot create the sweep folder {str(path)!r}: {exc.strerror}") from None
     atomic_write_text(
         spec,
-        yaml.safe_dump(
+        safe_yaml.dump(
             {
                 **grid.to_dict(),
                 "command": command,
                 "trials": len(grid.trials()),
                 "created": _dt.datetime.now().isoformat(timespec="seconds"),
-            },
-            sort_keys=False,
+            }
         ),
     )
     return path
@@ -165,9 +163,9 @@ def _read_spec(spec: Path) -> dict[str, Any]:
     """sweep.yaml as written by `_open_folder`; one line naming the file when it is damaged or of another shape."""
     fix = "restore it from a copy, or give a new --out to start the sweep afresh"
     try:
-        old = yaml.safe_load(spec.read_bytes())
-    except (yaml.YAMLError, UnicodeDecodeError, RecursionError):
-        raise UserError(f"{spec} is damaged (not valid YAML); {fix}") from None
+        old = safe_yaml.load_file(spec)
+    except safe_yaml.YAMLRefused as exc:
+        raise UserError(f"{spec} is damaged ({exc.problem}); {fix}") from None
     except OSError as exc:
         raise UserError(f"cannot read {spec}: {exc.strerror}") from None
     axes = old.get("axes") if isinstance(old, dict) else None

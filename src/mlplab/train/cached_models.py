@@ -23,6 +23,7 @@ from mlplab.train.trainer import Trainer
 
 CACHE_VERSION = 1  # bump when the training recipe changes, so old cache entries are not reused
 NOT_MODEL_KEYS = ("data_dir", "device", "tensorboard", "layers", "knn_k")  # keys that do not change the weights
+SOURCE_KEYS = ("test_size", "skip_bad")  # read by users' sources only: part of data_key
 JUDGE_SEED_OFFSET = 7919  # the judge never shares a seed with the models it judges
 
 
@@ -100,14 +101,23 @@ def accuracy(model: nn.Module, ds: Dataset) -> float:
     return float((model.predict(ds.test.x).argmax(1) == ds.test.y).float().mean())
 
 
+def data_key(ds: Dataset, cfg: TrainConfig) -> dict[str, Any]:
+    """A users' source is keyed by its content (its fingerprint), not its path (changed files: a new model), and
+    by the keys that shape its splits; a registered dataset by its name alone, as before."""
+    if not ds.fingerprint:
+        return {}
+    return {"dataset": ds.fingerprint} | {k: getattr(cfg, k) for k in SOURCE_KEYS}
+
+
 def default_classifier(
     cc: ClassifierConfig, ds: Dataset, device: torch.device, cache_dir: str, split_seed: int
 ) -> Frozen:
     """The MLP of `cc`, trained once on `ds` (split drawn with `split_seed`) and then read from the cache."""
-    key = {k: v for k, v in cc.to_dict().items() if k not in NOT_MODEL_KEYS} | {
+    key = {k: v for k, v in cc.to_dict().items() if k not in NOT_MODEL_KEYS + SOURCE_KEYS} | {
         "split_seed": split_seed,
         "version": CACHE_VERSION,
     }
+    key |= data_key(ds, cc)
 
     def train(run: Run) -> None:
         torch.manual_seed(cc.seed)  # the initial weights
@@ -158,7 +168,8 @@ def cnn_judge(data: TrainConfig, ds: Dataset, epochs: int, device: torch.device,
         trainer.fit(ds.train, ds.val)
         run.save_metrics({"test_accuracy": trainer.evaluate(ds.test)["accuracy"], "dataset": ds.name})
 
-    run, hit = cached_run(cache_root(cache_dir), "dreams-judge", jc | {"version": CACHE_VERSION}, jc, train)
+    key = jc | {"version": CACHE_VERSION} | data_key(ds, data)
+    run, hit = cached_run(cache_root(cache_dir), "dreams-judge", key, jc, train)
     model = load_model(run.checkpoint("best"), device)
     return Frozen(model, "cached" if hit else "trained", run.path, accuracy(model, ds))
 

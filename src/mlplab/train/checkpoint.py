@@ -21,10 +21,40 @@ CHECKPOINT_FORMAT = 1
 
 
 def write_checkpoint(path, state: dict) -> None:
-    """torch.save to a temporary file, renamed over `path`."""
+    """torch.save to a temporary file, renamed over `path`. In a run's checkpoints/ folder the state also
+    names the run (`run_id`) and its config (`config_id`), which a resume checks (`check_belongs`)."""
+    path = Path(path)
+    if path.parent.name == "checkpoints" and (path.parent.parent / "config.yaml").is_file():
+        run = Run(path.parent.parent)
+        state = {**state, "run_id": run.run_id, "config_id": run.config_id()}
     buf = io.BytesIO()
     torch.save(state, buf)
     atomic_write_bytes(path, buf.getvalue())
+
+
+def check_belongs(run: Run) -> None:
+    """UserError unless every checkpoint of `run` was written by this run under its present config: a
+    checkpoint of another run (or one from before config.yaml was edited) would continue another history."""
+    run_id, config_id = run.run_id, run.config_id()
+    for path in sorted((run.path / "checkpoints").glob("*.pt")):
+        try:
+            state = read_checkpoint(path)
+        except UserError:
+            continue  # unreadable: whatever reads it says so, as it did before checkpoints named their run
+        if "config_id" not in state:  # written by an mlplab from before checkpoints named their run
+            if run_id is None:
+                continue  # an older run's own checkpoints: nothing to compare them with
+            problem = "names no run (an older mlplab, or another run, wrote it)"
+        elif state.get("run_id") != run_id:
+            problem = "belongs to another run"
+        elif state["config_id"] != config_id:
+            problem = "was written under another config than its config.yaml now holds"
+        else:
+            continue
+        raise UserError(
+            f"checkpoint {path} {problem}; a resume continues only the run's own checkpoints: "
+            "restore the run's own files, or start a new run"
+        )
 
 
 def read_checkpoint(path) -> dict:
@@ -103,6 +133,8 @@ def dataset_args(conf: dict[str, Any], data_dir: str | None = None) -> dict[str,
         "val_size": None if val < 0 else val,
         "normalization": conf.get("normalization", "standard"),
         "image_size": int(conf.get("image_size", 0)),
+        "test_size": float(conf.get("test_size", 0.2)),
+        "skip_bad": bool(conf.get("skip_bad", False)),
     }
 
 

@@ -61,6 +61,8 @@ def load_arrays(cfg: ScratchConfig, normalization: str | None = None) -> tuple[D
         val_size=None if cfg.val_size < 0 else cfg.val_size,
         normalization=normalization or cfg.normalization,
         image_size=cfg.image_size,
+        test_size=cfg.test_size,
+        skip_bad=cfg.skip_bad,
     )
 
     def flat(split) -> tuple[np.ndarray, np.ndarray]:

@@ -16,6 +16,7 @@ checkpoints/NAME-last.pt and rows tagged "model": NAME.
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import math
 import sys
 import time
@@ -44,6 +45,20 @@ from mlplab.train.factories import make_optimizer, make_scheduler, place_schedul
 
 class Callback(Protocol):
     def __call__(self, trainer: Trainer, row: dict[str, Any]) -> None: ...
+
+
+_WATCHERS: contextvars.ContextVar[tuple[Callable, ...]] = contextvars.ContextVar("trainer_watchers", default=())
+
+
+@contextlib.contextmanager
+def watching(callback: Callable):
+    """Every Trainer made inside the block also calls `callback(trainer, row)` after each epoch (how a tuning
+    trial reports its validation metric and is pruned, without a hand on the experiment's code)."""
+    token = _WATCHERS.set((*_WATCHERS.get(), callback))
+    try:
+        yield
+    finally:
+        _WATCHERS.reset(token)
 
 
 @dataclass
@@ -116,7 +131,7 @@ class Trainer:
         self.run = run
         self.generator = generator or torch.Generator().manual_seed(0)
         self.augment = augment
-        self.callbacks = list(callbacks)
+        self.callbacks = [*callbacks, *_WATCHERS.get()]
         watched, watched_mode = getattr(model, "monitor", ("loss", "min"))
         # a monitor named by the caller without a direction gets the shared rule's (mlplab.main_metric.goal)
         self.monitor = monitor or f"val_{watched}"

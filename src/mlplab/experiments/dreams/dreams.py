@@ -97,6 +97,8 @@ class DreamsConfig(BaseConfig):
             hidden=list(self.hidden),
             dropout=self.dropout,
             image_size=self.image_size,
+            test_size=self.test_size,
+            skip_bad=self.skip_bad,
             schedule="cosine",
         )
 

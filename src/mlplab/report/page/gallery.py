@@ -11,11 +11,16 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from markupsafe import Markup
+
 from mlplab.errors import UserError
+from mlplab.report.page.damage import salvage
 from mlplab.report.page.summary import fmt_number, summarize
 from mlplab.report.page.templates import render
 from mlplab.runs import Run, atomic_write_text
 
+# The gallery's own mark: an index.html without it (or the heading every earlier gallery had) is not replaced.
+GALLERY_MARK = "<!-- mlplab gallery: rebuilt by `mlplab report RUNS_DIR` -->"
 _SKIP = {"checkpoints", "figures", "arrays", "animations", "tables", "tensorboard"}
 
 
@@ -31,7 +36,7 @@ def find_runs(root: Path) -> tuple[list[Run], list[Sweep]]:
         here = Path(folder)
         if "sweep.yaml" in files:
             sweeps.append(Sweep(here))
-        if "config.yaml" in files and here != root:
+        if "config.yaml" in files and here != root and Run(here).is_mlplab():
             runs.append(Run(here))
             subdirs[:] = []
             continue
@@ -47,6 +52,16 @@ def is_runs_folder(path: Path) -> bool:
     return bool(runs or sweeps)
 
 
+def is_gallery(path: Path) -> bool:
+    """Whether the file at `path` is a gallery mlplab wrote (its mark, or the heading of an earlier version's)."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(1 << 16).decode("utf-8", errors="replace")
+    except OSError:
+        return False
+    return GALLERY_MARK in head or "<h1>mlplab runs</h1>" in head
+
+
 def _rel(path: Path, root: Path) -> str:
     return Path(os.path.relpath(path, root)).as_posix()
 
@@ -57,7 +72,14 @@ def write_gallery(root: str | os.PathLike) -> Path:
     if not root.is_dir():
         raise UserError(f"{str(root)!r} is not a folder; give a folder of runs (e.g. runs)")
     runs, sweeps = find_runs(root)
-    summaries = sorted((summarize(r) for r in runs), key=lambda s: (s.started, str(s.path)), reverse=True)
+    target = root / "index.html"
+    if target.exists() and not is_gallery(target):
+        raise UserError(
+            f"{str(target)!r} was not written by mlplab, so `mlplab report` does not replace it; "
+            "move it away, or keep the runs in another folder"
+        )
+    found = [salvage(lambda r=r: summarize(r), None, "the gallery leaves out that run", run=r) for r in runs]
+    summaries = sorted((s for s in found if s), key=lambda s: (s.started, str(s.path)), reverse=True)
     cards = [
         {
             "s": s,
@@ -83,8 +105,8 @@ def write_gallery(root: str | os.PathLike) -> Path:
         root=root.resolve(),
         cards=cards,
         sweeps=sweep_rows,
+        mark=Markup(GALLERY_MARK),
         heads=["experiment", "dataset", "status", "started", "run time", "main number", "other main numbers"],
     )
-    target = root / "index.html"
     atomic_write_text(target, page)
     return target

@@ -9,7 +9,6 @@ else from the file name.
 
 from __future__ import annotations
 
-import csv
 import json
 import struct
 from collections.abc import Iterable
@@ -20,7 +19,7 @@ from mlplab.report.page.damage import salvage
 from mlplab.report.page.findings import Finding, findings_for
 from mlplab.report.page.summary import Summary, fmt_number, summarize
 from mlplab.report.page.templates import render
-from mlplab.runs import Run, atomic_write_text
+from mlplab.runs import Run, atomic_write_text, read_csv
 
 ACRONYMS = {
     "pca",
@@ -70,7 +69,7 @@ class Findings:
     """Findings handed out next to the numbers they are about; what is left goes to the top."""
 
     def __init__(self, run: Run):
-        self.left = list(salvage(lambda: findings_for(run), [], "the report leaves out the findings"))
+        self.left = list(salvage(lambda: findings_for(run), [], "the report leaves out the findings", run=run))
 
     def take(self, abouts: Iterable[str]) -> list[Finding]:
         wanted = set(abouts)
@@ -81,9 +80,11 @@ class Findings:
 
 # ---- what the sections show (run.html.j2 lays it out) -------------------------------------------------
 def _gallery_link(run: Run) -> str:
-    """A relative link to the nearest index.html above the run (the gallery), or ""."""
+    """A relative link to the nearest gallery above the run (an index.html mlplab wrote), or ""."""
+    from mlplab.report.page.gallery import is_gallery
+
     for up, parent in enumerate(run.path.resolve().parents, start=1):
-        if (parent / "index.html").is_file():
+        if (parent / "index.html").is_file() and is_gallery(parent / "index.html"):
             return "../" * up + "index.html"
         if up >= 4:
             break
@@ -99,9 +100,9 @@ def image_size(path: Path) -> tuple[int, int]:
     """(width, height) from a PNG or GIF header, (0, 0) when unknown."""
     with open(path, "rb") as fh:
         head = fh.read(24)
-    if head[:8] == b"\x89PNG\r\n\x1a\n":
+    if head[:8] == b"\x89PNG\r\n\x1a\n" and len(head) == 24:
         return struct.unpack(">II", head[16:24])
-    if head[:3] == b"GIF":
+    if head[:3] == b"GIF" and len(head) >= 10:
         return struct.unpack("<HH", head[6:10])
     return 0, 0
 
@@ -152,8 +153,7 @@ def other_numbers(s: Summary, metrics: dict[str, Any], findings: Findings) -> di
 def tables(run: Run, findings: Findings) -> list[dict[str, Any]]:
     out = []
     for t in sorted((run.path / "tables").glob("*.csv")):
-        with open(t, newline="") as fh:
-            rows = list(csv.reader(fh))
+        rows = salvage(lambda t=t: read_csv(t), None, "the report leaves out that table")
         out.append(
             {"name": t.name, "caption": caption_for(t.stem, {}), "rows": rows, "findings": findings.take([t.stem])}
         )

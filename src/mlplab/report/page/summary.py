@@ -9,13 +9,14 @@ percentages; `*seconds` as seconds.
 from __future__ import annotations
 
 import datetime as _dt
-import json
+import math
 import re
 import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mlplab.errors import UserError
 from mlplab.main_metric import is_number, main_numbers
 from mlplab.report.page.registry import main_patterns
 from mlplab.runs import Run
@@ -65,6 +66,8 @@ def fmt_number(key: str, value: Any) -> str:
 
 
 def fmt_duration(seconds: float) -> str:
+    if not math.isfinite(seconds):
+        return str(seconds)
     if seconds < 1:
         return f"{seconds:.2f} s"
     if seconds < 60:
@@ -79,11 +82,11 @@ def main_metrics(experiment: str, metrics: dict[str, Any]) -> list[tuple[str, An
     return main_numbers(metrics, main_patterns(experiment))
 
 
-def reproduce_command(run: Run, config: dict[str, Any]) -> str:
+def reproduce_command(run: Run, config: dict[str, Any], status: dict[str, Any] | None = None) -> str:
     """The command recorded at run time, else one rebuilt from config.yaml (every resolved key)."""
     from mlplab.config import format_overrides
 
-    recorded = run.status.get("command")
+    recorded = (run.status if status is None else status).get("command")
     if recorded:
         return str(recorded)
     return shlex.join(["mlplab", "run", str(config.get("experiment", "")), *format_overrides(config)])
@@ -100,7 +103,7 @@ def main_figure(run: Run) -> Path | None:
 
 
 def summarize(run: Run) -> Summary:
-    from mlplab.report.page.damage import salvage
+    from mlplab.report.page.damage import log, salvage
 
     config = salvage(lambda: run.config, {}, "the report leaves out the configuration")
     metrics = salvage(lambda: run.metrics, {}, "the report leaves out the final metrics")
@@ -108,33 +111,38 @@ def summarize(run: Run) -> Summary:
     state = status.get("status") or ("finished" if metrics else "unknown")
     if state == "finished" and status.get("resumes"):
         state = "resumed"
-    started = status.get("started") or _env(run).get("started") or ""
+    try:
+        env = run._json("env.json", dict) or {}  # only a fallback for the start: the page's details name damage
+    except UserError:
+        env = {}
+    started = status.get("started") or env.get("started") or ""
+    seconds = status.get("seconds")
+    if seconds is not None and not (is_number(seconds) and math.isfinite(seconds) and seconds >= 0):
+        log.warning(
+            "%s says the run took %.40r seconds; the report leaves out the run time", run.path / "status.json", seconds
+        )
+        seconds = None
     return Summary(
         path=run.path,
         experiment=str(config.get("experiment", "")),
         dataset=str(config.get("dataset", "")),
-        status=state,
+        status=str(state),
         started=_short_date(started),
-        seconds=status.get("seconds"),
-        command=reproduce_command(run, config),
+        seconds=seconds,
+        command=reproduce_command(run, config, status),
         main=main_metrics(str(config.get("experiment", "")), metrics),
         main_figure=main_figure(run),
         error=str(status.get("error") or ""),
     )
 
 
-def _env(run: Run) -> dict[str, Any]:
-    f = run.path / "env.json"
-    try:
-        return json.loads(f.read_text()) if f.is_file() else {}
-    except (OSError, json.JSONDecodeError):
-        return {}
-
-
 def machine(run: Run) -> str:
     """The machine a run ran on, in words from its env.json: "NVIDIA H100 (cuda)", "2 CPU threads (AMD EPYC)";
-    "an unrecorded machine" without one."""
-    env = _env(run)
+    "an unrecorded machine" without one (or with a damaged one)."""
+    try:
+        env = run._json("env.json", dict) or {}
+    except UserError:
+        env = {}
     if env.get("cuda_device"):
         return f"{env['cuda_device']} ({env.get('device') or 'cuda'})"
     if env.get("threads"):
