@@ -177,7 +177,7 @@ ONE_VS_REST = [
         "would go back to the last healthy checkpoint with a halved learning rate."
     ),
     new_code_cell(
-        "from mlplab.report.findings import findings_for\nfrom mlplab.runs import Run as RunFolder\n\n"
+        "from mlplab.report import findings_for\nfrom mlplab.runs import Run as RunFolder\n\n"
         'print({k: gan.metrics[k] for k in ("collapsed_at", "healthy_at", "restarts")})\n'
         "for finding in findings_for(RunFolder.open(gan.path)):\n"
         '    if finding.title == "Mode collapse":\n'

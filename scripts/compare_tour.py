@@ -62,7 +62,7 @@ def compare(before: Path, after: Path) -> tuple[list[str], list[str], int]:
 
 
 def compare_findings(before_run: Path, after_run: Path) -> list[str]:
-    from mlplab.report.findings import findings_for
+    from mlplab.report import findings_for
     from mlplab.runs import Run
 
     notes = before_run / "notes.json"

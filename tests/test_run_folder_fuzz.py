@@ -140,7 +140,7 @@ def test_reading_a_hostile_run_folder_raises_only_config_errors(base, data):
 @given(data=st.data())
 def test_the_report_and_the_gallery_of_a_hostile_run_folder_are_built(base, data, caplog):
     from mlplab.report import build_report
-    from mlplab.report.gallery import write_gallery
+    from mlplab.report.page.gallery import write_gallery
     from mlplab.runs import Run
 
     files = {n: (base / n).read_bytes() for n in FILES if (base / n).is_file()}

@@ -72,7 +72,7 @@ def test_a_gallery_of_an_earlier_mlplab_is_still_replaced(cli, tmp_path, tiny_ru
     shutil.move(tiny_run, tmp_path / "runs" / "r")
     code, out, err = cli("report", str(tmp_path / "runs"))
     page = tmp_path / "runs" / "index.html"
-    from mlplab.report.gallery import GALLERY_MARK
+    from mlplab.report.page.gallery import GALLERY_MARK
 
     page.write_text(page.read_text().replace(GALLERY_MARK, ""))  # as earlier versions wrote it
     code, out, err = cli("report", str(tmp_path / "runs"))

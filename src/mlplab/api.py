@@ -186,7 +186,7 @@ class Run:
     def main_numbers(self, limit: int = 8) -> dict[str, int | float]:
         """What `mlplab run` prints and a notebook shows: the run page's and the gallery's main numbers (one rule,
         report.summary.main_metrics)."""
-        from mlplab.report.summary import main_metrics
+        from mlplab.report.page.summary import main_metrics
 
         return dict(main_metrics(self.experiment, self.metrics)[:limit])
 

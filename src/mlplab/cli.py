@@ -156,7 +156,7 @@ def cmd_run(args) -> None:
 
 def _gallery(root: str, quiet: bool = False):
     """Rewrite ROOT/index.html; with `quiet`, a gallery that cannot be written is a warning (the run goes on)."""
-    from mlplab.report.gallery import write_gallery
+    from mlplab.report.page.gallery import write_gallery
 
     if not quiet:
         return write_gallery(root)
@@ -171,7 +171,7 @@ def _gallery(root: str, quiet: bool = False):
 
 def cmd_report(run_dir: str) -> None:
     from mlplab.report import build_report
-    from mlplab.report.gallery import is_runs_folder, write_gallery
+    from mlplab.report.page.gallery import is_runs_folder, write_gallery
     from mlplab.runs import Run
 
     if not os.path.isdir(run_dir):

@@ -19,7 +19,7 @@ def test_every_experiment_runs_end_to_end(name, trained):
     assert metrics, "an experiment must report numbers"
     assert (run.path / "env.json").is_file() and (run.path / "report.html").is_file()
     assert list((run.path / "figures").glob("*.png")), "an experiment must leave figures"
-    # a builder's error is blamed on the file it last read (report.damage.salvage): a fresh run has none
+    # a builder's error is blamed on the file it last read (report.page.damage.salvage): a fresh run has none
     assert "does not hold what mlplab wrote" not in err and "is damaged" not in err, err
     assert not list(run.path.rglob("*.tmp")), "no temporary file may survive"
 

@@ -110,7 +110,7 @@ def test_explore_run_end_to_end(cli, tmp_path):
     p = np.load(run / "arrays" / "projection.npz")
     again = knn_separability(torch.from_numpy(p["z"]), torch.from_numpy(p["y"]), 10, k=m["knn_k"])
     assert again.accuracy == pytest.approx(m["knn_accuracy_2d"])
-    from mlplab.report.findings import findings_for
+    from mlplab.report import findings_for
 
     assert any("not separated" in f.text for f in findings_for(Run.open(run)))
     for fig in (

@@ -13,7 +13,7 @@ from urllib.parse import unquote, urlparse
 import pytest
 
 from mlplab.experiments import EXPERIMENTS, execute
-from mlplab.report.gallery import write_gallery
+from mlplab.report.page.gallery import write_gallery
 
 webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not installed (pip install selenium)")
 

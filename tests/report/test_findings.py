@@ -2,7 +2,7 @@
 
 import html
 
-from mlplab.report.findings import FINDINGS, Finding, findings_for
+from mlplab.report import FINDINGS, Finding, findings_for
 from mlplab.runs import Run
 
 

@@ -6,7 +6,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote
 
-from mlplab.report.gallery import find_runs, write_gallery
+from mlplab.report.page.gallery import find_runs, write_gallery
 from mlplab.runs import Run
 
 from .conftest import write_png

@@ -13,9 +13,9 @@ from mlplab.config import format_overrides, parse_overrides
 from mlplab.errors import UserError
 from mlplab.experiments import EXPERIMENTS, execute
 from mlplab.experiments.base import discover
-from mlplab.report.findings import FINDINGS, Finding
-from mlplab.report.html import write_html
-from mlplab.report.summary import fmt_number, main_metrics
+from mlplab.report import FINDINGS, Finding
+from mlplab.report.page.html import write_html
+from mlplab.report.page.summary import fmt_number, main_metrics
 from mlplab.runs import Run
 
 from .conftest import EVIL
@@ -99,7 +99,7 @@ def test_figures_have_captions_and_link_their_arrays(hostile_run):
 
 
 def test_captions_from_names():
-    from mlplab.report.html import caption_for
+    from mlplab.report.page.html import caption_for
 
     assert caption_for("pca_projection", {}) == "PCA projection"
     assert caption_for("loss-curves", {}) == "Loss curves"
@@ -187,7 +187,7 @@ def test_a_refused_run_leaves_no_status_behind(demo_experiment, tmp_path):
 
 
 def test_resuming_keeps_the_start_and_counts_the_resume(demo_experiment, tmp_path):
-    from mlplab.report.summary import summarize
+    from mlplab.report.page.summary import summarize
 
     run = execute(demo_experiment, ["seed=2"], out=str(tmp_path / "r"))
     first = run.status
@@ -196,3 +196,16 @@ def test_resuming_keeps_the_start_and_counts_the_resume(demo_experiment, tmp_pat
     assert status["resumes"] == 1 and status["started"] == first["started"]
     assert status["seconds"] >= first["seconds"] and "seed=2" in status["command"]
     assert summarize(again).status == "resumed"
+
+
+def test_machine_in_words_from_env_json(tmp_path):
+    from mlplab.report.page.summary import machine
+
+    run = Run.create("report-demo", {"dataset": "x"}, out=tmp_path / "r")
+    assert machine(run) == "an unrecorded machine"
+    (run.path / "env.json").write_text(
+        json.dumps({"device": "cpu", "cuda_device": None, "cpu": "AMD EPYC", "threads": 2})
+    )
+    assert machine(run) == "2 CPU threads (AMD EPYC)"
+    (run.path / "env.json").write_text(json.dumps({"device": "cuda", "cuda_device": "NVIDIA H100", "threads": 8}))
+    assert machine(run) == "NVIDIA H100 (cuda)"

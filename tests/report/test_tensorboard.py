@@ -10,7 +10,7 @@ from tensorboard.backend.event_processing.event_accumulator import EventAccumula
 from tensorboard.plugins.hparams import plugin_data_pb2
 
 from mlplab.experiments import execute
-from mlplab.report.tensorboard import write_tensorboard
+from mlplab.report.page.tensorboard import write_tensorboard
 
 from .conftest import EVIL
 
@@ -67,3 +67,18 @@ def test_execute_with_tensorboard_true_logs_any_experiment(demo_experiment, tmp_
 def test_without_the_key_no_tensorboard_folder(demo_experiment, tmp_path):
     run = execute(demo_experiment, [], out=str(tmp_path / "r"))
     assert not (run.path / "tensorboard").exists()
+
+
+def test_each_model_of_a_multi_model_run_has_its_own_tags(tmp_path):
+    """ae-pca trains one autoencoder per code size: each model's curve under its own tags, every epoch once."""
+    run = execute("ae-pca", ["epochs=2", "ks=[4,30]", "tensorboard=true"], out=str(tmp_path / "r"))
+    acc = load(run.path / "tensorboard")
+    rows = [r for r in run.history if "model" in r]
+    models = sorted({r["model"] for r in rows})
+    assert len(models) == 2
+    for model in models:
+        mine = [r for r in rows if r["model"] == model]
+        events = acc.Scalars(f"{model}/train/loss")
+        assert [e.step for e in events] == [r["epoch"] for r in mine]
+        assert [e.value for e in events] == pytest.approx([r["train_loss"] for r in mine])
+    assert "train/loss" not in acc.Tags()["scalars"]  # no tag mixes the models' rows

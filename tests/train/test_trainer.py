@@ -199,3 +199,15 @@ def test_a_model_without_its_own_step_takes_exactly_one_optimizer():
     two = {"a": make_optimizer(model.parameters(), "sgd", 0.1), "b": make_optimizer(model.parameters(), "sgd", 0.1)}
     with pytest.raises(ValueError, match="exactly one optimizer"):
         Trainer(model, optimizers=two)
+
+
+def test_a_monitor_named_without_a_direction_takes_the_shared_rule():
+    """The model watches accuracy (max); a caller that monitors a loss-like number without naming `mode` must
+    keep the epoch where it is lowest (the rule of mlplab.main_metric), not the model's direction."""
+    model = MLPClassifier(4, [3], 2)
+    opt = make_optimizer(model.parameters(), "sgd", 0.1)
+    assert Trainer(model, opt, progress=False).mode == "max"  # the model's own monitor
+    assert Trainer(model, opt, monitor="val_loss", progress=False).mode == "min"
+    assert Trainer(model, opt, monitor="val_mse", progress=False).mode == "min"
+    assert Trainer(model, opt, monitor="recall", progress=False).mode == "max"
+    assert Trainer(model, opt, monitor="val_loss", mode="max", progress=False).mode == "max"  # named: kept

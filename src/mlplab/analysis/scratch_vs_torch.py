@@ -17,8 +17,6 @@ from mlplab.scratch.finite_differences import Arrays, Case, numeric_gradients, r
 from mlplab.scratch.loop import batch_order
 from mlplab.scratch.mlp import MLP
 
-AUTOGRAD_PASS, TWIN_PASS = 1e-7, 1e-6  # largest relative error against torch.autograd; of the twin run's losses
-
 LAYER_FNS = {
     "Linear": lambda t, e: F.linear(t["x"], t["weight"], t["bias"]),
     "ReLU": lambda t, e: torch.relu(t["x"]),

@@ -23,8 +23,9 @@ class Spread:
     def as_dict(self, prefix: str = "") -> dict[str, float]:
         return {f"{prefix}{k}": v for k, v in asdict(self).items()}
 
-    def text(self, digits: int = 4) -> str:
-        m, s, lo, hi = (f"{v:.{digits}g}" for v in (self.mean, self.std, self.ci_low, self.ci_high))
+    def text(self, spec: str = ".4g") -> str:
+        """ "mean ± std (95% CI low–high, n=N)", each number formatted by `spec` (".2%": percentages)."""
+        m, s, lo, hi = (format(v, spec) for v in (self.mean, self.std, self.ci_low, self.ci_high))
         return f"{m} ± {s} (95% CI {lo}–{hi}, n={self.n})"
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import torch
 
+from mlplab.analysis.constants import STEEP_OPTIMA
 from mlplab.errors import UserError
 
 SurfaceFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
@@ -27,9 +28,6 @@ def gaussian(w1: torch.Tensor, w2: torch.Tensor, mean: tuple[float, float], sigm
     """The isotropic 2-D normal density N(mean, sigma^2 I) at (w1, w2)."""
     r2 = (w1 - mean[0]) ** 2 + (w2 - mean[1]) ** 2
     return torch.exp(-r2 / (2 * sigma**2)) / (2 * math.pi * sigma**2)
-
-
-STEEP_OPTIMA = ((1.0, -0.5), (-1.0, 0.5), (-0.5, -0.8))
 
 
 def steep_optima(w1: torch.Tensor, w2: torch.Tensor) -> torch.Tensor:

@@ -126,7 +126,7 @@ def execute(
 
         build_report(run)
     if getattr(cfg, "tensorboard", False):
-        from mlplab.report.tensorboard import write_tensorboard
+        from mlplab.report.page.tensorboard import write_tensorboard
 
         write_tensorboard(run)
     run.release()  # now, not when the object is collected: a notebook keeps it alive
@@ -226,7 +226,7 @@ def _end_status(run: Run, status: dict[str, Any], state: str, exc: BaseException
 def _report_failed(run: Run) -> None:
     """A failed run's page too (its status and error), unless its files are too partial to draw."""
     from mlplab.report import build_report
-    from mlplab.report.html import write_html
+    from mlplab.report.page.html import write_html
 
     for build in (build_report, write_html):  # figures first; a half-finished run may not be drawable
         try:

@@ -1,31 +1,40 @@
 """Figures, animations and HTML, made from run folders only (never trains).
 
-Each experiment registers a figure builder `@register_figures("name") def build(run: Run) -> None`
-in a module of this package; `build_report` runs it and then writes report.html.
+report/ mirrors experiments/: the module of experiment NAME sits at the same path under report/ as under
+experiments/ (report/autoencoders/pca.py for experiments/autoencoders/pca.py) and holds that experiment's main
+numbers, figures and findings (page/registry.py says how they register). page/ builds report.html, the
+gallery, TensorBoard export and the findings; draw/ holds the drawing that several experiments share.
+`build_report` runs the experiment's figure builder and then writes report.html.
 """
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
-from collections.abc import Callable
 from pathlib import Path
 
-from mlplab.registry import Registry
+from mlplab.report.page.findings import Finding, findings_for
+from mlplab.report.page.registry import (
+    FIGURES,
+    FINDINGS,
+    MAIN_NUMBERS,
+    discover,
+    register_figures,
+    register_findings,
+    register_main_numbers,
+)
 from mlplab.runs import Run
 
-FIGURES: Registry[Callable[[Run], None]] = Registry("figure builder")
-
-
-def register_figures(experiment: str):
-    return FIGURES.register(experiment)
-
-
-def discover() -> None:
-    """Import every module of this package so that figure and findings builders register."""
-    for info in pkgutil.iter_modules([str(Path(__file__).parent)]):
-        if info.name not in ("plots", "html", "findings"):
-            importlib.import_module(f"mlplab.report.{info.name}")
+__all__ = [
+    "FIGURES",
+    "FINDINGS",
+    "MAIN_NUMBERS",
+    "Finding",
+    "build_report",
+    "discover",
+    "findings_for",
+    "register_figures",
+    "register_findings",
+    "register_main_numbers",
+]
 
 
 def build_report(run: Run) -> Path:
@@ -33,9 +42,10 @@ def build_report(run: Run) -> Path:
 
     A damaged file (see runs.DamagedFile) costs only what is made from it: one warning line names it.
     """
-    from mlplab.report.damage import salvage
-    from mlplab.report.html import write_html
+    from mlplab.report.page.damage import salvage
+    from mlplab.report.page.html import write_html
 
+    run.require_mlplab()
     run.require_mlplab()
     discover()
     experiment = salvage(lambda: run.experiment, "", "no figures are made")

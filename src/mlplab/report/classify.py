@@ -1,13 +1,17 @@
-"""Figures of a `classify` run: curves, confusions, per-class precision/recall, confused pairs, layer views."""
+"""classify (experiments/classify.py): an MLP classifier. Its main numbers, figures (curves, confusions, per-class
+precision/recall, confused pairs, layer views) and findings, from its files only."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from mlplab.report import register_figures
-from mlplab.report.plots import confusion_figure, confusion_matrix, curves, new_figure, save
-from mlplab.report.projections import projection_panel, separability_bars
+from mlplab.report import Finding, register_figures, register_findings, register_main_numbers
+from mlplab.report.draw.curves import curves
+from mlplab.report.draw.plots import confusion_figure, confusion_matrix, new_figure, save
+from mlplab.report.draw.projections import projection_panel, separability_bars, separability_sentence
 from mlplab.runs import Run
+
+register_main_numbers("classify", "test_accuracy", "test_loss", "best_val_accuracy", "train_seconds")
 
 SCATTER_POINTS = 3000
 
@@ -94,3 +98,43 @@ def layer_figures(arrays: dict[str, np.ndarray], run: Run) -> None:
         run.figure("layer_separability"),
         "per-class kNN accuracy in each layer's 2-D projection",
     )
+
+
+def _classes(arrays: dict[str, np.ndarray]) -> list[str]:
+    return [str(c) for c in arrays["classes"]]
+
+
+@register_findings("classify")
+def classify(run: Run) -> list[Finding]:
+    metrics, k = run.metrics, int(run.config["knn_k"])
+    overall = metrics.get("layer_knn_accuracy", {})
+    if not overall:
+        return []
+    arrays = run.load_arrays("layers")
+    names = [str(n) for n in arrays["names"]]
+    out = []
+    for name in dict.fromkeys(("input", names[-1])):
+        out.append(
+            Finding(
+                f"Separability in 2-D: {name}",
+                separability_sentence(
+                    arrays[f"sep_{name}"],
+                    overall[name],
+                    k,
+                    _classes(arrays),
+                    f"the first two principal components of {name}",
+                ),
+                "layer_separability",
+            )
+        )
+    out.append(
+        Finding(
+            "Separation by depth",
+            f"{k}-nearest-neighbour accuracy on the first two principal components: "
+            + " -> ".join(f"{n} {a:.1%}" for n, a in overall.items())
+            + ". Each column of the layer table gives the share of a class's test images whose neighbours "
+            "in that projection carry its label.",
+            "layer_knn_accuracy",
+        )
+    )
+    return out

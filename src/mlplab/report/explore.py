@@ -1,4 +1,5 @@
-"""Figures of an `explore` run: examples, pixel histograms, class counts, PCA and the 2-D projection."""
+"""explore (experiments/explore.py): a dataset looked at before training. Its main numbers, figures (examples,
+pixel histograms, class counts, PCA and the 2-D projection) and findings, from its files only."""
 
 from __future__ import annotations
 
@@ -6,10 +7,13 @@ import csv
 
 import numpy as np
 
-from mlplab.report import register_figures
-from mlplab.report.plots import image_grid, new_figure, save
-from mlplab.report.projections import projection_panel, separability_bars
+from mlplab.report import Finding, register_figures, register_findings, register_main_numbers
+from mlplab.report.draw.grids import image_grid
+from mlplab.report.draw.plots import new_figure, save
+from mlplab.report.draw.projections import projection_panel, separability_bars, separability_sentence
 from mlplab.runs import Run
+
+register_main_numbers("explore", "knn_accuracy_2d", "pca_components_for_90pct", "pca_components_for_99pct")
 
 SCATTER_POINTS = 5000
 
@@ -121,3 +125,24 @@ def projection_figures(p: dict[str, np.ndarray], run: Run) -> None:
         run.figure("pca_separability"),
         "per-class kNN accuracy in the 2-D PCA projection",
     )
+
+
+@register_findings("explore")
+def explore(run: Run) -> list[Finding]:
+    metrics = run.metrics
+    if "knn_accuracy_2d" not in metrics:
+        return []
+    arrays = run.load_arrays("projection")
+    return [
+        Finding(
+            "Which classes PCA separates",
+            separability_sentence(
+                arrays["separability"],
+                metrics["knn_accuracy_2d"],
+                int(metrics["knn_k"]),
+                [str(c) for c in arrays["classes"]],
+                "the test set's projection on the first two principal components",
+            ),
+            "separability",
+        )
+    ]

@@ -1,9 +1,9 @@
 """Which numbers of a run's metrics.json a sweep summarises, and which one ranks the grid points.
 
-The main metric, by one rule for every experiment: `test_accuracy`, else `accuracy`, else the first
-metric whose name ends in `accuracy` (higher is better); else the first metric whose name contains
-`loss`, `mse` or `sse`, preferring one that starts with `test_` (lower is better); else none, and the
-grid points keep their grid order.
+The main metric is the one the run page shows first, by the rule of mlplab.main_metric that the page, the
+sweeps and the trainer share: the first of the experiment's main numbers with a direction, else
+`test_accuracy`, `accuracy`, another accuracy-like number (higher is better), a loss/mse/sse (lower is
+better, `test_` first); else none, and the grid points keep their grid order.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-LOWER_IS_BETTER = ("loss", "mse", "sse")
+from mlplab.main_metric import main_metric as rule
 
 
 def flatten_numeric(metrics: dict[str, Any], prefix: str = "") -> dict[str, float]:
@@ -28,16 +28,9 @@ def flatten_numeric(metrics: dict[str, Any], prefix: str = "") -> dict[str, floa
     return out
 
 
-def main_metric(metrics: dict[str, float]) -> tuple[str, str] | None:
-    """(name, "max" | "min") of the metric that ranks grid points, by the rule in this module's docstring."""
-    names = [n for n in metrics if "." not in n]  # top-level numbers only: per-class entries never rank
-    for name in ("test_accuracy", "accuracy"):
-        if name in names:
-            return name, "max"
-    for name in names:
-        if name.endswith("accuracy"):
-            return name, "max"
-    lower = [n for n in names if any(word in n for word in LOWER_IS_BETTER)]
-    for name in sorted(lower, key=lambda n: not n.startswith("test_")):
-        return name, "min"
-    return None
+def main_metric(metrics: dict[str, float], experiment: str = "") -> tuple[str, str] | None:
+    """(name, "max" | "min") of the metric that ranks grid points: the rule of mlplab.main_metric, with the
+    experiment's registered main numbers (the run page's) when `experiment` is given."""
+    from mlplab.report.page.registry import main_patterns
+
+    return rule(metrics, main_patterns(experiment) if experiment else ())

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import html
 import io
 import math
 from pathlib import Path
 from typing import Any
 
-from mlplab.report.html import STYLE
+from mlplab.report.page.templates import render
 from mlplab.runs import atomic_write_bytes, atomic_write_text
 
 
@@ -46,75 +45,24 @@ def write_figure(sweep_dir: Path, summary: dict[str, Any]) -> str | None:
     return "summary.png"
 
 
-def _cell(s: dict[str, float]) -> str:
-    if not s["n"]:
-        return "–"
-    if s["n"] == 1:
-        return f"{s['mean']:.4g} (n=1)"
-    return f"{s['mean']:.4g} ± {s['std']:.2g} <small>[{s['ci_low']:.4g}, {s['ci_high']:.4g}]</small>"
-
-
-def _table(summary: dict[str, Any], names: list[str]) -> str:
-    keys = summary["varying"]
-    head = "".join(f"<th>{html.escape(h)}</th>" for h in ["#", *keys, "seeds", *names, "runs"])
-    rows = []
-    for e in summary["points"]:
-        runs = " ".join(f"<a href='{html.escape(r)}/report.html'>{i}</a>" for i, r in enumerate(e["runs"], 1))
-        cells = [
-            str(e["rank"]),
-            *[html.escape(str(v)) for v in e["point"].values()],
-            f"{e['n']}" + (f" ({len(e['failed'])} failed)" if e["failed"] else ""),
-            *[_cell(e["metrics"][n]) for n in names],
-            runs,
-        ]
-        rows.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
-    return f"<table><tr>{head}</tr>{''.join(rows)}</table>"
-
-
 def write_html(sweep_dir: Path, summary: dict[str, Any], command: str, figure: str | None) -> Path:
+    """summary.html: the grid points ranked, each metric as mean ± std [95% interval] over seeds, the failed
+    trials; laid out by report/page/templates/sweep.html.j2 (autoescape on)."""
     main = summary["main_metric"]
     names = summary["metric_names"]
     top = [n for n in names if "." not in n]
     if main:
         top = [main["name"]] + [n for n in top if n != main["name"]]
-    nested = [n for n in names if "." in n]
-    exp = html.escape(summary["experiment"])
-    parts = [
-        f"<!doctype html><html><head><meta charset='utf-8'><title>mlplab sweep {exp}</title>"
-        f"<style>{STYLE}</style></head><body><h1>mlplab sweep · {exp}</h1>",
-        f"<p><code>{html.escape(command)}</code></p>",
-        f"<p>{summary['ok']} of {summary['trials']} trials finished well; "
-        f"seeds {html.escape(', '.join(summary['seeds']) or 'default')}. "
-        "Each cell: mean ± std over seeds [95% Student-t interval of the mean].</p>",
-    ]
-    if summary["fixed"]:
-        parts.append("<p>Fixed: " + html.escape(", ".join(f"{k}={v}" for k, v in summary["fixed"].items())) + "</p>")
-    if main:
-        order = "highest" if main["goal"] == "max" else "lowest"
-        parts.append(f"<p>Ranked by <b>{html.escape(main['name'])}</b>, {order} first.</p>")
-    if figure:
-        parts.append(
-            f"<figure><img src='{figure}'><figcaption>{html.escape(main['name'])} per grid point</figcaption></figure>"
-        )
-    parts.append("<h2>Grid points</h2>" + _table(summary, top))
-    if nested:
-        parts.append(
-            f"<details><summary>{len(nested)} per-class and per-layer metrics</summary>"
-            + _table(summary, nested)
-            + "</details>"
-        )
-    failed = [(e, f) for e in summary["points"] for f in e["failed"]]
-    if failed:
-        rows = "".join(
-            f"<tr><td>{html.escape(label(e['point']))}</td><td>{html.escape(str(f['seed']))}</td>"
-            f"<td>{f['status']}</td><td>{html.escape(str(f['error']))}</td></tr>"
-            for e, f in failed
-        )
-        parts.append(
-            "<h2>Failed trials</h2><table><tr><th>point</th><th>seed</th><th>status</th><th>error</th></tr>"
-            f"{rows}</table>"
-        )
-    parts.append("</body></html>")
+    page = render(
+        "sweep.html.j2",
+        summary=summary,
+        command=command,
+        figure=figure,
+        main=main,
+        top=top,
+        nested=[n for n in names if "." in n],
+        failed=[(label(e["point"]), f) for e in summary["points"] for f in e["failed"]],
+    )
     path = Path(sweep_dir) / "summary.html"
-    atomic_write_text(path, "\n".join(parts))
+    atomic_write_text(path, page)
     return path

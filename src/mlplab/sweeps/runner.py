@@ -222,7 +222,7 @@ def _run_trials(
         }
         for t in todo
     ]
-    main = next((m for m in (main_metric(trial_metrics(path, r)) for r in records.values()) if m), None)
+    main = next((m for m in (main_metric(trial_metrics(path, r), experiment) for r in records.values()) if m), None)
     progress = Progress(already + len(todo), already, main[0] if main else None, stream)
 
     def on_result(record: dict) -> None:
@@ -232,8 +232,8 @@ def _run_trials(
         ledger.append(record)
         records[key] = record
         metrics = trial_metrics(path, record)
-        if progress.main is None and main_metric(metrics):
-            progress.main = main_metric(metrics)[0]
+        if progress.main is None and main_metric(metrics, experiment):
+            progress.main = main_metric(metrics, experiment)[0]
         progress.update(record, metrics)
 
     try:

@@ -80,7 +80,7 @@ def summarize(sweep_dir: Path, grid: Grid, trials: list[Trial], records: dict[st
     names: list[str] = []
     for values in per_trial.values():
         names += [n for n in values if n not in names]
-    main = next((m for m in (main_metric(v) for v in per_trial.values() if v) if m), None)
+    main = next((m for m in (main_metric(v, grid.experiment) for v in per_trial.values() if v) if m), None)
     if main is not None:
         _check_main(sweep_dir, main[0], [records[t.key] for t in trials if t.key in records])
     points = []

@@ -63,7 +63,7 @@ def run_trial(spec: dict[str, Any]) -> dict[str, Any]:
             status, error = "failed", str(exc)
         except Exception as exc:  # a bug in the experiment: recorded, not retried
             status, error = "failed", f"{type(exc).__name__}: {exc}"
-    main = main_metric(flatten_numeric(metrics)) if status == "ok" else None
+    main = main_metric(flatten_numeric(metrics), spec["experiment"]) if status == "ok" else None
     if main is not None and not math.isfinite(flatten_numeric(metrics).get(main[0], float("nan"))):
         status, error = "failed", f"{main[0]} is not a finite number"
     record = record_of(

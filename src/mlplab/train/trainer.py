@@ -33,6 +33,7 @@ from mlplab.data.batches import iterate_batches, num_batches
 from mlplab.data.core import Split
 from mlplab.device import resolve_precision
 from mlplab.errors import RunFailed, UserError
+from mlplab.main_metric import goal
 from mlplab.nn.per_example import PerExample
 from mlplab.progress import bar
 from mlplab.progress import enabled as progress_enabled
@@ -132,7 +133,9 @@ class Trainer:
         self.augment = augment
         self.callbacks = [*callbacks, *_WATCHERS.get()]
         watched, watched_mode = getattr(model, "monitor", ("loss", "min"))
-        self.monitor, self.mode = monitor or f"val_{watched}", mode or watched_mode
+        # a monitor named by the caller without a direction gets the shared rule's (mlplab.main_metric.goal)
+        self.monitor = monitor or f"val_{watched}"
+        self.mode = mode or (monitor and goal(monitor)) or watched_mode
         self.name = name
         # a named model keeps its last epoch: its final weights are what the run reports and saves
         self.restore_best = (name is None) if restore_best is None else restore_best

@@ -1,5 +1,6 @@
 """`mlp-improve`: the ablation rows, the seed statistics, flips on digits, CIFAR-10's whole path, bad input."""
 
+import json
 import pickle
 
 import numpy as np
@@ -13,7 +14,7 @@ from mlplab.data.idx import md5
 from mlplab.data.vision import CIFAR_PRACTICAL_NORM, CIFAR_TEST, CIFAR_TRAIN, with_practical_stats
 from mlplab.experiments import execute
 from mlplab.experiments.practical.improve import ImproveConfig, resolve_auto, row_settings
-from mlplab.report.findings import findings_for
+from mlplab.report import findings_for
 from mlplab.runs import Run
 
 
@@ -58,6 +59,12 @@ def test_ablation_table_is_the_seed_statistics_of_the_per_seed_runs(tmp_path):
     titles = [f.title for f in findings_for(run)]
     assert titles[:4] == ["Row baseline", "Row dropout", "Row hidden", "Row all"] and "Budget" in titles
     assert "against the baseline" in findings_for(run)[1].text
+    budget = next(f.text for f in findings_for(run) if f.title == "Budget")
+    env = json.loads((run.path / "env.json").read_text())
+    minutes = run.metrics["total_train_seconds"] / 60
+    machine = f"{env['cuda_device']} ({env['device']})" if env["cuda_device"] else f"{env['threads']} CPU threads"
+    assert f"{minutes:.1f} minutes of training in all on {machine}" in budget  # this run's own time and machine
+    assert "27.6 minutes" not in budget
 
 
 def test_flip_on_digits_runs_with_a_warning_and_a_report_note(cli, tmp_path):

@@ -6,7 +6,7 @@ import math
 import pytest
 
 from mlplab.experiments import execute
-from mlplab.report.findings import findings_for
+from mlplab.report import findings_for
 
 
 def end_points(run) -> dict[tuple[str, str], tuple[float, float]]:

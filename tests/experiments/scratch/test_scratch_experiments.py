@@ -85,7 +85,7 @@ def test_moons_reaches_its_target_and_the_depth_study_has_both_outcomes(cli, tmp
     assert [r["epoch"] for r in rows if "deep_he_test_loss" in r] == list(range(1, 11))
     figures = {p.name for p in (run / "figures").iterdir()}
     assert {"loss_curves.png", "decision_boundary.png", "depth_loss.png", "depth_norms.png"} <= figures
-    from mlplab.report.findings import findings_for
+    from mlplab.report import findings_for
 
     assert any(f"step {m['deep_normal_diverged_at_step']}" in f.text for f in findings_for(Run.open(run)))
 

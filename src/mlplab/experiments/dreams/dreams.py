@@ -5,12 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from mlplab.analysis import dream_tasks as tasks
-from mlplab.analysis.dream_tasks import parse_hybrid
 from mlplab.analysis.dreaming import fingerprint, freeze, unchanged
 from mlplab.config import BaseConfig, param
 from mlplab.errors import UserError
 from mlplab.experiments.base import Context, register_experiment
+from mlplab.experiments.dreams import tasks
+from mlplab.experiments.dreams.tasks import parse_hybrid
 from mlplab.train import cached_models as cm
 from mlplab.train import save_model
 from mlplab.train.classifier import ClassifierConfig

@@ -8,7 +8,8 @@ from typing import Literal
 import numpy as np
 import torch
 
-from mlplab.analysis.scratch_vs_torch import AUTOGRAD_PASS, TWIN_PASS, TwinRun, check_case, twin_run
+from mlplab.analysis.constants import AUTOGRAD_PASS, TWIN_PASS
+from mlplab.analysis.scratch_vs_torch import TwinRun, check_case, twin_run
 from mlplab.config import BaseConfig, param
 from mlplab.data import load_dataset
 from mlplab.experiments.base import Context, register_experiment

@@ -1,0 +1,1 @@
+"""Shared drawing: figures, curves, image grids, projections and the one GIF + MP4 animation writer."""

@@ -1,0 +1,1 @@
+"""The dreams experiment: what a frozen classifier would see."""

@@ -1,0 +1,1 @@
+"""The GAN experiment: a generator for one class, judged by an independent CNN."""

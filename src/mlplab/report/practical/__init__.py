@@ -1,0 +1,1 @@
+"""The practical's experiments: optimizers, mlp-protocol, mlp-improve, pixel-shuffle."""

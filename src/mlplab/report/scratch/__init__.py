@@ -1,0 +1,1 @@
+"""The scratch engine's experiments: gradcheck, moons, scratch-mnist."""
