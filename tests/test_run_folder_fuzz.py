@@ -123,7 +123,6 @@ def test_reading_a_hostile_run_folder_raises_only_config_errors(base, data):
             lambda: run.history,
             lambda: run.main_numbers(),
             lambda: run._folder.status,
-            lambda: run._folder.notes(),
             lambda: run._folder.load_table("per_class"),
             lambda: run._folder.is_mlplab(),
             lambda: [run.arrays(a) for a in run.array_names],

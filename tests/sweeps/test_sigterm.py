@@ -68,6 +68,9 @@ def test_sigterm_stops_a_sweep_as_ctrl_c_does(tmp_path, sw, to):
     assert err.strip().splitlines()[-1] == (
         f"mlplab: sweep stopped by SIGTERM; finished trials are kept: resume with `{shlex.join(argv)}`"
     )
+    gone = time.monotonic() + 60  # a worker in the middle of exiting (empty cmdline) is given time to finish
+    while _session(proc.pid) and time.monotonic() < gone:
+        time.sleep(0.1)
     assert _session(proc.pid) == []  # no worker left running
     (line,) = sw.ledger(out)  # the finished trial is kept, the stopped one is not recorded as finished
     assert line["status"] == "ok" and line["settings"]["epochs"] == 1
