@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from mlplab.errors import UserError
-from mlplab.sweeps.metrics import LOWER_IS_BETTER
+from mlplab.main_metric import goal
 from mlplab.tune.space import SearchSpace, parse_space
 from mlplab.tune.trial import TRIALS_DIR
 
@@ -53,7 +53,7 @@ def tune(
     _check_numbers(trials, confirm_seeds, workers, engine, pruner, metric, address)
     space = parse_space(experiment, items)
     search_seed = _check_config(space)
-    direction = "minimize" if any(w in metric for w in LOWER_IS_BETTER) else "maximize"
+    direction = "minimize" if goal(metric) == "min" else "maximize"  # the one rule of main_metric
     path = Path(out) if out is not None else Path(root) / f"{experiment}-{_fingerprint(space, metric, pruner)}"
     command = command or " ".join(["mlplab", "tune", experiment, *items])
     spec = {

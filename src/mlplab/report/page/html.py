@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from mlplab.report.page.damage import salvage
+from mlplab.report.page.damage import log, salvage
 from mlplab.report.page.findings import Finding, findings_for
 from mlplab.report.page.summary import Summary, fmt_number, summarize
 from mlplab.report.page.templates import render
@@ -57,11 +57,16 @@ def caption_for(stem: str, captions: dict[str, str]) -> str:
 
 
 def _read_json(path: Path) -> dict[str, Any]:
+    """A JSON object the page only decorates with (captions): a damaged file is a warning naming it, and {}."""
     try:
-        data = json.loads(path.read_text()) if path.is_file() else {}
-    except (OSError, json.JSONDecodeError):
+        data = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    except (OSError, ValueError, RecursionError) as exc:  # ValueError: torn JSON or not UTF-8
+        log.warning("%s is damaged (%s); the page leaves out what it says", path, type(exc).__name__)
         return {}
-    return data if isinstance(data, dict) else {}
+    if not isinstance(data, dict):
+        log.warning("%s is damaged (not a JSON object); the page leaves out what it says", path)
+        return {}
+    return data
 
 
 # ---- findings --------------------------------------------------------------------------------------
