@@ -108,13 +108,13 @@ def test_resume_refuses_a_checkpoint_written_under_another_config(cli, tiny_run)
     config = tiny_run / "config.yaml"
     config.write_text(config.read_text().replace("lr: 0.001", "lr: 0.05"))  # edited by hand after the run
     code, out, err = cli("run", "classify", "--resume", str(tiny_run), "epochs=3")
-    assert code == 2 and "under another config" in _one_error_line(err)
+    assert code == 2 and "was written with another lr (0.001; config.yaml now says 0.05)" in _one_error_line(err)
 
 
 def test_resume_refuses_an_unnamed_checkpoint_in_a_run_that_names_itself(cli, tiny_run):
     last = tiny_run / "checkpoints" / "last.pt"
     state = torch.load(last, weights_only=True)
-    del state["run_id"], state["config_id"]
+    del state["run_id"], state["run_config"]
     torch.save(state, last)
     code, out, err = cli("run", "classify", "--resume", str(tiny_run), "epochs=3")
     assert code == 2 and "names no run" in _one_error_line(err)
@@ -124,7 +124,7 @@ def test_resume_of_a_run_of_an_earlier_mlplab_still_works(cli, tiny_run):
     (tiny_run / MARKER).unlink()
     for ckpt in (tiny_run / "checkpoints").glob("*.pt"):
         state = torch.load(ckpt, weights_only=True)
-        del state["run_id"], state["config_id"]
+        del state["run_id"], state["run_config"]
         torch.save(state, ckpt)
     code, out, err = cli("run", "classify", "--resume", str(tiny_run), "epochs=3")
     assert code == 0, err

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as _dt
-import hashlib
 import io
 import json
 import logging
@@ -427,10 +426,9 @@ class Run:
                 "replaces nothing there; give a folder made by `mlplab run`"
             )
 
-    def config_id(self) -> str:
-        """A hash of the resolved config without the keys a resume may change: what a checkpoint must match."""
-        kept = {k: v for k, v in self.config.items() if k not in RESUMABLE_KEYS + AFTER_TRAINING_KEYS}
-        return hashlib.sha256(json.dumps(to_jsonable(kept), sort_keys=True).encode()).hexdigest()[:16]
+    def fixed_config(self) -> dict[str, Any]:
+        """The resolved config without the keys a resume may change: what a checkpoint of the run must match."""
+        return {k: v for k, v in to_jsonable(self.config).items() if k not in RESUMABLE_KEYS + AFTER_TRAINING_KEYS}
 
     @property
     def metrics(self) -> dict[str, Any]:

@@ -22,11 +22,12 @@ CHECKPOINT_FORMAT = 1
 
 def write_checkpoint(path, state: dict) -> None:
     """torch.save to a temporary file, renamed over `path`. In a run's checkpoints/ folder the state also
-    names the run (`run_id`) and its config (`config_id`), which a resume checks (`check_belongs`)."""
+    names the run (`run_id`) and its config (`run_config`, without the keys a resume may change), which a
+    resume checks (`check_belongs`)."""
     path = Path(path)
     if path.parent.name == "checkpoints" and (path.parent.parent / "config.yaml").is_file():
         run = Run(path.parent.parent)
-        state = {**state, "run_id": run.run_id, "config_id": run.config_id()}
+        state = {**state, "run_id": run.run_id, "run_config": run.fixed_config()}
     buf = io.BytesIO()
     torch.save(state, buf)
     atomic_write_bytes(path, buf.getvalue())
@@ -35,20 +36,22 @@ def write_checkpoint(path, state: dict) -> None:
 def check_belongs(run: Run) -> None:
     """UserError unless every checkpoint of `run` was written by this run under its present config: a
     checkpoint of another run (or one from before config.yaml was edited) would continue another history."""
-    run_id, config_id = run.run_id, run.config_id()
+    run_id, config = run.run_id, run.fixed_config()
     for path in sorted((run.path / "checkpoints").glob("*.pt")):
         try:
             state = read_checkpoint(path)
         except UserError:
             continue  # unreadable: whatever reads it says so, as it did before checkpoints named their run
-        if "config_id" not in state:  # written by an mlplab from before checkpoints named their run
+        written = state.get("run_config")
+        if not isinstance(written, dict):  # written by an mlplab from before checkpoints named their run
             if run_id is None:
                 continue  # an older run's own checkpoints: nothing to compare them with
             problem = "names no run (an older mlplab, or another run, wrote it)"
         elif state.get("run_id") != run_id:
             problem = "belongs to another run"
-        elif state["config_id"] != config_id:
-            problem = "was written under another config than its config.yaml now holds"
+        elif written != config:
+            key = next(k for k in sorted(set(written) | set(config)) if written.get(k) != config.get(k))
+            problem = f"was written with another {key} ({written.get(key)!r}; config.yaml now says {config.get(key)!r})"
         else:
             continue
         raise UserError(
