@@ -5,8 +5,14 @@
 A root holds EXPERIMENT/STAMP/metrics.json (the newest stamp of each experiment is used). Keys whose name
 contains "seconds" are timings and are skipped; paths into a model cache are compared by their last part
 (the cache folder differs between the two tours, the entry's hash must not). Prints every difference, every
-key only one side has, and a summary line; exits 1 when a shared number differs. With --findings it also
-compares the older root's notes.json with the newer run's findings (report.findings.findings_for).
+key only one side has, and a summary line; exits 1 when a shared number differs.
+
+Findings are text that each version of mlplab composes from a run folder, so each side's are written out by
+that side's own code first, then compared word for word:
+
+    PYTHONPATH=OLD/src python scripts/compare_tour.py --dump-findings BEFORE_ROOT before.json
+    PYTHONPATH=NEW/src python scripts/compare_tour.py --dump-findings AFTER_ROOT after.json
+    python scripts/compare_tour.py BEFORE_ROOT AFTER_ROOT --findings before.json after.json
 """
 
 from __future__ import annotations
@@ -61,24 +67,44 @@ def compare(before: Path, after: Path) -> tuple[list[str], list[str], int]:
     return diffs, only, len(set(a) & set(b))
 
 
-def compare_findings(before_run: Path, after_run: Path) -> list[str]:
-    from mlplab.report import findings_for
+def dump_findings(root: Path, out: Path) -> None:
+    """{experiment: [[title, text], ...]} of the newest run of each experiment, by the importable mlplab."""
+    try:
+        from mlplab.report import findings_for
+    except ImportError:  # mlplab before report/ was split into page/ and the experiments' modules
+        from mlplab.report.findings import findings_for
     from mlplab.runs import Run
 
-    notes = before_run / "notes.json"
-    old = [(n["title"], n["text"]) for n in json.loads(notes.read_text())] if notes.is_file() else []
-    new = [(f.title, f.text) for f in findings_for(Run.open(after_run))]
-    if sorted(old) == sorted(new):
+    found = {exp: [[f.title, f.text] for f in findings_for(Run.open(run))] for exp, run in newest_runs(root).items()}
+    out.write_text(json.dumps(found, indent=1, sort_keys=True))
+
+
+def compare_findings(exp: str, before: dict, after: dict) -> list[str]:
+    old, new = before.get(exp, []), after.get(exp, [])
+    if sorted(map(tuple, old)) == sorted(map(tuple, new)):
         return []
-    return [f"findings differ:\n  before {old}\n  after  {new}"]
+    gone = [f for f in old if f not in new]
+    came = [f for f in new if f not in old]
+    return [f"finding before: {f}" for f in gone] + [f"finding after:  {f}" for f in came]
 
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("before", type=Path)
-    p.add_argument("after", type=Path)
-    p.add_argument("--findings", action="store_true", help="also compare notes.json (before) with findings (after)")
+    p.add_argument("after", type=Path, nargs="?")
+    p.add_argument(
+        "--findings",
+        nargs=2,
+        type=Path,
+        metavar=("BEFORE_JSON", "AFTER_JSON"),
+        help="also compare the findings each side's code wrote with --dump-findings",
+    )
+    p.add_argument("--dump-findings", action="store_true", help="write BEFORE's findings to the file AFTER names")
     args = p.parse_args(argv)
+    if args.dump_findings:
+        dump_findings(args.before, args.after)
+        return 0
+    found = [json.loads(f.read_text()) for f in args.findings] if args.findings else None
     before, after = newest_runs(args.before), newest_runs(args.after)
     changed = 0
     for exp in sorted(set(before) | set(after)):
@@ -87,8 +113,8 @@ def main(argv: list[str] | None = None) -> int:
             changed += 1
             continue
         diffs, only, shared = compare(before[exp] / "metrics.json", after[exp] / "metrics.json")
-        if args.findings:
-            diffs += compare_findings(before[exp], after[exp])
+        if found:
+            diffs += compare_findings(exp, *found)
         changed += bool(diffs)
         print(
             f"{exp}: {shared} numbers compared, {len(diffs)} differ"

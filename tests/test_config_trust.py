@@ -284,7 +284,7 @@ def read_only(tmp_path):
     folder.mkdir()
     if os.geteuid() != 0:
         (folder / "runs").mkdir()
-        (folder / "runs" / "index.html").write_text("<html></html>")
+        (folder / "runs" / "index.html").write_text("<html><h1>mlplab runs</h1></html>")  # a gallery mlplab wrote
         for path in (folder / "runs", folder):
             os.chmod(path, 0o555)
         yield folder
@@ -296,7 +296,7 @@ def read_only(tmp_path):
         pytest.skip(f"running as root and cannot mount a read-only tmpfs: {mount.stderr.decode().strip()}")
     try:
         (folder / "runs").mkdir()
-        (folder / "runs" / "index.html").write_text("<html></html>")
+        (folder / "runs" / "index.html").write_text("<html><h1>mlplab runs</h1></html>")  # a gallery mlplab wrote
         subprocess.run(["mount", "-o", "remount,ro", str(folder)], check=True)
         yield folder
     finally:

@@ -144,7 +144,10 @@ def cmd_run(args) -> None:
 
     gallery_root = "runs" if args.out is None and args.resume is None else None
     if gallery_root and os.path.isfile(os.path.join(gallery_root, "index.html")):
-        _gallery(gallery_root, quiet=True)  # before the run too, so that its page links back to the gallery
+        # before the run too, so that its page links back to the gallery; a failure here is said once, by the
+        # refresh after the run (or, where the folder cannot be written at all, by the run's own one line)
+        with contextlib.suppress(Exception):
+            _gallery(gallery_root)
     run = api.run(args.experiment, *args.overrides, out=args.out, resume=args.resume)
     for k, v in run.main_numbers().items():
         print(f"{k}: {v:.6g}" if isinstance(v, float) else f"{k}: {v}")

@@ -18,6 +18,12 @@ from mlplab.train.trainer import ONE
 SMALL = ["dataset=digits", "hidden=[64]", "epochs=4", "batch_size=64", "dropout=0.1"]
 
 
+def _but(keys, *changed: str) -> list[str]:
+    """`keys` with some of them given other values (a key may be given only once on a command line)."""
+    names = {c.split("=", 1)[0] for c in changed}
+    return [k for k in keys if k.split("=", 1)[0] not in names] + list(changed)
+
+
 def _trainer():
     torch.manual_seed(0)
     ds = load_dataset("digits")
@@ -135,20 +141,24 @@ def test_nan_guard_stops_and_keeps_the_last_good_checkpoint(tmp_path, capsys):
 
 
 def test_resume_refuses_a_checkpoint_of_another_model(cli, trained, tmp_path):
-    trained.copy(tmp_path / "r", "classify", *SMALL, "epochs=1")
+    trained.copy(tmp_path / "r", "classify", *_but(SMALL, "epochs=1"))
     files = {f: (tmp_path / "r" / f).read_bytes() for f in ("checkpoints/last.pt", "env.json")}
     # a config.yaml that no longer matches its checkpoint (edited by hand, or by an older mlplab)
     config = tmp_path / "r" / "config.yaml"
     config.write_text(config.read_text().replace("hidden:\n- 64", "hidden:\n- 128"))
     edited = config.read_bytes()
     code, out, err = cli("run", "classify", "--resume", str(tmp_path / "r"))
-    assert code == 2 and "different model" in err and len(err.strip().splitlines()) == 1
+    assert (
+        code == 2
+        and "written with another hidden ([64]; config.yaml now says [128])" in err
+        and len(err.strip().splitlines()) == 1
+    )
     assert {f: (tmp_path / "r" / f).read_bytes() for f in files} == files
     assert config.read_bytes() == edited
 
 
 def test_checkpoints_load_with_weights_only(trained):
-    run = trained("classify", *SMALL, "epochs=2")
+    run = trained("classify", *_but(SMALL, "epochs=2"))
     for name in ("best", "last"):
         state = torch.load(run / "checkpoints" / f"{name}.pt", weights_only=True)
         assert set(state) >= {"model", "optimizers", "rng", "epoch", "spec"}
@@ -159,7 +169,7 @@ def test_checkpoints_load_with_weights_only(trained):
 def test_tensorboard_scalars(trained):
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-    run = trained("classify", *SMALL, "epochs=2", "tensorboard=true")
+    run = trained("classify", *_but(SMALL, "epochs=2"), "tensorboard=true")
     events = EventAccumulator(str(run / "tensorboard"))
     events.Reload()
     losses = [e.value for e in events.Scalars("val/loss")]

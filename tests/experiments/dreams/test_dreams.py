@@ -30,6 +30,12 @@ from mlplab.train import load_model
 SMALL = ("hidden=[128]", "epochs=3", "lr=0.01")
 
 
+def _but(keys, *changed: str) -> list[str]:
+    """`keys` with some of them given other values (a key may be given only once on a command line)."""
+    names = {c.split("=", 1)[0] for c in changed}
+    return [k for k in keys if k.split("=", 1)[0] not in names] + list(changed)
+
+
 def test_objectives_match_torch_references():
     g = torch.Generator().manual_seed(0)
     logits, pixels = torch.randn(6, 5, generator=g), torch.rand(6, 1, 4, 4, generator=g)
@@ -143,7 +149,8 @@ def test_dreams_on_digits_run_folder_and_cache(cli, tmp_path, check_run_folder):
     assert code == 0, err
     assert {p.name for p in (tmp_path / "a" / "figures").iterdir()} == {"dreams.png", "dream_confidence.png"}
     assert (tmp_path / "a" / "animations" / "dreams.gif").is_file()
-    code, _, err = cli(*args, "epochs=2", "--out", "c")  # another configuration is another model
+    args = ("run", "dreams", "task=dreams", *_but(SMALL, "epochs=2"), "steps=300", "confidence=0.9", "cache_dir=cache")
+    code, _, err = cli(*args, "--out", "c")  # another configuration is another model
     assert code == 0 and json.loads((tmp_path / "c" / "metrics.json").read_text())["model_source"] == "trained"
     assert len(list((tmp_path / "cache").iterdir())) == 2 and not list((tmp_path / "cache").glob(".*"))
 
