@@ -34,7 +34,18 @@ END_TO_END = (
     "tests/test_run_folder_hardening.py::test_the_lock_is_held_while_a_run_is_written",
     "tests/train/test_trainer.py::test_same_seed_same_metrics",
     "tests/train/test_trainer.py::test_nan_guard_stops_and_keeps_the_last_good_checkpoint",
+    "tests/data/test_sources.py::test_api_run_and_a_resume_rebuild_the_same_source",
+    "tests/report/test_tensorboard.py::test_each_model_of_a_multi_model_run_has_its_own_tags",
+    "tests/test_config_trust.py::test_a_closed_pipe_is_a_quiet_success",
+    "tests/test_config_trust.py::test_a_run_piped_into_a_closed_pipe_finishes",
+    "tests/test_imports.py::test_importing_the_library_runs_nothing",
+    "tests/test_run_folder_fuzz.py::test_the_report_and_the_gallery_of_a_hostile_run_folder_are_built",
+    "tests/test_sigterm.py::test_sigterm_stops_a_run_as_ctrl_c_does",
+    "tests/sweeps/test_sigterm.py::test_sigterm_stops_a_sweep_as_ctrl_c_does",
+    "tests/tune/test_api.py::test_tune_from_python_returns_the_study",
 )
+# whole files whose tests share a module-wide study or sweep run (their setup trains)
+END_TO_END_FILES = ("tests/tune/test_study.py",)
 
 
 def pytest_collection_modifyitems(config, items):
@@ -44,7 +55,7 @@ def pytest_collection_modifyitems(config, items):
             raise pytest.UsageError(f"tests/conftest.py END_TO_END names {entry}, which does not exist: update it")
     for item in items:
         node = item.nodeid.split("[")[0]
-        if item.get_closest_marker("slow") or node in END_TO_END:
+        if item.get_closest_marker("slow") or node in END_TO_END or node.split("::")[0] in END_TO_END_FILES:
             continue
         if RUNS & set(item.fixturenames) and "bad_input" not in getattr(item, "originalname", item.name):
             continue
