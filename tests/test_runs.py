@@ -68,3 +68,17 @@ def test_the_run_folder_and_the_public_run_read_through_the_same_members(tmp_pat
     assert public.metrics == run.metrics == {"test_accuracy": 0.5}
     assert public.history == run.history == [{"epoch": 1, "loss": 1.0}]
     assert public.experiment == run.experiment == "classify"
+
+
+def test_a_folder_lock_lets_one_process_in_and_is_released_after(tmp_path):
+    """A sweep's or a study's folder is worked on by one `mlplab` at a time (flock: two opens conflict even in
+    one process); leaving the block releases it."""
+    from mlplab.errors import UserError
+    from mlplab.runs import folder_lock
+
+    with folder_lock(tmp_path, "sweep"):
+        with pytest.raises(UserError, match=r"another `mlplab sweep` is running on .*; wait for it or stop it"):
+            with folder_lock(tmp_path, "sweep"):
+                pass
+    with folder_lock(tmp_path, "tune"):  # released: the next one gets in
+        assert (tmp_path / ".lock").is_file()

@@ -149,6 +149,21 @@ def _release(key: Path) -> None:
     fh.close()
 
 
+@contextlib.contextmanager
+def folder_lock(path: Path, command: str):
+    """One `mlplab COMMAND` process at a time on the folder `path` (a sweep, a study); the OS releases the lock
+    when the process dies, so a killed process never leaves the folder locked."""
+    if fcntl is None:  # not POSIX: no lock
+        yield
+        return
+    with open(path / ".lock", "w") as fh:
+        try:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise UserError(f"another `mlplab {command}` is running on {str(path)!r}; wait for it or stop it") from None
+        yield
+
+
 def _owner_text(lock: Path) -> str:
     try:
         owner = json.loads(lock.read_text())

@@ -7,20 +7,18 @@ trials/ID-N/ (ordinary run folders), logs/ (each trial's console output), summar
 
 from __future__ import annotations
 
-import contextlib
 import datetime as _dt
 import json
 import os
 import shlex
 import sys
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
 from mlplab import safe_yaml
 from mlplab.errors import UserError
-from mlplab.runs import atomic_write_text
+from mlplab.runs import atomic_write_text, folder_lock
 from mlplab.sweeps.grid import Grid, Trial, parse_grid, trial_key, validate
 from mlplab.sweeps.ledger import Ledger
 from mlplab.sweeps.metrics import main_metric
@@ -72,7 +70,7 @@ def sweep(
     command = command or shlex.join(
         ["mlplab", "sweep", experiment, *(f"{k}={','.join(v)}" for k, v in grid.axes.items())]
     )
-    with _locked(_open_folder(path, grid, command)):
+    with folder_lock(_open_folder(path, grid, command), "sweep"):
         ledger = Ledger(path, identify=lambda record: trial_key(experiment, record))
         done, removed = ledger.recover({t.key for t in trials})
         todo = [t for t in trials if t.key not in done]
@@ -179,22 +177,6 @@ def _read_spec(spec: Path) -> dict[str, Any]:
     ):
         raise UserError(f"{spec} is damaged (not an experiment name and axes of text values); {fix}")
     return old
-
-
-@contextlib.contextmanager
-def _locked(path: Path) -> Iterator[None]:
-    """One sweep process per folder at a time (released by the OS if the process dies)."""
-    try:
-        import fcntl
-    except ImportError:  # not POSIX: no lock
-        yield
-        return
-    with open(path / ".lock", "w") as fh:
-        try:
-            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise UserError(f"another `mlplab sweep` is running on {str(path)!r}; wait for it or stop it") from None
-        yield
 
 
 def _run_trials(

@@ -67,12 +67,13 @@ def tune(
     }
     external = open_storage(storage) if storage else None  # an unreachable database: refused before any folder
     workers = _check_engine(engine, address, workers)
-    from mlplab.tune.study import create_or_load, locked, open_folder, recover
+    from mlplab.runs import folder_lock
+    from mlplab.tune.study import create_or_load, open_folder, recover
 
     made_folder = open_folder(path, spec)
     made_study, study = False, None
     try:
-        with locked(path):
+        with folder_lock(path, "tune"):
             db = external or open_storage(default_url(path))
             study, made_study = create_or_load(db, spec)
             lost = recover(study, path, exclusive=external is None)

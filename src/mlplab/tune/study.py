@@ -8,10 +8,8 @@ tables/*.csv, figures/*.png, study.html.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as _dt
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -76,22 +74,6 @@ def _get(spec: dict[str, Any], key: str) -> str:
     if key in SAME:
         return str(spec.get(key))
     return _by_key(spec.get("space", []) + spec.get("fixed", [])).get(key, "(not given)")
-
-
-@contextlib.contextmanager
-def locked(path: Path) -> Iterator[None]:
-    """One `mlplab tune` process per study folder (released by the OS when the process dies)."""
-    try:
-        import fcntl
-    except ImportError:  # not POSIX: no lock
-        yield
-        return
-    with open(path / ".lock", "w") as fh:
-        try:
-            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise UserError(f"another `mlplab tune` is running on {str(path)!r}; wait for it or stop it") from None
-        yield
 
 
 def create_or_load(storage, spec: dict[str, Any]):
