@@ -40,6 +40,19 @@ def test_single_hidden_size_becomes_a_list():
         ("lr", ["key=value"]),
         ("dropout=1.5", ["'dropout'", "<= 0.95"]),
         ("lr=nan", ["'lr'", "finite"]),
+        # YAML 1.1 forms that would change a value silently are refused with what to write (issue 23)
+        ("epochs=010", ["'epochs'", "'010'", "leading zero", "write 10"]),  # YAML 1.1: 8 epochs
+        ("epochs=1:0", ["'epochs'", "'1:0'", "is 60", "write 60"]),  # YAML 1.1: 60 epochs
+        ("epochs=0x10", ["'epochs'", "write 16"]),
+        ("epochs=0o10", ["'epochs'", "write 8"]),
+        ("epochs=0b11", ["'epochs'", "write 3"]),
+        ("epochs=1_000", ["'epochs'", "write 1000"]),
+        ("epochs=-010", ["'epochs'", "write -10"]),
+        ("hidden=[16,010]", ["'hidden'", "'010'", "write 10"]),
+        ("lr=1_0.5", ["'lr'", "digit separators"]),
+        ("tensorboard=yes", ["'tensorboard'", "'yes'", "true or false"]),
+        ("tensorboard=off", ["'tensorboard'", "'off'", "true or false"]),
+        ("epochs=!!int 010", ["'epochs'", "tag"]),
     ],
 )
 def test_bad_values_name_key_value_and_rule(item, words):
