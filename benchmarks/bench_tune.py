@@ -28,12 +28,12 @@ from pathlib import Path
 SRC = Path(__file__).resolve().parents[1] / "src"
 SPACE = [
     "lr=loguniform(1e-4,1e-2)",
-    "hidden=choice([256],[512],[512,256])",
+    "hidden=choice([256],[512,256],[1024,1024],[2048,1024])",
     "dropout=uniform(0,0.5)",
     "weight_decay=loguniform(1e-6,1e-3)",
     "batch_size=choice(128,256,512)",
 ]
-FIXED = ["dataset=fashion-mnist", "epochs=8", "knn_k=5"]
+FIXED = ["dataset=fashion-mnist", "epochs=8", "knn_k=5", "precision=auto"]
 QUICK_FIXED = ["dataset=digits", "epochs=4", "knn_k=3"]
 
 

@@ -255,20 +255,28 @@ def parse_overrides(
             raise UserError(f"config key {key!r} is given twice (as key=value and as a keyword); give it once")
         explicit[key] = normalize_value(value, hints[key])
     if explicit.get("preset", "none") != "none":
-        values.update(preset_values(cls, explicit["preset"]))
+        dataset = explicit.get("dataset", values.get("dataset", _default(cls, "dataset")))
+        values.update(preset_values(cls, explicit["preset"], dataset))
     values.update(explicit)
     cfg = cls(**values)
     cfg.validate()
     return cfg
 
 
-def preset_values(cls: type[BaseConfig], name: str) -> dict[str, Any]:
-    """The keys a named preset of `cls` sets (UserError for a name it does not have)."""
+def preset_values(cls: type[BaseConfig], name: str, dataset: str | None = None) -> dict[str, Any]:
+    """The keys a named preset of `cls` sets on `dataset` (UserError for a name it does not have). A preset is
+    a dict of keys, or a function of the dataset's name returning one (a recipe tuned per dataset)."""
     presets = getattr(cls, "PRESETS", {})
     if name not in presets:
         choices = ", ".join(["none", *presets]) if presets else "none (this experiment has no presets)"
         raise UserError(f"config key 'preset': unknown preset {shown(name)}; choose {choices}")
-    return dict(presets[name])
+    preset = presets[name]
+    return dict(preset(dataset) if callable(preset) else preset)
+
+
+def _default(cls: type[BaseConfig], key: str) -> Any:
+    f = cls.__dataclass_fields__[key]
+    return f.default if f.default is not dataclasses.MISSING else f.default_factory()
 
 
 def _known_key(key: str, names: list[str]) -> str:

@@ -121,7 +121,7 @@ def test_lab_schedule_takes_n_d_d_steps_on_fresh_slices_then_n_g_g_steps():
     opts = gan.configure_optimizers(SimpleNamespace(lr=1e-3))
     seen = []
     original = gan.d_step
-    gan.d_step = lambda real, opt, g: seen.append(real.clone()) or original(real, opt, g)
+    gan.d_step = lambda real, opt, g, step=0: seen.append(real.clone()) or original(real, opt, g, step)
     batch = torch.rand(300, 1, 4, 4)
     out = gan.training_step((batch, None), opts, 0, torch.Generator().manual_seed(0))
     assert [len(s) for s in seen] == [100, 100, 100]
@@ -137,3 +137,103 @@ def test_alternating_ignores_n_d_and_n_g():
     gan.training_step((torch.rand(8, 1, 4, 4), None), opts, 0, torch.Generator().manual_seed(0))
     assert int(next(iter(opts["d"].state.values()))["step"]) == 1
     assert int(next(iter(opts["g"].state.values()))["step"]) == 1
+
+
+# ---- the options of the best recipe: g_ema, two learning rates, R1, spectral norm, instance noise ---------------
+
+
+def _real(n=16, seed=0):
+    return torch.rand(n, 1, 8, 8, generator=torch.Generator().manual_seed(seed)) * 2 - 1
+
+
+def test_two_time_scale_learning_rates_reach_the_optimizers():
+    gan = GAN([1, 8, 8], [16])
+    opts = gan.configure_optimizers(SimpleNamespace(lr=2e-4, lr_d=4e-4, lr_g=None))
+    assert opts["d"].param_groups[0]["lr"] == 4e-4 and opts["g"].param_groups[0]["lr"] == 2e-4
+
+
+def test_the_sampling_generator_is_the_moving_average_of_the_generator():
+    torch.manual_seed(0)
+    gan = GAN([1, 8, 8], [16], latent=4, g_ema=0.8)
+    opts = gan.configure_optimizers(SimpleNamespace(lr=1e-2))
+    gen = torch.Generator().manual_seed(0)
+    average = None
+    for step in range(5):
+        gan.training_step((_real(seed=step), None), opts, step, gen)
+        now = [p.detach().clone() for p in gan.generator.parameters()]
+        average = now if average is None else [0.8 * a + 0.2 * p for a, p in zip(average, now, strict=True)]
+    for a, p in zip(average, gan.sampler.parameters(), strict=True):
+        torch.testing.assert_close(p, a, atol=1e-6, rtol=1e-5)
+    z = gan.noise(3, torch.Generator().manual_seed(1))
+    torch.testing.assert_close(gan.sample(z), gan.sampler.eval()(z))
+    assert not torch.allclose(gan.sample(z), gan.generator.eval()(z))  # the average, not the last weights
+    rebuilt = build_model(gan.spec)
+    rebuilt.load_state_dict(gan.state_dict())  # the average travels in the checkpoint's model state
+    torch.testing.assert_close(rebuilt.sample(z), gan.sample(z))
+
+
+def test_r1_penalty_is_gamma_half_the_squared_gradient_norm_on_real_images():
+    torch.manual_seed(0)
+    gan = GAN([1, 8, 8], [16], latent=4, r1=10.0)
+    opts = gan.configure_optimizers(SimpleNamespace(lr=1e-12))
+    real = _real()
+    x = real.clone().requires_grad_(True)
+    (grad,) = torch.autograd.grad(gan.discriminator(x).sum(), x)
+    expected = grad.flatten(1).pow(2).sum(1).mean()
+    out = gan.d_step(real, opts["d"], torch.Generator().manual_seed(0))
+    torch.testing.assert_close(out["r1_penalty"], expected, atol=1e-6, rtol=1e-4)
+    plain = GAN([1, 8, 8], [16], latent=4)
+    plain.load_state_dict(gan.state_dict())
+    base = plain.d_step(
+        real, plain.configure_optimizers(SimpleNamespace(lr=1e-12))["d"], torch.Generator().manual_seed(0)
+    )
+    torch.testing.assert_close(out["loss_d"], base["loss_d"] + 5.0 * expected, atol=1e-5, rtol=1e-4)
+
+
+def test_spectral_norm_keeps_each_discriminator_layer_near_unit_spectral_norm():
+    torch.manual_seed(0)
+    gan = GAN([1, 8, 8], [32, 16], latent=4, spectral_norm=True)
+    opts = gan.configure_optimizers(SimpleNamespace(lr=1e-2))
+    gen = torch.Generator().manual_seed(0)
+    for step in range(30):  # each training forward runs a power iteration
+        gan.training_step((_real(seed=step), None), opts, step, gen)
+    layers = [m for m in gan.discriminator.modules() if isinstance(m, nn.Linear)]
+    sigmas = [float(torch.linalg.matrix_norm(m.weight.detach(), ord=2)) for m in layers]
+    assert all(s == pytest.approx(1.0, abs=0.05) for s in sigmas), sigmas
+
+
+def test_instance_noise_falls_linearly_to_zero():
+    gan = GAN([1, 8, 8], [16], instance_noise=0.5, noise_steps=100)
+    assert [gan.noise_sigma(s) for s in (0, 50, 100, 150)] == [0.5, 0.25, 0.0, 0.0]
+    torch.manual_seed(0)
+    noisy = GAN([1, 8, 8], [16], latent=4, instance_noise=0.5, noise_steps=100)
+    quiet = GAN([1, 8, 8], [16], latent=4)
+    quiet.load_state_dict(noisy.state_dict())
+    lr = SimpleNamespace(lr=1e-12)
+    a = noisy.d_step(_real(), noisy.configure_optimizers(lr)["d"], torch.Generator().manual_seed(0), step=0)
+    b = quiet.d_step(_real(), quiet.configure_optimizers(lr)["d"], torch.Generator().manual_seed(0), step=0)
+    c = noisy.d_step(_real(), noisy.configure_optimizers(lr)["d"], torch.Generator().manual_seed(0), step=100)
+    assert not torch.allclose(a["loss_d"], b["loss_d"])  # noise on D's inputs while it lasts
+    torch.testing.assert_close(c["loss_d"], b["loss_d"])  # and none once it has fallen to zero
+
+
+def test_options_off_keep_the_spec_of_older_checkpoints():
+    assert set(GAN([1, 8, 8], [16]).spec) == {
+        "class",
+        "image_shape",
+        "d_hidden",
+        "latent",
+        "output",
+        "g_dropout",
+        "schedule",
+        "n_d",
+        "n_g",
+    }
+    on = GAN([1, 8, 8], [16], g_ema=0.99, r1=1.0, spectral_norm=True, instance_noise=0.1, noise_steps=10).spec
+    assert {k: on[k] for k in ("g_ema", "r1", "spectral_norm", "instance_noise", "noise_steps")} == {
+        "g_ema": 0.99,
+        "r1": 1.0,
+        "spectral_norm": True,
+        "instance_noise": 0.1,
+        "noise_steps": 10,
+    }

@@ -58,7 +58,59 @@ def small_affine(
         ty = (_rand(n, gen, x.device) * 2 - 1) * translate * 2
         cos, sin = torch.cos(angle) / s, torch.sin(angle) / s
         theta = torch.stack([torch.stack([cos, -sin, tx], 1), torch.stack([sin, cos, ty], 1)], 1)  # (N, 2, 3)
-        grid = F.affine_grid(theta.to(x.dtype), list(x.shape), align_corners=False)
+        # what F.affine_grid computes, as one batched product (several times faster on a CPU)
+        base = identity_grid(1, x.shape[2], x.shape[3], x.device, x.dtype).reshape(1, -1, 2)  # (1, H*W, 2)
+        theta = theta.to(x.device, x.dtype)
+        grid = (base @ theta[:, :, :2].transpose(1, 2) + theta[:, None, :, 2]).reshape(n, *x.shape[2:], 2)
+        out = F.grid_sample(x - fill, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
+        return out + fill
+
+    return apply
+
+
+def identity_grid(n: int, h: int, w: int, device: torch.device, dtype: torch.dtype) -> torch.Tensor:
+    """(N, H, W, 2) sampling positions (x, y) in [-1, 1] of every pixel's centre (`align_corners=False`)."""
+    ys = (torch.arange(h, device=device, dtype=dtype) * 2 + 1) / h - 1
+    xs = (torch.arange(w, device=device, dtype=dtype) * 2 + 1) / w - 1
+    return torch.stack(torch.meshgrid(xs, ys, indexing="xy"), -1).expand(n, h, w, 2)
+
+
+def blur_matrix(size: int, sigma: float, device: torch.device, dtype: torch.dtype) -> torch.Tensor:
+    """(size, size) matrix of a Gaussian blur of `sigma` pixels along one axis, cut at 3 sigma, zero outside
+    the image (each row is the kernel centred on that pixel, normalised over the whole kernel)."""
+    radius = max(1, math.ceil(3 * sigma))
+    t = torch.arange(-radius, radius + 1, dtype=torch.float64)
+    kernel = torch.exp(-0.5 * (t / sigma) ** 2)
+    kernel = kernel / kernel.sum()
+    i = torch.arange(size)
+    offset = i[None, :] - i[:, None]  # (size, size): column minus row
+    inside = offset.abs() <= radius
+    m = torch.where(inside, kernel[(offset + radius).clamp(0, 2 * radius)], torch.zeros(()))
+    return m.to(device, dtype)
+
+
+def smooth_field(noise: torch.Tensor, sigma: float) -> torch.Tensor:
+    """`noise` (N, C, H, W) blurred by a Gaussian of `sigma` pixels along H and W, zero outside the image: the
+    displacement fields of elastic distortions (as two matrix products, far cheaper than a 6-sigma-wide
+    convolution on a CPU)."""
+    _, _, h, w = noise.shape
+    rows = blur_matrix(h, sigma, noise.device, noise.dtype)
+    cols = blur_matrix(w, sigma, noise.device, noise.dtype)
+    return rows @ noise @ cols.T
+
+
+def elastic(alpha: float = 34.0, sigma: float = 4.0, fill: float = 0.0) -> Augment:
+    """Elastic distortion (Simard, Steinkraus & Platt 2003): every pixel moves by a random field, uniform in
+    [-1, 1] per pixel, blurred by a Gaussian of `sigma` pixels and scaled by `alpha` pixels; the image is
+    resampled bilinearly at the moved positions. alpha=34, sigma=4 are the paper's values for 28x28 digits.
+    Batched: one blur and one `grid_sample` for the whole batch."""
+
+    def apply(x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
+        n, _, h, w = x.shape
+        noise = (torch.rand(n, 2, h, w, generator=gen) * 2 - 1).to(x.device, x.dtype)
+        field = smooth_field(noise, sigma) * alpha  # (N, 2, H, W) displacement in pixels: (dx, dy)
+        scale = torch.tensor([2.0 / w, 2.0 / h], dtype=x.dtype, device=x.device)  # pixels -> grid units
+        grid = identity_grid(n, h, w, x.device, x.dtype) + field.permute(0, 2, 3, 1) * scale
         out = F.grid_sample(x - fill, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
         return out + fill
 
@@ -109,7 +161,8 @@ def compose(*augments: Augment) -> Augment:
 
 
 def augment_from_names(names: list[str], ds) -> Augment | None:
-    """Batched augmentations of a dataset by name: crop, flip, affine (padding is in normalised units of black)."""
+    """Batched augmentations of a dataset by name: crop, flip, affine, elastic (padding is in normalised
+    units of black); applied in the order given."""
     from mlplab.errors import UserError
 
     if not names:
@@ -117,10 +170,13 @@ def augment_from_names(names: list[str], ds) -> Augment | None:
     if not ds.is_image:
         raise UserError(f"augment={names} needs an image dataset; {ds.name!r} has no images")
     black = ds.from_pixels(torch.zeros(1, ds.input_shape[0], 1, 1))[0, 0, 0, 0].item()
+    side = ds.input_shape[-1]
     table = {
         "crop": lambda: random_crop(max(1, ds.input_shape[-1] // 8), fill=black),
         "flip": lambda: hflip(),
         "affine": lambda: small_affine(fill=black),
+        # the paper's strength for 28x28 digits, scaled with the side
+        "elastic": lambda: elastic(34.0 * side / 28, 4.0 * side / 28, fill=black),
     }
     unknown = [n for n in names if n not in table]
     if unknown:

@@ -86,6 +86,15 @@ def spec_text(spec: Any) -> str:
     return ", ".join(f"{k}={v}" for k, v in spec.items())
 
 
+def evaluated_weights(state: dict) -> dict:
+    """The weights a Trainer's checkpoint was validated with: its moving average's (`ema`) when it holds one,
+    else the model's."""
+    if "ema" not in state:
+        return state["model"]
+    prefix = "module."
+    return {k[len(prefix) :]: v for k, v in state["ema"].items() if k.startswith(prefix)}
+
+
 def save_model(model: nn.Module, path) -> None:
     """The model's spec and weights (no optimizer state), atomically, in the checkpoint format."""
     write_checkpoint(path, {"format": CHECKPOINT_FORMAT, "spec": model.spec, "model": model.state_dict()})
@@ -98,7 +107,7 @@ def load_model(path, device: torch.device | str = "cpu") -> nn.Module:
     state = read_checkpoint(path)
     try:
         model = mnn.build_model(state["spec"])
-        model.load_state_dict(state["model"])
+        model.load_state_dict(evaluated_weights(state))
     except (KeyError, TypeError, RuntimeError) as exc:
         raise UserError(
             f"{path} does not hold a model mlplab can rebuild ({type(exc).__name__}); "
@@ -168,5 +177,5 @@ def open_run_model(path_text: str, key: str, classes: tuple[str, ...], what: str
             f"{' or '.join(classes)}; give the folder of {what}"
         )
     model = build_model(spec)
-    model.load_state_dict(state["model"])
+    model.load_state_dict(evaluated_weights(state))
     return model, Run(folder).config

@@ -38,7 +38,14 @@ from mlplab.nn.per_example import PerExample
 from mlplab.progress import bar
 from mlplab.progress import enabled as progress_enabled
 from mlplab.runs import Run
-from mlplab.train.checkpoint import CHECKPOINT_FORMAT, model_spec, read_checkpoint, spec_text, write_checkpoint
+from mlplab.train.checkpoint import (
+    CHECKPOINT_FORMAT,
+    evaluated_weights,
+    model_spec,
+    read_checkpoint,
+    spec_text,
+    write_checkpoint,
+)
 from mlplab.train.config import TrainConfig
 from mlplab.train.factories import make_optimizer, make_scheduler, place_schedule
 
@@ -117,6 +124,8 @@ class Trainer:
         epoch_metrics: Callable | None = None,
         precision: torch.dtype | None = None,
         print_rows: bool = True,
+        ema: float = 0.0,
+        max_norm: float = 0.0,
     ):
         if (optimizer is None) == (optimizers is None):
             raise ValueError("give either one optimizer or the model's optimizers")
@@ -154,6 +163,19 @@ class Trainer:
         # weights, their gradients and the optimizer state stay fp32); evaluation stays fp32
         self.precision = precision
         self.print_rows = print_rows  # each epoch's row as a line on stderr
+        # max-norm (Srivastava et al. 2014): after every step, each unit's incoming weight vector is cut to this
+        # length, in every linear layer; 0 = off
+        self.max_norm = max_norm
+        self._linears = [m for m in model.modules() if isinstance(m, nn.Linear)] if max_norm else []
+        # an exponential moving average of the weights (and buffers), updated after every step: what is validated,
+        # kept as the best and left in the model at the end; 0 = off
+        self.ema = None
+        if ema:
+            if self.own_step:
+                raise ValueError("ema averages the weights of one optimizer's model; not of a model-defined step")
+            from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
+
+            self.ema = AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(ema), use_buffers=True)
 
     @classmethod
     def from_config(
@@ -182,6 +204,8 @@ class Trainer:
             epochs=epochs,
             batch_size=cfg.batch_size,
             precision=resolve_precision(cfg.precision, device),
+            ema=getattr(cfg, "ema", 0.0),
+            max_norm=getattr(cfg, "max_norm", 0.0),
             **kwargs,
         )
         if defines_step(model):
@@ -199,8 +223,14 @@ class Trainer:
 
     # ---- evaluation -------------------------------------------------------------------------
     def evaluate(self, split: Split, batch_size: int | None = None) -> dict[str, float]:
-        """Mean of every scalar the model's loss returns, over `split`, in eval mode."""
-        return evaluate(self.model, split, batch_size or self.eval_batch_size)
+        """Mean of every scalar the model's loss returns, over `split`, in eval mode (with the averaged weights
+        during training when `ema` is on; after `fit` the model holds them)."""
+        return evaluate(self.evaluated_model, split, batch_size or self.eval_batch_size)
+
+    @property
+    def evaluated_model(self) -> nn.Module:
+        """The model whose weights are validated: the moving average when `ema` is on, else the model."""
+        return self.ema.module if self.ema is not None else self.model
 
     # ---- training ---------------------------------------------------------------------------
     def _step(self, batch: tuple[torch.Tensor, torch.Tensor], epoch: int, step: int) -> dict[str, torch.Tensor]:
@@ -229,6 +259,12 @@ class Trainer:
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
+            if self._linears:
+                with torch.no_grad():
+                    for layer in self._linears:
+                        layer.weight.renorm_(2, 0, self.max_norm)
+            if self.ema is not None:
+                self.ema.update_parameters(self.model)
         self.step += 1
         return out
 
@@ -370,7 +406,9 @@ class Trainer:
             if self.stop_requested:
                 break
         if self.restore_best and self.run is not None and self.checkpoint_path("best").is_file():
-            self.model.load_state_dict(read_checkpoint(self.checkpoint_path("best"))["model"])
+            self.model.load_state_dict(evaluated_weights(read_checkpoint(self.checkpoint_path("best"))))
+        elif self.ema is not None:
+            self.model.load_state_dict(self.ema.module.state_dict())
         return FitResult(history, best_epoch, best_value, train_seconds, stopped_early=self.stop_requested)
 
     def _tagged(self, row: dict[str, Any]) -> dict[str, Any]:
@@ -412,6 +450,8 @@ class Trainer:
             "optimizers": {k: opt.state_dict() for k, opt in self.optimizers.items()},
             "schedulers": {k: s.state_dict() for k, s in self.schedulers.items()},
         }
+        if self.ema is not None:
+            state["ema"] = self.ema.state_dict()
         return state
 
     def load_checkpoint(self, path) -> dict:
@@ -425,6 +465,12 @@ class Trainer:
                 "or start a new run"
             )
         self.model.load_state_dict(state["model"])
+        if self.ema is not None:
+            if "ema" not in state:
+                raise UserError(
+                    f"checkpoint {path} was written without ema; resume with the run's own settings or start a new run"
+                )
+            self.ema.load_state_dict(state["ema"])
         # a checkpoint from before one optimizer was a dict of one keeps it under "optimizer"
         saved = state["optimizers"] if "optimizers" in state else {ONE: state.get("optimizer")}
         for k, opt in self.optimizers.items():

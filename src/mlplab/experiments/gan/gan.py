@@ -50,6 +50,27 @@ class GanConfig(BaseConfig):
     n_d: int = param(1, "schedule=lab: discriminator steps per outer iteration", min=1)
     n_g: int = param(1, "schedule=lab: generator steps per outer iteration", min=1)
     lr: float = param(2e-4, "Adam learning rate of both networks", min=0, min_exclusive=True)
+    lr_d: float | None = param(
+        None, "the discriminator's own learning rate (two time-scale updates, Heusel et al. 2017); null = lr", min=0
+    )
+    lr_g: float | None = param(None, "the generator's own learning rate; null = lr", min=0)
+    g_ema: float = param(
+        0.0,
+        "moving average of the generator's weights, updated after every G step with this decay (e.g. 0.999); "
+        "the average is what samples and is judged (0 = off)",
+        min=0,
+        max=0.99999,
+    )
+    r1: float = param(
+        0.0, "R1 penalty weight gamma: gamma/2 * E||grad D(real)||^2 added to D's loss (Mescheder et al. 2018)", min=0
+    )
+    spectral_norm: bool = param(False, "spectral normalisation of every discriminator layer (Miyato et al. 2018)")
+    instance_noise: float = param(
+        0.0,
+        "Gaussian noise of this standard deviation (in normalised pixel units) on D's real and fake inputs, "
+        "falling linearly to 0 over the run (0 = off)",
+        min=0,
+    )
     batch_size: int = param(64, "real images per discriminator step (and as many fakes)", min=1)
     g_dropout: float = param(0.0, "dropout after every hidden layer of the generator", min=0, max=0.95)
     eval_every: int | None = param(
@@ -130,7 +151,19 @@ def run(cfg: GanConfig, ctx: Context) -> dict:
     ref = gq.Reference.of(judge.model, test, cfg.digit)
     torch.manual_seed(cfg.seed)  # the initial weights
     model = GAN(
-        list(ds.input_shape), cfg.d_hidden, cfg.latent, cfg.normalization, cfg.g_dropout, cfg.schedule, cfg.n_d, cfg.n_g
+        list(ds.input_shape),
+        cfg.d_hidden,
+        cfg.latent,
+        cfg.normalization,
+        cfg.g_dropout,
+        cfg.schedule,
+        cfg.n_d,
+        cfg.n_g,
+        g_ema=cfg.g_ema,
+        r1=cfg.r1,
+        spectral_norm=cfg.spectral_norm,
+        instance_noise=cfg.instance_noise,
+        noise_steps=cfg.steps(ds.num_features),
     ).to(ctx.device)
     noise = torch.Generator().manual_seed(cfg.seed + 1)  # the fixed evaluation noise, apart from training's
     watch = Watch(
