@@ -24,7 +24,7 @@ def test_smooth_field_is_the_separable_gaussian_convolution():
     torch.testing.assert_close(aug.smooth_field(noise, sigma), ref.reshape(3, 2, 28, 20), atol=1e-6, rtol=0)
 
 
-def test_affine_grid_by_hand_is_torchs():
+def test_affine_is_torchs_affine_grid_and_grid_sample():
     x = torch.rand(16, 1, 12, 9)
     gen = torch.Generator().manual_seed(3)
     out = aug.small_affine(degrees=20, translate=0.2, scale=(0.8, 1.2))(x, gen)

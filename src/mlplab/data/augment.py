@@ -58,10 +58,7 @@ def small_affine(
         ty = (_rand(n, gen, x.device) * 2 - 1) * translate * 2
         cos, sin = torch.cos(angle) / s, torch.sin(angle) / s
         theta = torch.stack([torch.stack([cos, -sin, tx], 1), torch.stack([sin, cos, ty], 1)], 1)  # (N, 2, 3)
-        # what F.affine_grid computes, as one batched product (several times faster on a CPU)
-        base = identity_grid(1, x.shape[2], x.shape[3], x.device, x.dtype).reshape(1, -1, 2)  # (1, H*W, 2)
-        theta = theta.to(x.device, x.dtype)
-        grid = (base @ theta[:, :, :2].transpose(1, 2) + theta[:, None, :, 2]).reshape(n, *x.shape[2:], 2)
+        grid = F.affine_grid(theta.to(x.dtype), list(x.shape), align_corners=False)
         out = F.grid_sample(x - fill, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
         return out + fill
 

@@ -6,7 +6,7 @@ import io
 import json
 import math
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 import torch
@@ -32,8 +32,33 @@ EVALUATIONS = {"small": 15, "large": 30}  # evaluations over a run when eval_eve
 LARGE_DATASET = 10_000  # training images; a smaller set needs more judge epochs
 
 
+# preset=best: the MLP GAN that scores highest with the judge (decent fraction and recall) within 10 minutes of
+# training on a 2-core CPU, for MNIST digits 2 and 4; the generator still mirrors the discriminator.
+BEST = {
+    "d_hidden": [512, 256],
+    "latent": 100,
+    "schedule": "alternating",
+    "n": 36000,
+    "lr": 2e-4,
+    "lr_d": None,
+    "lr_g": None,
+    "batch_size": 64,
+    "g_ema": 0.999,
+    "r1": 0.0,
+    "spectral_norm": False,
+    "instance_noise": 0.0,
+}
+
+
 @dataclass
 class GanConfig(BaseConfig):
+    PRESETS: ClassVar[dict] = {"best": BEST}
+
+    preset: Literal["none", "best"] = param(
+        "none",
+        "a named recipe that sets several keys at once (keys given beside it win): best = the highest-scoring "
+        "MLP GAN within 10 minutes on 2 CPU cores (see BEST in this module), written out in config.yaml",
+    )
     digit: int = param(2, "the class to generate (its index: digit=1 with dataset=fashion-mnist makes trousers)", min=0)
     d_hidden: list[int] = param(
         [512, 256], "discriminator hidden sizes; the generator mirrors them reversed", nonempty=True, item_min=1
