@@ -151,3 +151,22 @@ def test_presets_can_depend_on_the_dataset():
     assert "flip" in fashion.augment and "flip" not in mnist.augment  # ...not a 2
     mine = parse_overrides(ClassifyConfig, ["preset=best", "dataset=mnist", "epochs=3"])
     assert mine.epochs == 3 and mine.augment == mnist.augment  # keys given beside the preset win
+
+
+def test_after_fit_evaluation_uses_the_kept_weights_not_the_last_average(tmp_path):
+    """With a validation split the best epoch's averaged weights are kept; what `evaluate` tests afterwards is
+    that model (the one best.pt holds), even when a later epoch's average differs."""
+    run = Run.create("t", {}, out=tmp_path / "r")
+    ds, model, _, trainer = _setup(ema=0.5)
+    trainer.run = run
+    result = trainer.fit(ds.train, ds.val, epochs=6, batch_size=64)
+    kept = load_model(tmp_path / "r" / "checkpoints" / "best.pt")
+    for (k, a), b in zip(model.state_dict().items(), kept.state_dict().values(), strict=True):
+        assert torch.equal(a, b), k
+    with torch.no_grad():
+        acc = (kept(ds.test.x).argmax(1) == ds.test.y).float().mean().item()
+    assert trainer.evaluate(ds.test)["accuracy"] == pytest.approx(acc, abs=1e-6)
+    # the case that tells the two apart: the best epoch is not the last, so the last average is another model
+    assert result.best_epoch < 6
+    last_average = trainer.ema.module.state_dict()["net.fc1.weight"]
+    assert not torch.equal(last_average, kept.state_dict()["net.fc1.weight"])

@@ -170,6 +170,7 @@ class Trainer:
         # an exponential moving average of the weights (and buffers), updated after every step: what is validated,
         # kept as the best and left in the model at the end; 0 = off
         self.ema = None
+        self._fitting = False
         if ema:
             if self.own_step:
                 raise ValueError("ema averages the weights of one optimizer's model; not of a model-defined step")
@@ -229,8 +230,9 @@ class Trainer:
 
     @property
     def evaluated_model(self) -> nn.Module:
-        """The model whose weights are validated: the moving average when `ema` is on, else the model."""
-        return self.ema.module if self.ema is not None else self.model
+        """The model whose weights are validated: during `fit`, the moving average when `ema` is on; else (and
+        after `fit`, which leaves the kept weights in the model) the model."""
+        return self.ema.module if self.ema is not None and self._fitting else self.model
 
     # ---- training ---------------------------------------------------------------------------
     def _step(self, batch: tuple[torch.Tensor, torch.Tensor], epoch: int, step: int) -> dict[str, torch.Tensor]:
@@ -356,6 +358,15 @@ class Trainer:
         resume: bool = False,
     ) -> FitResult:
         """Train for `epochs` (resuming from the run's last checkpoint when `resume`)."""
+        self._fitting = True
+        try:
+            return self._fit(train, val, epochs=epochs, batch_size=batch_size, resume=resume)
+        finally:
+            self._fitting = False
+
+    def _fit(
+        self, train: Split, val: Split | None, *, epochs: int | None, batch_size: int | None, resume: bool
+    ) -> FitResult:
         epochs, batch_size = epochs or self.epochs, batch_size or self.batch_size
         history: list[dict[str, Any]] = []
         has_val = val is not None and len(val) > 0
