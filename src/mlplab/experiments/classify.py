@@ -54,12 +54,14 @@ BEST_COMMON = {
     "max_norm": 0.0,
 }
 BEST = {
+    # validation accuracy (5,000 of the training images held out) after the cosine's end: [1024, 1024] with
+    # dropout 0.2, 30 epochs 98.96%; [2048, 2048] with dropout 0.1, 40 epochs 99.16% and still rising
     "mnist": {
         **BEST_COMMON,
-        "hidden": [1024, 1024],
-        "dropout": 0.2,
+        "hidden": [2048, 2048],
+        "dropout": 0.1,
         "augment": ["affine", "elastic"],
-        "epochs": 30,
+        "epochs": 80,
         "lr": 1e-3,
         "weight_decay": 0.01,
         "label_smoothing": 0.0,
