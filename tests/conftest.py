@@ -129,6 +129,26 @@ def interrupt_after(monkeypatch):
     return install
 
 
+SHAPES = ["circle", "square", "triangle"]  # class names that are no digits
+
+
+@pytest.fixture(scope="session")
+def shapes_folder(tmp_path_factory) -> str:
+    """A `folder:` source whose classes are named by words (SHAPES): 8x8 grey PNGs told apart by brightness,
+    train/ 40 and test/ 25 per class (enough for the GAN's quality metrics on one class)."""
+    import numpy as np
+    from PIL import Image
+
+    root = tmp_path_factory.mktemp("shapes")
+    rng = np.random.default_rng(0)
+    for split, n in (("train", 40), ("test", 25)):
+        for c, name in enumerate(SHAPES):
+            (root / split / name).mkdir(parents=True)
+            for i, a in enumerate(rng.integers(0, 80, size=(n, 8, 8)) + 85 * c):
+                Image.fromarray(a.astype(np.uint8)).save(root / split / name / f"{i:02d}.png")
+    return f"folder:{root}"
+
+
 @pytest.fixture(scope="session")
 def model_cache(tmp_path_factory) -> Path:
     """One model cache (cache_dir=) for the whole session: a helper model (the GAN's judge, the dreams'

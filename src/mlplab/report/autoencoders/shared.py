@@ -31,6 +31,16 @@ def table_rows(run: Run, table: str) -> list[dict]:
     return [{k: value(v) for k, v in row.items()} for row in run.load_table(table)]
 
 
+DIGIT_DATASETS = ("digits", "mnist")  # whose classes are digits; anything else (own data too) has classes
+
+
+def class_word(run: Run, plural: bool = False) -> str:
+    """What the run's classes are called in titles and findings: digits on the digit datasets, else classes."""
+    if run.config.get("dataset") in DIGIT_DATASETS:
+        return "digits" if plural else "digit"
+    return "classes" if plural else "class"
+
+
 def loss_curves(run: Run) -> None:
     history = run.history
     key = "val_mse" if any("val_mse" in r for r in history) else "train_mse"
