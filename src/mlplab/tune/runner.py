@@ -113,9 +113,9 @@ def tune(
 
 def finish(path: Path, study, space: SearchSpace, spec: dict, search_seed: int, n_seeds: int, stream) -> dict:
     """Confirm the best configuration, then write study.json, the tables and the page."""
+    from mlplab.report.page.study import write_page
     from mlplab.tune.confirm import confirm_seeds, run_confirmation, statistics
-    from mlplab.tune.page import importances, write_page
-    from mlplab.tune.results import best_trial, counts, trial_rows, write_results
+    from mlplab.tune.results import best_trial, counts, importances, trial_rows, write_results
 
     best = best_trial(study)
     confirmation = None

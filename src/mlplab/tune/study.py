@@ -16,10 +16,10 @@ from typing import Any
 import yaml
 
 from mlplab.errors import UserError
+from mlplab.report.page.study import SPEC_FILE
 from mlplab.runs import atomic_write_text
 from mlplab.tune.trial import TRIALS_DIR
 
-SPEC_FILE = "tune.yaml"
 SAME = ("experiment", "space", "fixed", "metric", "direction", "pruner")  # what a resume may not change
 
 
