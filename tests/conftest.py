@@ -129,6 +129,23 @@ def interrupt_after(monkeypatch):
     return install
 
 
+@pytest.fixture(scope="session")
+def scratch_kinds() -> list[str]:
+    """The components the from-scratch engine's gradient check covers (its tests and gradcheck's table name them)."""
+    return [
+        "Linear",
+        "ReLU",
+        "LeakyReLU",
+        "Sigmoid",
+        "Tanh",
+        "Softmax",
+        "CrossEntropy",
+        "SoftmaxCrossEntropy",
+        "MSE",
+        "MLP",
+    ]
+
+
 SHAPES = ["circle", "square", "triangle"]  # class names that are no digits
 
 

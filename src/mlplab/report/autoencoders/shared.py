@@ -65,6 +65,18 @@ def autoencoder_curves(run: Run) -> None:
     )
 
 
+def reconstruction_rows(run: Run, rows: list[tuple[np.ndarray, list[str]]], title: str) -> Path:
+    """figures/reconstructions.png: rows of images (each (M, C, H, W)) with a title per image, as wide as the
+    first row."""
+    return image_grid(
+        np.concatenate([images for images, _ in rows]),
+        run.figure("reconstructions"),
+        titles=[t for _, titles in rows for t in titles],
+        ncols=len(rows[0][0]),
+        title=title,
+    )
+
+
 def filter_grid(filters: np.ndarray, path: Path, title: str, n: int = 64) -> Path:
     """The first n encoder filters (units, C, H, W) as images, each already scaled to [0, 1]."""
     n = min(n, len(filters))
