@@ -60,6 +60,9 @@ def test_an_ambiguous_case_insensitive_name_is_refused(tmp_path):
     assert ds.class_index("digit", "cat") == 1 and ds.class_index("digit", "Cat") == 0  # exact names first
     with pytest.raises(UserError, match="'CAT' is not a class"):
         ds.class_index("digit", "CAT")
+    with pytest.raises(UserError) as exc:  # a huge name is cut, so that the one line stays one short line
+        ds.class_index("digit", "[" * 20000)
+    assert len(str(exc.value)) < 300 and "[...]" in str(exc.value)
 
 
 def test_one_vs_rest_by_class_name_on_a_folder(cli, tmp_path, shapes_folder):

@@ -10,7 +10,7 @@ from typing import Literal
 
 import torch
 
-from mlplab.errors import UserError
+from mlplab.errors import UserError, shown
 from mlplab.registry import Registry
 
 NormKind = Literal["standard", "minus_one_one", "unit"]
@@ -102,8 +102,10 @@ class Dataset:
             folded = [i for i, c in enumerate(self.classes) if c.casefold() == value.strip().casefold()]
             if len(folded) == 1:
                 return folded[0]
-            wanted = f"{value!r} is not a class of {self.name!r}"
-        names = ", ".join(self.classes[:MAX_NAMES_SHOWN]) + (", ..." if self.num_classes > MAX_NAMES_SHOWN else "")
+            wanted = f"{shown(value)} is not a class of {self.name!r}"
+        names = ", ".join(shown(c, 40, quote=False) for c in self.classes[:MAX_NAMES_SHOWN]) + (
+            ", ..." if self.num_classes > MAX_NAMES_SHOWN else ""
+        )
         raise UserError(f"config key {key!r}: {wanted}; choose 0..{self.num_classes - 1} or a class name ({names})")
 
     @property
