@@ -82,6 +82,11 @@ class BaseConfig:
     def check(self) -> None:
         """Cross-field checks of a subclass (override)."""
 
+    def data_keys(self) -> dict[str, Any]:
+        """Which data, split and device: the keys a helper model's config (a judge, a classifier) copies from this
+        one, so that it sees the same examples."""
+        return {k: getattr(self, k) for k in ("dataset", "data_dir", "test_size", "skip_bad", "seed", "device")}
+
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 

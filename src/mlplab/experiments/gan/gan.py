@@ -92,14 +92,7 @@ class GanConfig(BaseConfig):
 
     def data_config(self) -> TrainConfig:
         """The data keys of the judge and of the GAN's real images: same split, same normalisation."""
-        return TrainConfig(
-            dataset=self.dataset,
-            data_dir=self.data_dir,
-            seed=self.seed,
-            device=self.device,
-            normalization=self.normalization,
-            image_size=self.image_size,
-        )
+        return TrainConfig(**self.data_keys(), normalization=self.normalization, image_size=self.image_size)
 
     def judge_epochs_for(self, train_images: int) -> int:
         return self.judge_epochs or (3 if train_images >= LARGE_DATASET else 15)
