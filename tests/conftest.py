@@ -45,7 +45,7 @@ END_TO_END = (
     "tests/tune/test_api.py::test_tune_from_python_returns_the_study",
 )
 # whole files whose tests share a module-wide study or sweep run (their setup trains)
-END_TO_END_FILES = ("tests/tune/test_study.py",)
+END_TO_END_FILES = ("tests/tune/test_study.py", "tests/tune/test_gallery.py")
 
 
 def pytest_collection_modifyitems(config, items):
