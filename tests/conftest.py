@@ -45,7 +45,7 @@ END_TO_END = (
     "tests/tune/test_api.py::test_tune_from_python_returns_the_study",
 )
 # whole files whose tests share a module-wide study or sweep run (their setup trains)
-END_TO_END_FILES = ("tests/tune/test_study.py",)
+END_TO_END_FILES = ("tests/tune/test_study.py", "tests/tune/test_gallery.py")
 
 
 def pytest_collection_modifyitems(config, items):
@@ -127,6 +127,43 @@ def interrupt_after(monkeypatch):
         return lambda: monkeypatch.setattr(Trainer, "__init__", original)
 
     return install
+
+
+@pytest.fixture(scope="session")
+def scratch_kinds() -> list[str]:
+    """The components the from-scratch engine's gradient check covers (its tests and gradcheck's table name them)."""
+    return [
+        "Linear",
+        "ReLU",
+        "LeakyReLU",
+        "Sigmoid",
+        "Tanh",
+        "Softmax",
+        "CrossEntropy",
+        "SoftmaxCrossEntropy",
+        "MSE",
+        "MLP",
+    ]
+
+
+SHAPES = ["circle", "square", "triangle"]  # class names that are no digits
+
+
+@pytest.fixture(scope="session")
+def shapes_folder(tmp_path_factory) -> str:
+    """A `folder:` source whose classes are named by words (SHAPES): 8x8 grey PNGs told apart by brightness,
+    train/ 40 and test/ 25 per class (enough for the GAN's quality metrics on one class)."""
+    import numpy as np
+    from PIL import Image
+
+    root = tmp_path_factory.mktemp("shapes")
+    rng = np.random.default_rng(0)
+    for split, n in (("train", 40), ("test", 25)):
+        for c, name in enumerate(SHAPES):
+            (root / split / name).mkdir(parents=True)
+            for i, a in enumerate(rng.integers(0, 80, size=(n, 8, 8)) + 85 * c):
+                Image.fromarray(a.astype(np.uint8)).save(root / split / name / f"{i:02d}.png")
+    return f"folder:{root}"
 
 
 @pytest.fixture(scope="session")

@@ -9,7 +9,8 @@ leaves no run folder behind. Add a row for every bad input found; the row count 
 `aliased`, `deep`, `octal`, `badvalue` (classify runs with a checkpoint whose config.yaml holds a YAML alias,
 nesting 1000 deep, `epochs: 010`, `epochs: many`), `foreign` (a config.yaml and report.html mlplab did not
 write), `userindex` (a user's index.html above a run), `configs` (a user's index.html above a foreign config.yaml),
-and the users' sources with one fault each that `_own_data` writes (`empty`, `corrupt`, `csv_text`, `npz_nan`, ...).
+and the users' sources with one fault each that `_own_data` writes (`empty`, `corrupt`, `csv_text`, `npz_nan`, ...;
+`catdog` is a sound folder of two classes, cat and dog).
 """
 
 import json
@@ -227,6 +228,12 @@ BAD_INPUTS = [
     (["run", "classify", "dataset=npz:{npz_range}"], 2, "float values span 0..255, outside [0, 1]; divide"),
     (["run", "classify", "dataset=npz:{npz_pickled}"], 2, "holds Python objects (pickled)"),
     (["run", "classify", "dataset=folder:{single}", "test_size=0"], 2, "'test_size': 0.0 is out of range"),
+    # digit= of gan and one-vs-rest: a class index or a class name (the folder names of a folder: source)
+    (["run", "gan", "digit=10"], 2, "'digit': 10 is not a class of 'digits'; choose 0..9 or a class name (0, 1, 2"),
+    (["run", "gan", "dataset=folder:{catdog}", "digit=fox"], 2, "'fox' is not a class of 'folder:"),
+    (["run", "gan", "dataset=folder:{catdog}", "digit=2"], 2, "2 is not a class of 'folder:"),
+    (["run", "one-vs-rest", "dataset=folder:{catdog}", "digit=Fox"], 2, "choose 0..1 or a class name (cat, dog)"),
+    (["run", "one-vs-rest", "dataset=folder:{catdog}", "digit=2.5"], 2, "'digit': '2.5' is not a class of"),
     (["data", "inspect", "folder:{noimages}"], 2, "dog holds no images"),
     (["data", "inspect", "npz:{npz_nan}", "seed=-1"], 2, "'seed'"),
 ]
@@ -340,6 +347,9 @@ def _own_data(root):
     _png(own / "corrupt" / "cat" / "0.png")
     _png(own / "corrupt" / "dog" / "1.png")
     (own / "corrupt" / "dog" / "1.png").write_bytes((own / "corrupt" / "dog" / "1.png").read_bytes()[:50])
+    for c in ("cat", "dog"):
+        for i in range(5):
+            _png(own / "catdog" / c / f"{i}.png")
     _png(own / "mixed" / "cat" / "0.png", 6)
     _png(own / "mixed" / "dog" / "0.png", 8)
     for split, classes in (("train", ("cat", "dog")), ("test", ("cat", "fox"))):

@@ -19,6 +19,32 @@ def test_overrides_are_typed():
     assert cfg.augment == ["crop", "flip"]
 
 
+@pytest.mark.parametrize(
+    "text, value",
+    [
+        ("2", 2),
+        (" 2 ", 2),
+        ("Trouser", "Trouser"),
+        ("Ankle boot", "Ankle boot"),
+        ("T-shirt/top", "T-shirt/top"),
+        ("yes", "yes"),  # YAML 1.1's boolean: a name here, not a refusal
+        ("2.0", "2.0"),  # no integer, so a name
+        ("null", "null"),
+        ("a #b", "a #b"),  # kept as written, not cut at a YAML comment
+    ],
+)
+def test_an_index_or_name_key_reads_integers_as_indices_and_all_else_as_names(text, value):
+    from mlplab.experiments.one_vs_rest import OneVsRestConfig
+
+    cfg = parse_overrides(OneVsRestConfig, [f"digit={text}"])
+    assert cfg.digit == value and type(cfg.digit) is type(value)
+    # the same rule for a Python value (the API's keyword) and for the command a run records
+    assert parse_overrides(OneVsRestConfig, [], typed={"digit": text}).digit == value
+    from mlplab.config import format_overrides
+
+    assert parse_overrides(OneVsRestConfig, format_overrides({"digit": value})).digit == value
+
+
 def test_single_hidden_size_becomes_a_list():
     assert parse_overrides(ClassifyConfig, ["hidden=64"]).hidden == [64]
 

@@ -82,6 +82,11 @@ class BaseConfig:
     def check(self) -> None:
         """Cross-field checks of a subclass (override)."""
 
+    def data_keys(self) -> dict[str, Any]:
+        """Which data, split and device: the keys a helper model's config (a judge, a classifier) copies from this
+        one, so that it sees the same examples."""
+        return {k: getattr(self, k) for k in ("dataset", "data_dir", "test_size", "skip_bad", "seed", "device")}
+
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
@@ -184,6 +189,8 @@ def parse_value(name: str, text: str, tp: Any) -> Any:
     wants_text = tp is str or (origin is Literal and all(isinstance(a, str) for a in typing.get_args(tp)))
     if wants_text:
         return text
+    if _is_index_or_name(tp):
+        return index_or_name(text)
     try:
         value = safe_yaml.load(text) if text.strip() else ""
     except safe_yaml.YAMLRefused as exc:
@@ -205,6 +212,8 @@ def normalize_value(value: Any, tp: Any) -> Any:
     origin = typing.get_origin(tp)
     if hasattr(value, "tolist") and not isinstance(value, (str, bytes)):
         value = value.tolist()  # numpy / torch scalars and arrays
+    if _is_index_or_name(tp) and isinstance(value, str):
+        value = index_or_name(value)
     if isinstance(value, (list, tuple)):
         value = [v.item() if hasattr(v, "item") and getattr(v, "ndim", None) == 0 else v for v in value]
     if _accepts_float(tp) and isinstance(value, int) and not isinstance(value, bool) and not _accepts_int(tp):
@@ -216,6 +225,21 @@ def normalize_value(value: Any, tp: Any) -> Any:
         if inner is float:
             value = [float(v) if isinstance(v, int) and not isinstance(v, bool) else v for v in value]
     return value
+
+
+def _is_index_or_name(tp: Any) -> bool:
+    """`int | str`: a class given by its index or by its name."""
+    return typing.get_origin(tp) in (typing.Union, types.UnionType) and set(typing.get_args(tp)) == {int, str}
+
+
+def index_or_name(text: str) -> int | str:
+    """The value of an `int | str` key: text that reads as an integer is that integer (an index), any other
+    text is kept as written (a name), so `digit=2` is the index 2 and `digit=Ankle boot` the name."""
+    try:
+        value = safe_yaml.load(text) if text.strip() else text
+    except safe_yaml.YAMLRefused:
+        return text
+    return value if isinstance(value, int) and not isinstance(value, bool) else text
 
 
 def _accepts_float(tp: Any) -> bool:

@@ -164,6 +164,17 @@ def folder_lock(path: Path, command: str):
         yield
 
 
+def make_folder(path: Path, what: str) -> None:
+    """Create the `what` folder (a sweep, a study) that --out names: refused when it already holds anything (the
+    caller has found none of its own files there) or cannot be made."""
+    if path.is_dir() and any(path.iterdir()):
+        raise UserError(f"--out {str(path)!r} is not empty and is not a {what} folder; give a new or empty folder")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UserError(f"cannot create the {what} folder {str(path)!r}: {exc.strerror}") from None
+
+
 def _owner_text(lock: Path) -> str:
     try:
         owner = json.loads(lock.read_text())

@@ -13,7 +13,16 @@ from mlplab.analysis.metrics import BinaryCounts
 from mlplab.nn import build_model
 from mlplab.nn.one_vs_rest import OneVsRestMLP
 
-KEYS = {"accuracy", "precision", "recall", "f1", "false_positives_by_class", "false_negatives_by_class"}
+KEYS = {
+    "digit",
+    "class_name",
+    "accuracy",
+    "precision",
+    "recall",
+    "f1",
+    "false_positives_by_class",
+    "false_negatives_by_class",
+}
 
 
 def test_binary_counts_match_sklearn():
@@ -53,6 +62,7 @@ def test_model_rebuilds_from_its_spec():
 def check_counts_add_up(run, digit: int) -> dict:
     m = json.loads((run / "metrics.json").read_text())
     assert set(m) == KEYS
+    assert m["digit"] == digit and m["class_name"] == str(np.load(run / "arrays" / "predictions.npz")["classes"][digit])
     p = np.load(run / "arrays" / "predictions.npz")
     y, said = p["y_true"], p["p_digit"] > 0.5
     classes = [str(c) for c in p["classes"]]

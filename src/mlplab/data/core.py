@@ -10,10 +10,11 @@ from typing import Literal
 
 import torch
 
-from mlplab.errors import UserError
+from mlplab.errors import UserError, shown
 from mlplab.registry import Registry
 
 NormKind = Literal["standard", "minus_one_one", "unit"]
+MAX_NAMES_SHOWN = 20  # class names an error lists (a folder may hold hundreds)
 
 
 @dataclass(frozen=True)
@@ -87,6 +88,25 @@ class Dataset:
     @property
     def num_classes(self) -> int:
         return len(self.classes)
+
+    def class_index(self, key: str, value: int | str) -> int:
+        """The index of the class that config key `key` names: an integer is an index, text a class name
+        (exact, else ignoring case when that is unambiguous). UserError naming the key, the value and the classes."""
+        if isinstance(value, int):
+            if 0 <= value < self.num_classes:
+                return value
+            wanted = f"{value} is not a class of {self.name!r}"
+        else:
+            if value in self.classes:
+                return self.classes.index(value)
+            folded = [i for i, c in enumerate(self.classes) if c.casefold() == value.strip().casefold()]
+            if len(folded) == 1:
+                return folded[0]
+            wanted = f"{shown(value)} is not a class of {self.name!r}"
+        names = ", ".join(shown(c, 40, quote=False) for c in self.classes[:MAX_NAMES_SHOWN]) + (
+            ", ..." if self.num_classes > MAX_NAMES_SHOWN else ""
+        )
+        raise UserError(f"config key {key!r}: {wanted}; choose 0..{self.num_classes - 1} or a class name ({names})")
 
     @property
     def is_image(self) -> bool:

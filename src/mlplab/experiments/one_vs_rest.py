@@ -10,7 +10,6 @@ import torch
 from mlplab.analysis.metrics import BinaryCounts
 from mlplab.config import param
 from mlplab.data import Dataset, dataset_for
-from mlplab.errors import UserError
 from mlplab.experiments.base import Context, register_experiment
 from mlplab.nn import OneVsRestMLP
 from mlplab.runs import Run
@@ -19,7 +18,12 @@ from mlplab.train import TrainConfig, Trainer
 
 @dataclass
 class OneVsRestConfig(TrainConfig):
-    digit: int = param(2, "the class told apart from all others (its index, e.g. digit=2)", min=0)
+    digit: int | str = param(
+        2,
+        "the class told apart from all others: its index (digit=2) or its name (digit=Trouser); a number is "
+        "always the index, so a class named by a number is chosen by its index",
+        min=0,
+    )
     hidden: list[int] = param([256], "hidden layer sizes", nonempty=True, item_min=1, item_max=16384)
     activation: Literal["relu", "leaky_relu", "tanh", "sigmoid", "gelu", "elu"] = param(
         "leaky_relu", "hidden activation"
@@ -34,12 +38,9 @@ class OneVsRestConfig(TrainConfig):
 def run(cfg: OneVsRestConfig, ctx: Context) -> dict:
     """Binary sigmoid classifier for `digit` vs the rest; its false positives and misses by class."""
     ds = dataset_for(cfg, ctx.device)
-    if cfg.digit >= ds.num_classes:
-        raise UserError(
-            f"config key 'digit': {cfg.digit} is not a class of {ds.name!r}; choose 0..{ds.num_classes - 1}"
-        )
+    digit = ds.class_index("digit", cfg.digit)
     binary = fit(
-        OneVsRestMLP(ds.num_features, cfg.hidden, [cfg.digit], cfg.activation, cfg.dropout),
+        OneVsRestMLP(ds.num_features, cfg.hidden, [digit], cfg.activation, cfg.dropout),
         cfg,
         ctx,
         ds,
@@ -56,8 +57,8 @@ def run(cfg: OneVsRestConfig, ctx: Context) -> dict:
     y = ds.test.y.cpu()
     p_digit = binary.predict(ds.test.x)[:, 0].cpu()  # (N,)
     p_every = every.predict(ds.test.x).cpu()  # (N, K)
-    ctx.run.save_arrays("predictions", y_true=y, p_digit=p_digit, p_every=p_every, classes=ds.classes, digit=cfg.digit)
-    return error_analysis(ctx.run, ds, cfg.digit, y, p_digit, p_every)
+    ctx.run.save_arrays("predictions", y_true=y, p_digit=p_digit, p_every=p_every, classes=ds.classes, digit=digit)
+    return {"digit": digit, "class_name": ds.classes[digit]} | error_analysis(ctx.run, ds, digit, y, p_digit, p_every)
 
 
 def fit(model: OneVsRestMLP, cfg: OneVsRestConfig, ctx: Context, ds: Dataset, checkpointed: bool) -> OneVsRestMLP:

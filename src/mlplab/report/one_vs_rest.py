@@ -24,9 +24,10 @@ def build(run: Run) -> None:
     metrics = run.metrics
     if "false_positives_by_class" not in metrics:
         return
-    name = str(run.config.get("digit"))
-    if (run.path / "arrays" / "predictions.npz").is_file():
-        name = str(run.load_arrays("predictions")["classes"][int(name)])
+    name = str(metrics.get("class_name", run.config.get("digit")))  # digit= may be an index or a name
+    if "class_name" not in metrics and (run.path / "arrays" / "predictions.npz").is_file():
+        a = run.load_arrays("predictions")  # a run from before class_name was recorded
+        name = str(a["classes"][int(a["digit"])])
     fig = new_figure(10.0, 3.6)
     for i, (key, title) in enumerate(
         (

@@ -18,7 +18,7 @@ from typing import IO, Any
 
 from mlplab import safe_yaml
 from mlplab.errors import UserError
-from mlplab.runs import atomic_write_text, folder_lock
+from mlplab.runs import atomic_write_text, folder_lock, make_folder
 from mlplab.sweeps.grid import Grid, Trial, parse_grid, trial_key, validate
 from mlplab.sweeps.ledger import Ledger
 from mlplab.sweeps.metrics import main_metric
@@ -124,12 +124,7 @@ def _open_folder(path: Path, grid: Grid, command: str) -> Path:
                 "give a new --out, or repeat that command to resume it"
             )
         return path
-    if path.is_dir() and any(path.iterdir()):
-        raise UserError(f"--out {str(path)!r} is not empty and is not a sweep folder; give a new or empty folder")
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise UserError(f"cannot create the sweep folder {str(path)!r}: {exc.strerror}") from None
+    make_folder(path, "sweep")
     atomic_write_text(
         spec,
         safe_yaml.dump(

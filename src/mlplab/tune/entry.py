@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import json
 import os
@@ -11,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from mlplab.errors import UserError as ConfigError
+from mlplab.tune.options import NAMES, Options, entry_signature
 
 
 def _fmt(value: Any) -> str:
@@ -25,25 +27,12 @@ def _href(path: Path) -> str:
         return path.resolve().as_uri()
 
 
-def tune(
-    experiment: str,
-    /,
-    *space: str,
-    trials: int = 20,
-    metric: str = "val_accuracy",
-    pruner: str = "median",
-    confirm_seeds: int = 3,
-    engine: str = "local",
-    address: str | None = None,
-    workers: int | None = None,
-    storage: str | None = None,
-    out: str | os.PathLike | None = None,
-    root: str | os.PathLike = "studies",
-    **fixed: Any,
-) -> Study:
+def tune(experiment: str, /, *space: str, **keywords: Any) -> Study:
     """`mlplab tune` from Python: `mlplab.tune("classify", "lr=loguniform(1e-4,1e-2)", "hidden=choice([256],[512])",
     trials=20, dataset="fashion-mnist")` searches the spaces (texts as on the command line) with the keywords as
     fixed keys, then confirms the best configuration against the defaults on `confirm_seeds` fresh seeds.
+    The keywords named in tune.options.Options (trials, metric, pruner, confirm_seeds, engine, address, workers,
+    storage, out, root) are the study's options; every other keyword is a fixed key of the experiment.
     Re-running it resumes the study. Bad input raises ConfigError before any trial starts."""
     from mlplab.config import format_overrides
     from mlplab.tune.runner import tune as run_tune
@@ -53,23 +42,21 @@ def tune(
     for item in space:
         if not isinstance(item, str):
             raise ConfigError(f"expected key=SPACE, got {item!r}; for example 'lr=loguniform(1e-4,1e-2)'")
-    items = [*space, *format_overrides(fixed)]
+    options = Options(**{k: v for k, v in keywords.items() if k in NAMES})
+    items = [*space, *format_overrides({k: v for k, v in keywords.items() if k not in NAMES})]
+    paths = {"out": None if options.out is None else os.fspath(options.out), "root": os.fspath(options.root)}
     result = run_tune(
         experiment,
         items,
-        trials=trials,
-        metric=metric,
-        pruner=pruner,
-        confirm_seeds=confirm_seeds,
-        engine=engine,
-        address=address,
-        workers=workers,
-        storage=storage,
-        out=None if out is None else os.fspath(out),
-        root=os.fspath(root),
-        command=shlex.join(["mlplab", "tune", experiment, *items, f"--trials={trials}", f"--metric={metric}"]),
+        command=shlex.join(
+            ["mlplab", "tune", experiment, *items, f"--trials={options.trials}", f"--metric={options.metric}"]
+        ),
+        **(dataclasses.asdict(options) | paths),
     )
     return Study(result.path)
+
+
+tune.__signature__ = entry_signature()  # help() and editors show the options as keywords
 
 
 class Study:

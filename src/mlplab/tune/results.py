@@ -59,6 +59,26 @@ def best_trial(study):
     return pick(complete, key=lambda t: t.value)
 
 
+def importances(study) -> dict[str, float]:
+    """fANOVA importance of each searched key for the validation metric (Optuna's evaluator, seeded); {} when
+    fewer than two trials are complete or nothing varies."""
+    import warnings
+
+    import optuna
+    from optuna.importance import FanovaImportanceEvaluator
+
+    complete = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
+    if len(complete) < 2:
+        return {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            found = optuna.importance.get_param_importances(study, evaluator=FanovaImportanceEvaluator(seed=0))
+        except (RuntimeError, ValueError):  # e.g. every complete trial has the same value
+            return {}
+    return {k: float(v) for k, v in found.items()}
+
+
 def write_results(folder: Path, result: dict[str, Any]) -> None:
     """study.json and the two tables."""
     folder = Path(folder)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import os
 import shutil
 import sys
 from dataclasses import dataclass
@@ -14,6 +13,7 @@ from typing import IO, Any
 
 from mlplab.errors import UserError
 from mlplab.main_metric import goal
+from mlplab.tune.options import Options
 from mlplab.tune.space import SearchSpace, parse_space
 from mlplab.tune.trial import TRIALS_DIR
 
@@ -31,22 +31,18 @@ def tune(
     experiment: str,
     items: list[str],
     *,
-    trials: int = 20,
-    metric: str = "val_accuracy",
-    pruner: str = "median",
-    confirm_seeds: int = 3,
-    engine: str = "local",
-    address: str | None = None,
-    workers: int | None = None,
-    storage: str | None = None,
-    out: str | os.PathLike | None = None,
-    root: str | os.PathLike = "studies",
     command: str | None = None,
     report: bool = False,
     stream: IO[str] | None = None,
+    **options: Any,
 ) -> TuneResult:
-    """Run (or resume) the study of `items` (`key=SPACE` and `key=value` texts); see the module docstring."""
+    """Run (or resume) the study of `items` (`key=SPACE` and `key=value` texts) with `options`, the keywords of
+    tune.options.Options (trials=, metric=, pruner=, ...); see the module docstring."""
     from mlplab.tune.storage import default_url, open_storage, shown
+
+    o = Options(**options)
+    trials, metric, pruner, confirm_seeds, engine = o.trials, o.metric, o.pruner, o.confirm_seeds, o.engine
+    address, workers, storage, out, root = o.address, o.workers, o.storage, o.out, o.root
 
     stream = stream or sys.stdout  # progress; stderr is kept for the one line of an error
     _import_optuna()
@@ -113,9 +109,9 @@ def tune(
 
 def finish(path: Path, study, space: SearchSpace, spec: dict, search_seed: int, n_seeds: int, stream) -> dict:
     """Confirm the best configuration, then write study.json, the tables and the page."""
+    from mlplab.report.page.study import write_page
     from mlplab.tune.confirm import confirm_seeds, run_confirmation, statistics
-    from mlplab.tune.page import importances, write_page
-    from mlplab.tune.results import best_trial, counts, trial_rows, write_results
+    from mlplab.tune.results import best_trial, counts, importances, trial_rows, write_results
 
     best = best_trial(study)
     confirmation = None

@@ -16,10 +16,10 @@ from typing import Any
 import yaml
 
 from mlplab.errors import UserError
-from mlplab.runs import atomic_write_text
+from mlplab.report.page.study import SPEC_FILE
+from mlplab.runs import atomic_write_text, make_folder
 from mlplab.tune.trial import TRIALS_DIR
 
-SPEC_FILE = "tune.yaml"
 SAME = ("experiment", "space", "fixed", "metric", "direction", "pruner")  # what a resume may not change
 
 
@@ -37,12 +37,7 @@ def open_folder(path: Path, spec: dict[str, Any]) -> bool:
             raise UserError(f"{file} is damaged (not valid YAML); give a new --out") from None
         check_same(old, spec, f"{str(path)!r}")
         return False
-    if path.is_dir() and any(path.iterdir()):
-        raise UserError(f"--out {str(path)!r} is not empty and is not a study folder; give a new or empty folder")
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise UserError(f"cannot create the study folder {str(path)!r}: {exc.strerror}") from None
+    make_folder(path, "study")
     created = _dt.datetime.now().isoformat(timespec="seconds")
     atomic_write_text(file, yaml.safe_dump({**spec, "created": created}, sort_keys=False))
     return True

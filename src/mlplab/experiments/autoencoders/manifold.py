@@ -223,7 +223,7 @@ def check_two_digits(digits: torch.Tensor, qualified: int, cfg: ManifoldConfig, 
     if len(digits) < qualified:
         raise UserError(
             f"the {len(digits)} start images (images={cfg.images}) all show {shown[0]!r}; raise "
-            f"images= (up to {qualified} test images qualify) so that two digits can be interpolated"
+            f"images= (up to {qualified} test images qualify) so that two classes can be interpolated"
         )
     raise UserError(
         f"only {qualified} test images qualify as start images (the classifier labels both the image and "

@@ -87,18 +87,13 @@ class DreamsConfig(BaseConfig):
 
     def classifier(self) -> ClassifierConfig:
         return ClassifierConfig(
-            dataset=self.dataset,
-            data_dir=self.data_dir,
-            seed=self.seed,
-            device=self.device,
+            **self.data_keys(),
             epochs=self.epochs,
             lr=self.lr,
             batch_size=self.batch_size,
             hidden=list(self.hidden),
             dropout=self.dropout,
             image_size=self.image_size,
-            test_size=self.test_size,
-            skip_bad=self.skip_bad,
             schedule="cosine",
         )
 

@@ -165,10 +165,11 @@ def hybrid_targets(s: Setup) -> tuple[torch.Tensor, list[str]]:
         labels.append(f"{s.name(a)}+{s.name(b)}")
     if s.cfg.hybrid:
         t = torch.zeros(k)
-        for c, w in parse_hybrid(s.cfg.hybrid).items():
+        weights = parse_hybrid(s.cfg.hybrid)
+        for c, w in weights.items():
             t[c] = w
         rows.append(t)
-        labels.append(s.cfg.hybrid)
+        labels.append(",".join(f"{s.name(c)}:{w:g}" for c, w in weights.items()))  # as asked, by class name
     return torch.stack(rows).to(s.device), labels
 
 

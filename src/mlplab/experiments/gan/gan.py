@@ -59,7 +59,12 @@ class GanConfig(BaseConfig):
         "a named recipe that sets several keys at once (keys given beside it win): best = the highest-scoring "
         "MLP GAN within 10 minutes on 2 CPU cores (see BEST in this module), written out in config.yaml",
     )
-    digit: int = param(2, "the class to generate (its index: digit=1 with dataset=fashion-mnist makes trousers)", min=0)
+    digit: int | str = param(
+        2,
+        "the class to generate: its index or its name (digit=1 or digit=Trouser with dataset=fashion-mnist make "
+        "trousers); a number is always the index, so a class named by a number is chosen by its index",
+        min=0,
+    )
     d_hidden: list[int] = param(
         [512, 256], "discriminator hidden sizes; the generator mirrors them reversed", nonempty=True, item_min=1
     )
@@ -133,14 +138,7 @@ class GanConfig(BaseConfig):
 
     def data_config(self) -> TrainConfig:
         """The data keys of the judge and of the GAN's real images: same split, same normalisation."""
-        return TrainConfig(
-            dataset=self.dataset,
-            data_dir=self.data_dir,
-            seed=self.seed,
-            device=self.device,
-            normalization=self.normalization,
-            image_size=self.image_size,
-        )
+        return TrainConfig(**self.data_keys(), normalization=self.normalization, image_size=self.image_size)
 
     def judge_epochs_for(self, train_images: int) -> int:
         return self.judge_epochs or (3 if train_images >= LARGE_DATASET else 15)
@@ -159,21 +157,18 @@ def run(cfg: GanConfig, ctx: Context) -> dict:
     """GAN for one chosen class: mirrored MLP generator, judged (decent fraction, FD, PRDC), collapse caught."""
     data = cfg.data_config()
     ds = cm.classifier_data(data, ctx.device)
-    if cfg.digit >= ds.num_classes:
-        raise UserError(
-            f"config key 'digit': {cfg.digit} is not a class of {ds.name!r}; choose 0..{ds.num_classes - 1}"
-        )
-    real = Split(ds.train.x[ds.train.y == cfg.digit], ds.train.y[ds.train.y == cfg.digit])
-    test = ds.test.x[ds.test.y == cfg.digit]
+    digit = ds.class_index("digit", cfg.digit)
+    real = Split(ds.train.x[ds.train.y == digit], ds.train.y[ds.train.y == digit])
+    test = ds.test.x[ds.test.y == digit]
     if len(test) < 4 * gq.K:
         raise UserError(
-            f"class {cfg.digit} of {ds.name!r} has {len(test)} test images; the quality metrics "
+            f"class {digit} ({ds.classes[digit]}) of {ds.name!r} has {len(test)} test images; the quality metrics "
             f"need at least {4 * gq.K}; choose another class or dataset"
         )
     # the judge: the dreams' small CNN, trained once on the whole training split and cached (never the discriminator)
     judge = cm.cnn_judge(data, ds, cfg.judge_epochs_for(len(ds.train)), ctx.device, cfg.cache_dir)
     freeze(judge.model)
-    ref = gq.Reference.of(judge.model, test, cfg.digit)
+    ref = gq.Reference.of(judge.model, test, digit)
     torch.manual_seed(cfg.seed)  # the initial weights
     model = GAN(
         list(ds.input_shape),
@@ -386,10 +381,11 @@ def final_metrics(
     last = run.history[-1]
     keys = ("decent_fraction", "fd", "fd_ratio", "precision", "recall", "density", "coverage")
     collapsed = gq.first_collapse(watch.rows, cfg.rule())
+    digit = ds.class_index("digit", cfg.digit)  # the index that `digit` (an index or a name) resolved to
     return {
         "dataset": ds.name,
-        "digit": cfg.digit,
-        "class_name": ds.classes[cfg.digit],
+        "digit": digit,
+        "class_name": ds.classes[digit],
         "schedule": cfg.schedule,
         "steps": steps,
         "train_images": len(real),

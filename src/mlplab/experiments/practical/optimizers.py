@@ -114,14 +114,7 @@ def run(cfg: OptimizersConfig, ctx: Context) -> dict:
 
 def compare_on_network(cfg: OptimizersConfig, ctx: Context) -> dict:
     """The same MLP (same initial weights) trained with each optimizer; curves share one figure."""
-    base = TrainConfig(
-        dataset=cfg.dataset,
-        data_dir=cfg.data_dir,
-        seed=cfg.seed,
-        device=cfg.device,
-        epochs=cfg.epochs,
-        batch_size=cfg.batch_size,
-    )
+    base = TrainConfig(**cfg.data_keys(), epochs=cfg.epochs, batch_size=cfg.batch_size)
     ds = with_practical_stats(dataset_for(base, ctx.device))
     torch.manual_seed(cfg.seed)
     init = MLPClassifier(ds.num_features, cfg.hidden, ds.num_classes).state_dict()

@@ -3,12 +3,9 @@ and findings, from its files only."""
 
 from __future__ import annotations
 
-import numpy as np
-
 from mlplab.report import Finding, register_figures, register_findings, register_main_numbers
-from mlplab.report.autoencoders.shared import table_rows
+from mlplab.report.autoencoders.shared import reconstruction_rows, table_rows
 from mlplab.report.draw.curves import model_curves
-from mlplab.report.draw.grids import image_grid
 from mlplab.report.draw.plots import new_figure, save
 from mlplab.runs import Run
 
@@ -50,17 +47,10 @@ def figures(run: Run) -> None:
         save(fig, run.figure("error_vs_parameters"))
     if (run.path / "arrays" / "reconstructions.npz").is_file():
         a = run.load_arrays("reconstructions")
-        names = [str(n) for n in a["names"]]
-        images = np.concatenate([a["original"], *[a[f"recon_{i}"] for i in range(len(names))]])
         n = len(a["original"])
-        titles = ["original"] * n + [name for name in names for _ in range(n)]
-        image_grid(
-            images,
-            run.figure("reconstructions"),
-            titles=titles,
-            ncols=n,
-            title="test images (top row) and each model's reconstruction",
-        )
+        rows = [(a["original"], ["original"] * n)]
+        rows += [(a[f"recon_{i}"], [str(name)] * n) for i, name in enumerate(a["names"])]
+        reconstruction_rows(run, rows, "test images (top row) and each model's reconstruction")
 
 
 @register_findings("ae-conv")

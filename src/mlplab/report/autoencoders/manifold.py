@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from mlplab.report import Finding, register_figures, register_findings, register_main_numbers
-from mlplab.report.autoencoders.shared import autoencoder_curves, label_titles, table_rows
+from mlplab.report.autoencoders.shared import autoencoder_curves, class_word, label_titles, table_rows
 from mlplab.report.draw.grids import image_grid
 from mlplab.report.draw.plots import new_figure, save
 from mlplab.runs import Run
@@ -17,16 +17,17 @@ register_main_numbers("ae-manifold", "test_mse", "classifier_accuracy_on_reconst
 @register_figures("ae-manifold")
 def figures(run: Run) -> None:
     autoencoder_curves(run)
+    word = class_word(run)
     rows = run.load_table("random_steps")
     if rows:
         scales = [float(r["scale"]) for r in rows]
         fig = new_figure(7.0, 4.2)
         ax = fig.add_subplot()
         for key, style, label in (
-            ("code_same_digit", "C0-o", "code step: same digit"),
-            ("code_confident_digit", "C0--s", "code step: confident digit"),
-            ("pixel_same_digit", "C3-o", "pixel step: same digit"),
-            ("pixel_confident_digit", "C3--s", "pixel step: confident digit"),
+            ("code_same_digit", "C0-o", f"code step: same {word}"),
+            ("code_confident_digit", "C0--s", f"code step: confident {word}"),
+            ("pixel_same_digit", "C3-o", f"pixel step: same {word}"),
+            ("pixel_confident_digit", "C3--s", f"pixel step: confident {word}"),
             ("code_like_the_data", "C0:^", "code step: like the data (AE error)"),
             ("pixel_like_the_data", "C3:^", "pixel step: like the data (AE error)"),
         ):
@@ -58,7 +59,7 @@ def figures(run: Run) -> None:
                 run.figure(f"steps_image{i}"),
                 titles=titles,
                 ncols=1 + a["code"].shape[2],
-                title=f"digit {a['classes'][int(a['start_digit'][i])]}: start, then random steps",
+                title=f"{word} {a['classes'][int(a['start_digit'][i])]}: start, then random steps",
             )
     if (run.path / "arrays" / "interpolation.npz").is_file():
         a = run.load_arrays("interpolation")
@@ -82,16 +83,17 @@ def findings(run: Run) -> list[Finding]:
     if "classifier_source" not in metrics:
         return []
     typical = metrics["like_the_data_threshold"]
+    word, words = class_word(run), class_word(run, plural=True)
     out = [
         Finding(
             "Code space vs pixel space",
             " ".join(
                 f"At {r['scale']:g}x the code spread, {r['code_same_digit']:.0%} of code steps decode to the "
-                "same digit "
-                f"({r['code_confident_digit']:.0%} a confident digit); pixel noise of the same mean distance "
+                f"same {word} "
+                f"({r['code_confident_digit']:.0%} a confident {word}); pixel noise of the same mean distance "
                 f"({r['code_distance']:.2f}, sigma {r['pixel_sigma']:.3f}) keeps {r['pixel_same_digit']:.0%} "
-                "the same digit "
-                f"and {r['pixel_confident_digit']:.0%} a confident digit."
+                f"the same {word} "
+                f"and {r['pixel_confident_digit']:.0%} a confident {word}."
                 for r in rows
             )
             + f" Like the data (the AE reconstructs the image no worse than 95% of real test images, error <= "
@@ -109,10 +111,10 @@ def findings(run: Run) -> list[Finding]:
             Finding(
                 "Interpolation",
                 (
-                    f"Between {run.config['pairs']} pairs of different digits, the inner points of the "
-                    f"code-space path are a confident digit {m['interp_code_confident_digit']:.0%} of the "
-                    f"time (one of the two end digits {m['interp_code_one_of_the_two']:.0%}); the pixel-"
-                    f"space blends are a confident digit {m['interp_pixel_confident_digit']:.0%} of the "
+                    f"Between {run.config['pairs']} pairs of different {words}, the inner points of the "
+                    f"code-space path are a confident {word} {m['interp_code_confident_digit']:.0%} of the "
+                    f"time (one of the two end {words} {m['interp_code_one_of_the_two']:.0%}); the pixel-"
+                    f"space blends are a confident {word} {m['interp_pixel_confident_digit']:.0%} of the "
                     f"time (one of the two {m['interp_pixel_one_of_the_two']:.0%}). Like the data (AE "
                     f"error): code path {m['interp_code_like_the_data']:.0%}, pixel blends "
                     f"{m['interp_pixel_like_the_data']:.0%}."
@@ -129,8 +131,8 @@ def findings(run: Run) -> list[Finding]:
                 f"{metrics['classifier_accuracy_on_reconstructions']:.1%}). Steps start from "
                 f"{metrics['start_images']} test images that it labels correctly both as themselves and as "
                 "reconstructed. "
-                f"'Same digit' = the label of a stepped image is the start image's true digit; 'confident "
-                f"digit' = the classifier's largest probability is at least {confident:g}, whatever the digit."
+                f"'Same {word}' = the label of a stepped image is the start image's true {word}; 'confident "
+                f"{word}' = the classifier's largest probability is at least {confident:g}, whatever the {word}."
             ),
             "classifier_test_accuracy",
         )

@@ -6,8 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from mlplab.report import Finding, register_figures, register_findings, register_main_numbers
-from mlplab.report.autoencoders.shared import autoencoder_curves, table_rows
-from mlplab.report.draw.grids import image_grid
+from mlplab.report.autoencoders.shared import autoencoder_curves, reconstruction_rows, table_rows
 from mlplab.report.draw.plots import new_figure, save
 from mlplab.runs import Run
 
@@ -44,19 +43,13 @@ def figures(run: Run) -> None:
     )
     ax.legend(fontsize=8)
     save(fig, run.figure("error_histogram"))
-    images, titles = [], []
+    rows = []
     for i, name in enumerate(names):
-        images += [*a[f"shown_{i}"], *a[f"shown_recon_{i}"]]
-        k = len(a[f"shown_{i}"])
-        titles += [f"{name}"] * k + [f"recon {e:.3f}" for e in a[f"shown_err_{i}"]]
-    k = len(a["shown_0"])
-    image_grid(
-        np.stack(images),
-        run.figure("reconstructions"),
-        titles=titles,
-        ncols=k,
-        title="per source: inputs, then the AE's reconstructions (titles: error per pixel)",
-    )
+        rows += [
+            (a[f"shown_{i}"], [name] * len(a[f"shown_{i}"])),
+            (a[f"shown_recon_{i}"], [f"recon {e:.3f}" for e in a[f"shown_err_{i}"]]),
+        ]
+    reconstruction_rows(run, rows, "per source: inputs, then the AE's reconstructions (titles: error per pixel)")
 
 
 @register_findings("ae-ood")

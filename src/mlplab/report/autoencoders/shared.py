@@ -31,6 +31,16 @@ def table_rows(run: Run, table: str) -> list[dict]:
     return [{k: value(v) for k, v in row.items()} for row in run.load_table(table)]
 
 
+DIGIT_DATASETS = ("digits", "mnist")  # whose classes are digits; anything else (own data too) has classes
+
+
+def class_word(run: Run, plural: bool = False) -> str:
+    """What the run's classes are called in titles and findings: digits on the digit datasets, else classes."""
+    if run.config.get("dataset") in DIGIT_DATASETS:
+        return "digits" if plural else "digit"
+    return "classes" if plural else "class"
+
+
 def loss_curves(run: Run) -> None:
     history = run.history
     key = "val_mse" if any("val_mse" in r for r in history) else "train_mse"
@@ -52,6 +62,18 @@ def autoencoder_curves(run: Run) -> None:
         run.figure("loss_curves"),
         ylabel="mean squared error per pixel",
         logy=True,
+    )
+
+
+def reconstruction_rows(run: Run, rows: list[tuple[np.ndarray, list[str]]], title: str) -> Path:
+    """figures/reconstructions.png: rows of images (each (M, C, H, W)) with a title per image, as wide as the
+    first row."""
+    return image_grid(
+        np.concatenate([images for images, _ in rows]),
+        run.figure("reconstructions"),
+        titles=[t for _, titles in rows for t in titles],
+        ncols=len(rows[0][0]),
+        title=title,
     )
 
 

@@ -1,11 +1,14 @@
 """Per-epoch curves from metrics.jsonl rows: of some keys (curves), or of one key per model of a
-multi-model run (model_curves; rows carry a "model" field)."""
+multi-model run (rows carry a "model" field): per model (model_curves), or per group of models, such as the
+seeds of one setting, as their mean (mean_curves + plot_curves, for figures with more on them)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from mlplab.report.draw.plots import new_figure, save
 
@@ -30,6 +33,39 @@ def curves(
     return save(fig, path)
 
 
+def mean_curves(
+    history: list[dict[str, Any]], key: str, groups: dict[str, Sequence[str]]
+) -> dict[str, tuple[list[int], np.ndarray]]:
+    """Per group of models (a model's rows carry its name in "model"; "" = the rows without one): the epochs of its
+    first model's rows with `key`, and `key` of every model of the group, (models, epochs). A group whose first
+    model has no such row is left out."""
+    out = {}
+    for name, models in groups.items():
+        rows = [[r for r in history if r.get("model", "") == m and key in r] for m in models]
+        if rows and rows[0]:
+            out[name] = ([r["epoch"] for r in rows[0]], np.array([[r[key] for r in mine] for mine in rows]))
+    return out
+
+
+def plot_curves(
+    ax,
+    found: dict[str, tuple[list[int], np.ndarray]],
+    *,
+    marker: str = ".",
+    ms: float | None = None,
+    labels: dict[str, str] | None = None,
+    colors: dict[str, str] | None = None,
+    band: bool = False,
+) -> None:
+    """mean_curves' groups on `ax`: the mean over each group's models, and with `band` the min-max band of a
+    group of several."""
+    for name, (epochs, values) in found.items():
+        label = (labels or {}).get(name, name)
+        ax.plot(epochs, values.mean(0), marker=marker, ms=ms, color=(colors or {}).get(name), label=label)
+        if band and len(values) > 1:
+            ax.fill_between(epochs, values.min(0), values.max(0), alpha=0.2)
+
+
 def model_curves(
     history: list[dict[str, Any]],
     key: str,
@@ -44,14 +80,12 @@ def model_curves(
     as `unnamed`), else every model named in the rows; nothing when no model has a row with `key`."""
     if models is None:
         models = list(dict.fromkeys(r["model"] for r in history if "model" in r and key in r))
-    drawn = {m: [r for r in history if r.get("model", "") == m and key in r] for m in models}
-    drawn = {m: rows for m, rows in drawn.items() if rows}
-    if not drawn:
+    found = mean_curves(history, key, {m: [m] for m in models})
+    if not found:
         return None
     fig = new_figure(*size)
     ax = fig.add_subplot()
-    for model, rows in drawn.items():
-        ax.plot([r["epoch"] for r in rows], [r[key] for r in rows], marker=".", label=model or unnamed)
+    plot_curves(ax, found, labels={m: m or unnamed for m in found})
     ax.set(xlabel="epoch", ylabel=ylabel, title=title)
     ax.set_yscale("log")
     ax.grid(alpha=0.3)

@@ -2,7 +2,8 @@
 This module finds the runs and what each card shows; the layout is templates/gallery.html.j2 (autoescape on).
 
 Runs are found recursively (a folder with config.yaml naming an experiment); sweep folders (sweep.yaml)
-are listed with links to their summary.html and sweep.yaml, and their trial runs appear as runs.
+are listed with links to their summary.html and sweep.yaml, tuning studies (tune.yaml) with a link to their
+study.html, their trial counts, best value and verdict; the trial runs of both appear as runs.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from markupsafe import Markup
 
 from mlplab.errors import UserError
 from mlplab.report.page.damage import salvage
+from mlplab.report.page.study import damaged_row, is_study, study_row
 from mlplab.report.page.summary import fmt_number, summarize
 from mlplab.report.page.templates import render
 from mlplab.runs import Run, atomic_write_text
@@ -29,27 +31,42 @@ class Sweep:
     path: Path
 
 
+@dataclass
+class Found:
+    runs: list[Run]
+    sweeps: list[Sweep]
+    studies: list[Path]
+
+
 def find_runs(root: Path) -> tuple[list[Run], list[Sweep]]:
     """Every run folder and sweep folder under `root` (a run folder's own subfolders are not searched)."""
-    runs, sweeps = [], []
+    found = find(root)
+    return found.runs, found.sweeps
+
+
+def find(root: Path) -> Found:
+    """Every run, sweep and study folder under `root` (a run folder's own subfolders are not searched)."""
+    runs, sweeps, studies = [], [], []
     for folder, subdirs, files in os.walk(root):
         here = Path(folder)
         if "sweep.yaml" in files:
             sweeps.append(Sweep(here))
+        if is_study(here):
+            studies.append(here)
         if "config.yaml" in files and here != root and Run(here).is_mlplab():
             runs.append(Run(here))
             subdirs[:] = []
             continue
         subdirs[:] = sorted(d for d in subdirs if d not in _SKIP and not d.startswith("."))
-    return runs, sweeps
+    return Found(runs, sweeps, studies)
 
 
 def is_runs_folder(path: Path) -> bool:
-    """True when `path` is not itself a run but holds runs or sweeps somewhere below it."""
+    """True when `path` is not itself a run but holds runs, sweeps or studies somewhere below it."""
     if (path / "config.yaml").is_file():
         return False
-    runs, sweeps = find_runs(path)
-    return bool(runs or sweeps)
+    folders = find(path)
+    return bool(folders.runs or folders.sweeps or folders.studies)
 
 
 def is_gallery(path: Path) -> bool:
@@ -71,7 +88,8 @@ def write_gallery(root: str | os.PathLike) -> Path:
     root = Path(root)
     if not root.is_dir():
         raise UserError(f"{str(root)!r} is not a folder; give a folder of runs (e.g. runs)")
-    runs, sweeps = find_runs(root)
+    folders = find(root)
+    runs, sweeps = folders.runs, folders.sweeps
     target = root / "index.html"
     if target.exists() and not is_gallery(target):
         raise UserError(
@@ -99,12 +117,26 @@ def write_gallery(root: str | os.PathLike) -> Path:
         }
         for sw in sorted(sweeps, key=lambda w: str(w.path))
     ]
+    studies = [
+        salvage(lambda p=p: study_row(p), damaged_row(p), "the gallery shows that study without its numbers")
+        for p in folders.studies
+    ]
+    study_rows = [
+        {
+            "s": st,
+            "path": _rel(st.path, root),
+            "page": _rel(st.page, root) if st.page else "",
+            "best": fmt_number(st.metric, st.best) if st.best is not None else "",
+        }
+        for st in studies
+    ]
     page = render(
         "gallery.html.j2",
         title=f"mlplab runs · {root.resolve().name}",
         root=root.resolve(),
         cards=cards,
         sweeps=sweep_rows,
+        studies=study_rows,
         mark=Markup(GALLERY_MARK),
         heads=["experiment", "dataset", "status", "started", "run time", "main number", "other main numbers"],
     )

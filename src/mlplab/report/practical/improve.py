@@ -7,6 +7,7 @@ import numpy as np
 
 from mlplab.analysis.spread import Spread, beyond_noise, spread
 from mlplab.report import Finding, register_figures, register_findings, register_main_numbers
+from mlplab.report.draw.curves import mean_curves, plot_curves
 from mlplab.report.draw.plots import new_figure, save
 from mlplab.report.page.summary import machine
 from mlplab.runs import Run
@@ -55,14 +56,8 @@ def build(run: Run) -> None:
     history, per_seed = run.history, run.load_table("per_seed")
     fig = new_figure(8, 4.5)
     ax = fig.add_subplot()
-    for name in names:
-        curves = [
-            [x["val_accuracy"] for x in history if x.get("model") == f"{name}-seed{r['seed']}" and "val_accuracy" in x]
-            for r in per_seed
-            if r["row"] == name
-        ]
-        if curves and curves[0]:
-            ax.plot(range(1, len(curves[0]) + 1), np.mean(curves, 0), "-o", ms=3, label=name)
+    seeds = {name: [f"{name}-seed{r['seed']}" for r in per_seed if r["row"] == name] for name in names}
+    plot_curves(ax, mean_curves(history, "val_accuracy", seeds), marker="o", ms=3)
     ax.set(xlabel="epoch", ylabel="validation accuracy (mean over seeds)", title="validation curves per row")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7, ncol=2)

@@ -10,6 +10,7 @@ import numpy as np
 from mlplab.analysis.constants import STEEP_OPTIMA
 from mlplab.report import Finding, register_figures, register_findings, register_main_numbers
 from mlplab.report.draw.animation import animate
+from mlplab.report.draw.curves import mean_curves, plot_curves
 from mlplab.report.draw.plots import new_figure, save
 from mlplab.runs import Run
 
@@ -109,17 +110,11 @@ def network_curves(run: Run) -> None:
     history = run.history
     fig = new_figure(10, 4)
     axes = fig.subplots(1, 2)
-    for r in rows:
-        name = r["optimizer"]
-        h = [x for x in history if x.get("model") == name]
-        label = f"{name} (lr {float(r['lr']):g})"
-        axes[0].plot(
-            [x["epoch"] for x in h], [x["train_loss"] for x in h], "-o", ms=3, color=COLORS.get(name), label=label
-        )
-        val = [x for x in h if "val_accuracy" in x]
-        axes[1].plot(
-            [x["epoch"] for x in val], [x["val_accuracy"] for x in val], "-o", ms=3, color=COLORS.get(name), label=label
-        )
+    models = {r["optimizer"]: [r["optimizer"]] for r in rows}
+    labels = {r["optimizer"]: f"{r['optimizer']} (lr {float(r['lr']):g})" for r in rows}
+    colors = {name: COLORS.get(name) for name in models}
+    for ax, key in zip(axes, ("train_loss", "val_accuracy"), strict=True):
+        plot_curves(ax, mean_curves(history, key, models), marker="o", ms=3, labels=labels, colors=colors)
     axes[0].set(xlabel="epoch", ylabel="training loss", yscale="log", title="training loss")
     axes[1].set(xlabel="epoch", ylabel="validation accuracy", title="validation accuracy")
     for ax in axes:

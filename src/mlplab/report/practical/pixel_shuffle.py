@@ -3,10 +3,9 @@ numbers, figures and findings, from its files only."""
 
 from __future__ import annotations
 
-import numpy as np
-
 from mlplab.analysis.spread import Spread, beyond_noise, spread
 from mlplab.report import Finding, register_figures, register_findings, register_main_numbers
+from mlplab.report.draw.curves import mean_curves, plot_curves
 from mlplab.report.draw.grids import image_grid
 from mlplab.report.draw.plots import new_figure, save
 from mlplab.runs import Run
@@ -32,13 +31,11 @@ def build(run: Run) -> None:
     rows, history = run.load_table("per_seed"), run.history
     fig = new_figure(7, 4.5)
     ax = fig.add_subplot()
-    for mode in dict.fromkeys(r["mode"] for r in rows):
-        seeds = [[x for x in history if x.get("model") == f"{mode}-seed{r['seed']}"] for r in rows if r["mode"] == mode]
-        epochs = [x["epoch"] for x in seeds[0] if "val_accuracy" in x]
-        acc = np.array([[x["val_accuracy"] for x in s if "val_accuracy" in x] for s in seeds])  # (seeds, epochs)
-        ax.plot(epochs, acc.mean(0), "-o", ms=3, label=f"{mode} ({len(seeds)} seeds)")
-        if len(seeds) > 1:
-            ax.fill_between(epochs, acc.min(0), acc.max(0), alpha=0.2)
+    modes = {
+        m: [f"{m}-seed{r['seed']}" for r in rows if r["mode"] == m] for m in dict.fromkeys(r["mode"] for r in rows)
+    }
+    labels = {m: f"{m} ({len(seeds)} seeds)" for m, seeds in modes.items()}
+    plot_curves(ax, mean_curves(history, "val_accuracy", modes), marker="o", ms=3, labels=labels, band=True)
     ax.set(xlabel="epoch", ylabel="validation accuracy", title="validation accuracy (mean; band: min-max over seeds)")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
