@@ -10,6 +10,13 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 
+# One torch / BLAS thread for the tests and the processes they start (set before torch is first imported): the
+# tests' models and matrices are small, where a second thread costs more than it gives, and two threads on two
+# shared cores wait on each other (on a loaded machine a 64x64 eigh took 80 ms with 2 threads, 0.3 ms with 1).
+# A value set outside is kept.
+for _name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+    os.environ.setdefault(_name, "1")
+
 # ---- test tiers ---------------------------------------------------------------------------------------------
 #   pytest -m unit   the quick tier (under a minute on 2 cores): the library's logic on small inputs made in the
 #                    test (config parsing, data checks, models, optimizers, statistics, findings, pages built
