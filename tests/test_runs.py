@@ -37,6 +37,26 @@ def test_failed_write_keeps_the_old_file(tmp_path):
     assert os.listdir(tmp_path) == ["metrics.json"]
 
 
+def test_an_interrupt_as_the_temporary_file_is_made_leaves_nothing(tmp_path, monkeypatch):
+    """A SIGTERM's handler runs as soon as the open() system call returns: the file exists, the exception is
+    raised before any Python line after it. The temporary file must still go (a run's checkpoints/ once kept
+    a `.last.pt.*.tmp` this way)."""
+    target = tmp_path / "last.pt"
+    atomic_write_text(target, "old")
+    real_open = os.open
+
+    def open_then_interrupted(*args, **kwargs):
+        real_open(*args, **kwargs)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(os, "open", open_then_interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        atomic_write_text(target, "new")
+    monkeypatch.undo()
+    assert target.read_text() == "old"
+    assert os.listdir(tmp_path) == ["last.pt"]
+
+
 def test_out_must_be_a_folder_and_empty(tmp_path):
     f = tmp_path / "file"
     f.write_text("keep me")

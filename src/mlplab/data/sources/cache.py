@@ -13,7 +13,7 @@ import hashlib
 import json
 import logging
 import os
-import tempfile
+import uuid
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -76,9 +76,10 @@ def _write(path: Path, d: Decoded) -> None:
             arrays[part] = np.array(getattr(d, part), dtype=str)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        # named before it exists, made inside the try: an interrupt as the file is created cannot orphan it
+        tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
         try:
-            with os.fdopen(fd, "wb") as fh:
+            with open(tmp, "xb") as fh:
                 np.savez(fh, **arrays)
             os.replace(tmp, path)
         finally:
