@@ -73,3 +73,33 @@ def test_augment_names_include_elastic_and_refuse_unknown_ones():
     assert fn(ds.train.x[:8], torch.Generator().manual_seed(0)).shape == ds.train.x[:8].shape
     with pytest.raises(Exception, match="unknown augmentation 'wobble'.*elastic"):
         aug.augment_from_names(["wobble"], ds)
+
+
+def test_random_erasing_is_torchvisions_erase_on_each_images_box():
+    from torchvision.transforms.v2 import functional as TF
+
+    x = torch.rand(64, 3, 10, 14)
+    out = aug.random_erasing(p=0.7)(x, torch.Generator().manual_seed(5))
+    gen = torch.Generator().manual_seed(5)  # the same draws, in the same order
+    boxes = aug.erase_boxes(64, 10, 14, gen, 0.7, (0.02, 0.4), (0.3, 3.3))
+    noise = torch.randn(x.shape, generator=gen)
+    erased = 0
+    for i, (top, left, h, w) in enumerate(boxes.tolist()):
+        ref = x[i]
+        if h:
+            ref = TF.erase(x[i], top, left, h, w, noise[i, :, top : top + h, left : left + w])
+            erased += 1
+        torch.testing.assert_close(out[i], ref, atol=0, rtol=0)
+    assert 30 <= erased <= 58  # about p of the images, less the boxes that do not fit
+
+
+def test_random_erasing_boxes_have_the_asked_area_and_stay_inside():
+    boxes = aug.erase_boxes(20000, 28, 28, torch.Generator().manual_seed(0), 1.0, (0.02, 0.4), (0.3, 3.3))
+    top, left, h, w = boxes.T
+    kept = h > 0
+    assert kept.float().mean() > 0.7  # most boxes fit at this area and ratio
+    assert bool(((top + h <= 28) & (left + w <= 28)).all())
+    share = (h * w)[kept].float() / 28**2
+    assert 0.01 < float(share.min()) and float(share.max()) < 0.45
+    ratio = (h.float() / w.float())[kept]
+    assert 0.2 < float(ratio.min()) and float(ratio.max()) < 5.0

@@ -114,6 +114,43 @@ def elastic(alpha: float = 34.0, sigma: float = 4.0, fill: float = 0.0) -> Augme
     return apply
 
 
+def erase_boxes(
+    n: int, h: int, w: int, gen: torch.Generator, p: float, area: tuple[float, float], ratio: tuple[float, float]
+) -> torch.Tensor:
+    """(N, 4) boxes (top, left, height, width) of random erasing, one per image; height 0 = nothing erased. An
+    image is chosen with probability p; its box covers a uniform share `area` of the image with a log-uniform
+    aspect `ratio` (height / width), at a uniform position. A box that does not fit is dropped (torchvision
+    draws again up to 10 times; one draw keeps the batch's random stream fixed in length)."""
+    chosen = torch.rand(n, generator=gen) < p
+    share = area[0] + torch.rand(n, generator=gen) * (area[1] - area[0])
+    log_r = math.log(ratio[0]) + torch.rand(n, generator=gen) * (math.log(ratio[1]) - math.log(ratio[0]))
+    bh = torch.sqrt(share * h * w * torch.exp(log_r)).round().long()
+    bw = torch.sqrt(share * h * w / torch.exp(log_r)).round().long()
+    fits = chosen & (bh >= 1) & (bw >= 1) & (bh < h) & (bw < w)
+    top = (torch.rand(n, generator=gen) * (h - bh + 1).clamp(min=1)).long()
+    left = (torch.rand(n, generator=gen) * (w - bw + 1).clamp(min=1)).long()
+    return torch.stack([top, left, bh * fits, bw * fits], 1)
+
+
+def random_erasing(p: float = 0.5, area: tuple[float, float] = (0.02, 0.4), ratio=(0.3, 3.3)) -> Augment:
+    """Random erasing (Zhong et al. 2017, tried first on Fashion-MNIST): a random box of each chosen image is
+    replaced by standard normal noise (torchvision's value="random", the scale of the normalised pixels).
+    Batched: the boxes are masks made by comparing positions with the boxes' edges."""
+
+    def apply(x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
+        n, _, h, w = x.shape
+        box = erase_boxes(n, h, w, gen, p, area, ratio).to(x.device)
+        noise = torch.randn(x.shape, generator=gen).to(x.device, x.dtype)
+        rows = torch.arange(h, device=x.device)[None, :]  # (1, H)
+        cols = torch.arange(w, device=x.device)[None, :]
+        in_rows = (rows >= box[:, :1]) & (rows < box[:, :1] + box[:, 2:3])  # (N, H)
+        in_cols = (cols >= box[:, 1:2]) & (cols < box[:, 1:2] + box[:, 3:4])  # (N, W)
+        mask = (in_rows[:, :, None] & in_cols[:, None, :])[:, None]  # (N, 1, H, W)
+        return torch.where(mask, noise, x)
+
+    return apply
+
+
 def _flat_pixels(x: torch.Tensor) -> torch.Tensor:
     return x.reshape(x.shape[0], x.shape[1], -1) if x.dim() == 4 else x.unsqueeze(1)  # (N, C, P)
 
@@ -158,7 +195,7 @@ def compose(*augments: Augment) -> Augment:
 
 
 def augment_from_names(names: list[str], ds) -> Augment | None:
-    """Batched augmentations of a dataset by name: crop, flip, affine, elastic (padding is in normalised
+    """Batched augmentations of a dataset by name: crop, flip, affine, elastic, erase (padding is in normalised
     units of black); applied in the order given."""
     from mlplab.errors import UserError
 
@@ -174,6 +211,7 @@ def augment_from_names(names: list[str], ds) -> Augment | None:
         "affine": lambda: small_affine(fill=black),
         # the paper's strength for 28x28 digits, scaled with the side
         "elastic": lambda: elastic(34.0 * side / 28, 4.0 * side / 28, fill=black),
+        "erase": lambda: random_erasing(),
     }
     unknown = [n for n in names if n not in table]
     if unknown:

@@ -42,7 +42,8 @@ class ClassifierConfig(TrainConfig):
         [],
         "batched augmentations, in order: any of crop (pad 1/8 of the side, crop back), flip (left-right), affine "
         "(rotate <= 10 degrees, shift <= 10%, scale 0.9-1.1), elastic (Simard et al. 2003: alpha 34, sigma 4 "
-        "pixels at 28x28), e.g. augment=[affine,elastic]",
+        "pixels at 28x28), erase (random erasing, Zhong et al. 2017: half the images get a box of 2-40% of the "
+        "image replaced by noise), e.g. augment=[affine,elastic]",
     )
     label_smoothing: float = param(0.0, "label smoothing of the cross-entropy (0 = off)", min=0, max=0.5)
     max_norm: float = param(

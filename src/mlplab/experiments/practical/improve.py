@@ -54,7 +54,7 @@ class ImproveConfig(TrainConfig):
     augment: list[str] = param(
         ["auto"],
         "batched on-device augmentation: any of crop (pad 1/8 of the side, crop "
-        "back), flip (left-right), affine (small); auto = flip where a mirror "
+        "back), flip (left-right), affine (small), elastic, erase (random erasing); auto = flip where a mirror "
         "image keeps its class, none on the digit datasets",
     )
     dropout: float = param(0.2, "dropout after every hidden activation", min=0, max=0.95)
