@@ -26,12 +26,15 @@ import time
 from pathlib import Path
 
 SRC = Path(__file__).resolve().parents[1] / "src"
+# Five keys with room to beat classify's defaults (already [1024, 1024], dropout 0.2, cosine, lr 1e-3): a first
+# version searched lr, hidden, dropout, weight_decay and batch_size, and its best configuration was *worse* than
+# the defaults on fresh seeds (89.28 vs 89.62%): those keys hold nothing the defaults lack at 8 epochs.
 SPACE = [
     "lr=loguniform(1e-4,1e-2)",
-    "hidden=choice([256],[512,256],[1024,1024],[2048,1024])",
+    "hidden=choice([512,256],[1024,1024],[2048,1024])",
     "dropout=uniform(0,0.5)",
-    "weight_decay=loguniform(1e-6,1e-3)",
-    "batch_size=choice(128,256,512)",
+    "label_smoothing=uniform(0,0.2)",
+    "norm=choice(none,batch,layer)",
 ]
 FIXED = ["dataset=fashion-mnist", "epochs=8", "knn_k=5", "precision=auto"]
 QUICK_FIXED = ["dataset=digits", "epochs=4", "knn_k=3"]
@@ -95,6 +98,7 @@ def main() -> None:
     ap.add_argument("--trials", type=int, default=40)
     ap.add_argument("--quick", action="store_true", help="digits, 6 trials, 2 confirmation seeds")
     ap.add_argument("--overhead-only", action="store_true")
+    ap.add_argument("--keep", type=Path, help="write the two study folders here (default: a temporary folder)")
     args = ap.parse_args()
     per_trial = overhead()
     print(
@@ -107,8 +111,9 @@ def main() -> None:
     items = SPACE + (QUICK_FIXED if args.quick else FIXED)
     confirm = 2 if args.quick else 3
     with tempfile.TemporaryDirectory() as tmp:
-        t_pruned, pruned = search(Path(tmp) / "pruned", items, trials, "median", confirm, args.data)
-        t_full, full = search(Path(tmp) / "full", items, trials, "none", 0, args.data)
+        root = args.keep or Path(tmp)
+        t_pruned, pruned = search(root / "pruned", items, trials, "median", confirm, args.data)
+        t_full, full = search(root / "full", items, trials, "none", 0, args.data)
     conf = pruned["confirmation"]
     print(
         f"search with the median pruner: {trials} trials in {t_pruned / 60:.1f} min (confirmation included); "
