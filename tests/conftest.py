@@ -10,12 +10,13 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 
-# One torch / BLAS thread for the tests and the processes they start (set before torch is first imported): the
-# tests' models and matrices are small, where a second thread costs more than it gives, and two threads on two
-# shared cores wait on each other (on a loaded machine a 64x64 eigh took 80 ms with 2 threads, 0.3 ms with 1).
-# A value set outside is kept.
-for _name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
-    os.environ.setdefault(_name, "1")
+# One torch / BLAS thread per pytest-xdist worker and for the processes its tests start (set before torch is first
+# imported): the workers already fill the cores, and two threads each on two shared cores wait on each other (on a
+# loaded machine a 64x64 eigh took 80 ms with 2 threads, 0.3 ms with 1). Without xdist (`-n 0`, as CI runs the
+# slow tier: real-data training) torch keeps its own default. A value set outside is kept.
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    for _name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+        os.environ.setdefault(_name, "1")
 
 # ---- test tiers ---------------------------------------------------------------------------------------------
 #   pytest -m unit   the quick tier (under a minute on 2 cores): the library's logic on small inputs made in the

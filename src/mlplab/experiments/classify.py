@@ -42,7 +42,7 @@ FAST = {
 
 # preset=best: the most accurate pure-MLP recipe (fully connected layers only) within the time budgets of
 # benchmarks/bench_best.py on a 2-core CPU; chosen on the validation split, then trained on all 60,000 images
-# (val_size=0) and tested once per seed. The digits get elastic distortions; clothes get mirrors and shifts.
+# (val_size=0) and tested once per seed. The digits get elastic distortions; clothes get mirrors.
 BEST_COMMON = {
     "optimizer": "adamw",
     "schedule": "cosine",
@@ -67,16 +67,21 @@ BEST = {
         "label_smoothing": 0.0,
         "ema": 0.999,
     },
+    # mlp-improve's "all" row (every change of the practical's Part 2 together), the best Fashion-MNIST recipe
+    # measured over seeds so far: 91.03 +- 0.08% (3 seeds, 40 epochs); wider layers, EMA and random erasing
+    # were not yet measured on the validation split within the 30-minute budget
     "fashion-mnist": {
         **BEST_COMMON,
-        "hidden": [1024, 1024],
-        "dropout": 0.3,
-        "augment": ["flip", "crop"],
-        "epochs": 30,
+        "hidden": [1024, 512],
+        "norm": "batch",
+        "dropout": 0.2,
+        "augment": ["flip"],
+        "epochs": 40,
         "lr": 1e-3,
-        "weight_decay": 0.01,
+        "batch_size": 128,
+        "weight_decay": 0.05,
         "label_smoothing": 0.1,
-        "ema": 0.999,
+        "ema": 0.0,
     },
 }
 BEST_DIGITS = ("mnist", "kmnist", "digits")  # datasets where a mirror image changes the class
@@ -84,7 +89,7 @@ BEST_DIGITS = ("mnist", "kmnist", "digits")  # datasets where a mirror image cha
 
 def best_preset(dataset: str) -> dict:
     """The best recipe for `dataset`: its own where one was tuned; for other data, the digits' recipe on
-    datasets of characters and the clothes' recipe (mirrors and shifts) on everything else."""
+    datasets of characters and the clothes' recipe (mirrors, batch norm) on everything else."""
     if dataset in BEST:
         return BEST[dataset]
     return BEST["mnist" if dataset in BEST_DIGITS else "fashion-mnist"]
