@@ -28,7 +28,7 @@ if os.environ.get("PYTEST_XDIST_WORKER"):
 # fixture that runs the program or reads real data (RUNS), or it runs an experiment, a sweep, a process or a
 # training of hundreds of steps itself (END_TO_END). Tests named `test_*bad_input*` are refused before any
 # training and stay `unit` even through `cli`.
-RUNS = {"cli", "trained", "mnist_dir", "fashion_dir", "local_sweep", "api_run", "cluster", "tour", "browser"}
+RUNS = {"cli", "healthy", "trained", "mnist_dir", "fashion_dir", "local_sweep", "api_run", "cluster", "tour", "browser"}
 END_TO_END = (
     "tests/experiments/practical/test_improve.py::test_ablation_table_is_the_seed_statistics_of_the_per_seed_runs",
     "tests/experiments/practical/test_optimizers.py::test_practical_targets_on_both_surfaces",
@@ -68,6 +68,30 @@ def pytest_collection_modifyitems(config, items):
         if RUNS & set(item.fixturenames) and "bad_input" not in getattr(item, "originalname", item.name):
             continue
         item.add_marker(pytest.mark.unit)
+
+
+# ---- pytest-xdist: files that share a session fixture run on one worker ----------------------------------------
+# `--dist loadfile` (pyproject) sends each file to one worker, so module fixtures are made once; a session fixture
+# used by several files is made once per worker that runs one of them. These files share `local_sweep` (a sweep of
+# six trials): one scope keeps it to one sweep per test run.
+SHARED_SCOPES = {
+    f"tests/sweeps/{name}.py": "tests/sweeps (local_sweep)"
+    for name in ("test_local", "test_api_sweep", "test_bad_input", "test_ray")
+}
+
+
+def pytest_xdist_make_scheduler(config, log):
+    """loadfile with the SHARED_SCOPES grouping; other --dist modes are xdist's own."""
+    if config.getoption("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    class SharedFixtureScheduling(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            path = super()._split_scope(nodeid)
+            return SHARED_SCOPES.get(path, path)
+
+    return SharedFixtureScheduling(config, log)
 
 
 def real_data_dir() -> Path | None:

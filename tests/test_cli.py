@@ -134,3 +134,16 @@ def test_cuda_without_a_gpu(cli):
         pytest.skip("a GPU is present")
     code, _, err = cli("run", "classify", "device=cuda", *TINY)
     assert code == 2 and "no CUDA GPU" in err
+
+
+def test_no_report_skips_the_figures_and_report_builds_them_later(cli, tmp_path):
+    import json
+
+    out = tmp_path / "r"
+    code, stdout, err = cli("run", "classify", "hidden=[16]", "epochs=1", "--no-report", "--out", str(out))
+    assert code == 0, err
+    assert not (out / "report.html").exists() and not list((out / "figures").glob("*.png"))
+    assert "report: not built (--no-report)" in stdout and f"mlplab report {out}" in stdout
+    assert json.loads((out / "metrics.json").read_text())["test_accuracy"] > 0
+    code, stdout, err = cli("report", str(out))
+    assert code == 0 and (out / "report.html").is_file() and list((out / "figures").glob("*.png")), err

@@ -138,7 +138,7 @@ def test_a_second_process_cannot_resume_a_run_that_is_being_written(cli, tiny_ru
         proc.kill()
         proc.wait()
     # the owner died: its lock is taken over and the resume goes ahead
-    code, out, err = cli("run", "classify", "--resume", str(tiny_run), "epochs=3")
+    code, out, err = cli("run", "--no-report", "classify", "--resume", str(tiny_run), "epochs=3")
     assert code == 0, err
     assert [r["epoch"] for r in Run.open(tiny_run).history] == [1, 2, 3]
     assert not (tiny_run / runs.LOCK_FILE).exists()  # released when done

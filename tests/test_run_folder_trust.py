@@ -13,10 +13,9 @@ TINY = ["hidden=[32]", "epochs=2"]
 
 
 @pytest.fixture
-def tiny_run(cli, tmp_path):
-    code, out, err = cli("run", "classify", *TINY, "--out", str(tmp_path / "r"))
-    assert code == 0, err
-    return tmp_path / "r"
+def tiny_run(trained, tmp_path):
+    """A finished classify run (TINY, report included) of this test's own: a copy of one made once a session."""
+    return trained.copy_command(tmp_path / "r", "classify", *TINY)
 
 
 def _one_error_line(err: str) -> str:
@@ -92,7 +91,7 @@ def test_a_users_index_html_in_runs_does_not_stop_a_run(cli, tmp_path):
 # ---- 4: a resume continues only the run's own checkpoints -----------------------------------------------
 def test_resume_refuses_another_runs_checkpoint_of_the_same_model(cli, tmp_path, tiny_run):
     code, out, err = cli(
-        "run", "classify", "hidden=[32]", "epochs=2", "lr=0.05", "seed=3", "--out", str(tmp_path / "b")
+        "run", "--no-report", "classify", "hidden=[32]", "epochs=2", "lr=0.05", "seed=3", "--out", str(tmp_path / "b")
     )
     assert code == 0, err
     for name in ("last.pt", "best.pt"):
@@ -126,17 +125,17 @@ def test_resume_of_a_run_of_an_earlier_mlplab_still_works(cli, tiny_run):
         state = torch.load(ckpt, weights_only=True)
         del state["run_id"], state["run_config"]
         torch.save(state, ckpt)
-    code, out, err = cli("run", "classify", "--resume", str(tiny_run), "epochs=3")
+    code, out, err = cli("run", "--no-report", "classify", "--resume", str(tiny_run), "epochs=3")
     assert code == 0, err
     assert [r["epoch"] for r in Run.open(tiny_run).history] == [1, 2, 3]
 
 
 def test_resume_of_its_own_checkpoints_goes_on(cli, tiny_run):
     run_id = json.loads((tiny_run / MARKER).read_text())["run_id"]
-    code, out, err = cli("run", "classify", "--resume", str(tiny_run), "epochs=3")
+    code, out, err = cli("run", "--no-report", "classify", "--resume", str(tiny_run), "epochs=3")
     assert code == 0, err
     assert torch.load(tiny_run / "checkpoints" / "last.pt", weights_only=True)["run_id"] == run_id
-    code, out, err = cli("run", "classify", "--resume", str(tiny_run), "epochs=4")  # resumed twice
+    code, out, err = cli("run", "--no-report", "classify", "--resume", str(tiny_run), "epochs=4")  # resumed twice
     assert code == 0, err
 
 
@@ -181,7 +180,7 @@ def test_a_resume_may_change_the_analysis_keys_that_made_a_run_fail(cli, tiny_ru
     status = json.loads((tiny_run / "status.json").read_text())
     (tiny_run / "status.json").write_text(json.dumps({**status, "status": "failed", "error": "UserError: k=..."}))
     weights = (tiny_run / "checkpoints" / "last.pt").read_bytes()
-    code, out, err = cli("run", "classify", "--resume", str(tiny_run), "knn_k=3", "layers=[act1]")
+    code, out, err = cli("run", "--no-report", "classify", "--resume", str(tiny_run), "knn_k=3", "layers=[act1]")
     assert code == 0, err
     run = Run.open(tiny_run)
     assert run.config["knn_k"] == 3 and run.config["layers"] == ["act1"] and run.status["status"] == "finished"

@@ -49,13 +49,15 @@ def run(
     resume: str | os.PathLike | None = None,
     root: str | os.PathLike = "runs",
     progress: bool | None = None,
+    report: bool = True,
     **values: Any,
 ) -> Run:
     """Run an experiment as `mlplab run` does and return its run folder as a `Run`.
 
     Keys come as Python values (`hidden=[64, 32]`, `lr=1e-3`) or as the command's `"key=value"` texts.
     `out` names a new run folder (default ROOT/EXPERIMENT/TIMESTAMP); `resume` continues a stopped run.
-    `progress`: bars on/off; by default on in a notebook or a terminal.
+    `progress`: bars on/off; by default on in a notebook or a terminal. `report=False` skips the figures and
+    report.html (seconds of drawing for a run of seconds); `mlplab report RUN_DIR` builds them later.
     """
     from mlplab.experiments import execute
     from mlplab.progress import showing
@@ -76,7 +78,7 @@ def run(
     if out and os.path.isfile(out):
         raise ConfigError(f"--out {out!r} is a file, not a folder; give a folder path")
     with showing(progress), sigterm_as_interrupt():
-        folder = execute(experiment, list(overrides), out=out, resume=resume, root=root, typed=values)
+        folder = execute(experiment, list(overrides), out=out, resume=resume, root=root, typed=values, report=report)
     return Run(folder.path)
 
 
@@ -293,12 +295,14 @@ def sweep(
     workers: int | None = None,
     out: str | os.PathLike | None = None,
     root: str | os.PathLike = "sweeps",
+    report: bool = True,
 ) -> SweepSummary:
     """`mlplab sweep` from Python: every combination of `grid`'s values x `seeds` (a count, or the seeds).
 
     `mlplab.sweep("classify", grid={"lr": [1e-3, 3e-3], "hidden": [[256], [512, 256]]}, seeds=3)` runs the
     same trials, folder and summary as `mlplab sweep classify lr=0.001,0.003 hidden=[256],[512,256]
-    seed=0,1,2`; re-running it resumes. Bad input raises ConfigError before any trial starts.
+    seed=0,1,2`; re-running it resumes. Bad input raises ConfigError before any trial starts. `report=False`:
+    the trials skip their figures and report.html (`--no-report`); the summary is made either way.
     """
     from mlplab.signals import sigterm_as_interrupt
     from mlplab.sweeps.runner import sweep as run_sweep
@@ -317,6 +321,7 @@ def sweep(
             out=out,
             root=root,
             command=command,
+            report=report,
         )
     return SweepSummary(result.path, result.summary)
 

@@ -31,6 +31,12 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("overrides", nargs="*", metavar="key=value")
     r.add_argument("--out", help="run folder to create (default runs/NAME/TIMESTAMP)")
     r.add_argument("--resume", metavar="RUN_DIR", help="continue a stopped run from its last checkpoint")
+    r.add_argument(
+        "--no-report",
+        dest="report",
+        action="store_false",
+        help="skip the figures and report.html (`mlplab report RUN_DIR` builds them later)",
+    )
     rep = sub.add_parser(
         "report", help="(re)build a run folder's figures and report.html, or a folder of runs' gallery (index.html)"
     )
@@ -51,6 +57,12 @@ def _parser() -> argparse.ArgumentParser:
         help="trials at once (default: the number of cores; with --engine ray: the local instance's CPUs)",
     )
     sw.add_argument("--out", help="sweep folder (default sweeps/NAME-GRIDHASH; the same command resumes it)")
+    sw.add_argument(
+        "--no-report",
+        dest="report",
+        action="store_false",
+        help="the trials skip their figures and report.html (the sweep's summary is made either way)",
+    )
     _tune_parser(sub)
     d = sub.add_parser("data", help="look at a dataset: mlplab data inspect SOURCE [key=value ...]")
     ins = d.add_subparsers(dest="data_command", required=True, parser_class=_Parser).add_parser(
@@ -148,10 +160,13 @@ def cmd_run(args) -> None:
         # refresh after the run (or, where the folder cannot be written at all, by the run's own one line)
         with contextlib.suppress(Exception):
             _gallery(gallery_root)
-    run = api.run(args.experiment, *args.overrides, out=args.out, resume=args.resume)
+    run = api.run(args.experiment, *args.overrides, out=args.out, resume=args.resume, report=args.report)
     for k, v in run.main_numbers().items():
         print(f"{k}: {v:.6g}" if isinstance(v, float) else f"{k}: {v}")
-    print(f"report: {run.report}")
+    if args.report:
+        print(f"report: {run.report}")
+    else:
+        print(f"report: not built (--no-report); `mlplab report {shlex.quote(str(run.path))}` builds it")
     if gallery_root and (gallery := _gallery(gallery_root, quiet=True)):
         print(f"gallery: {gallery}")
     print(run.path)
@@ -198,6 +213,7 @@ def cmd_sweep(args) -> int:
             for k in ("engine", "address", "workers", "out")
             if (v := getattr(args, k)) is not None and (k, v) != ("engine", "local")
         ]
+        + ([] if args.report else ["--no-report"])
     )
     try:
         result = sweep(
@@ -208,6 +224,7 @@ def cmd_sweep(args) -> int:
             workers=args.workers,
             out=args.out,
             command=command,
+            report=args.report,
         )
     except KeyboardInterrupt as exc:
         print(f"mlplab: sweep {_what(exc)}; finished trials are kept: resume with `{command}`", file=sys.stderr)

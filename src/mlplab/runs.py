@@ -560,8 +560,9 @@ class Run:
         return target
 
     def write_env(self, device: str, seed: int) -> None:
+        from importlib.metadata import version
+
         import torch
-        import torchvision
 
         from mlplab.device import cpu_bf16_flags, cpu_model
 
@@ -571,7 +572,7 @@ class Run:
                 "python": sys.version.split()[0],
                 "platform": platform.platform(),
                 "torch": torch.__version__,
-                "torchvision": torchvision.__version__,
+                "torchvision": version("torchvision"),  # read, not imported: importing it takes seconds
                 "numpy": np.__version__,
                 "device": device,
                 "cuda_device": torch.cuda.get_device_name(0) if device.startswith("cuda") else None,

@@ -29,6 +29,22 @@ def test_digits_splits_are_disjoint_seeded_and_invertible():
     assert abs(mean) < 1e-4 and abs(a.train.x.std().item() - 1) < 1e-2
 
 
+def test_digits_read_from_the_file_are_scikit_learns_digits(monkeypatch):
+    from sklearn.datasets import load_digits
+
+    from mlplab.data import embedded
+
+    reference = load_digits()
+    images, target = embedded.digits_arrays()
+    np.testing.assert_array_equal(images, reference.images)
+    np.testing.assert_array_equal(target, reference.target)
+    # without the file where it is looked for, scikit-learn's own loader gives the same arrays
+    monkeypatch.setattr(embedded.importlib.util, "find_spec", lambda name: None)
+    images2, target2 = embedded.digits_arrays()
+    np.testing.assert_array_equal(images2, reference.images)
+    np.testing.assert_array_equal(target2, reference.target)
+
+
 def test_digits_upsampled_to_28():
     ds = load_dataset("digits", image_size=28, normalization="unit")
     assert ds.input_shape == (1, 28, 28) and ds.num_features == 784

@@ -296,9 +296,11 @@ def test_api_run_and_a_resume_rebuild_the_same_source(tmp_path):
     import mlplab
 
     source = make_sources(tmp_path)["folder"]
-    run = mlplab.run("classify", dataset=source, epochs=1, hidden=[8], out=str(tmp_path / "api"), progress=False)
+    run = mlplab.run(
+        "classify", dataset=source, epochs=1, hidden=[8], out=str(tmp_path / "api"), progress=False, report=False
+    )
     assert run.config["dataset"] == source and run.config["test_size"] == 0.2
-    again = mlplab.run("classify", resume=str(run.path), epochs=2, progress=False)
+    again = mlplab.run("classify", resume=str(run.path), epochs=2, progress=False, report=False)
     assert len(again.history) == 2
 
 
@@ -335,7 +337,7 @@ def test_non_image_files_are_ignored_and_counted_in_a_run(tmp_path, cli):
     (tmp_path / "srcs" / "folder" / "train" / "cat" / "Thumbs.db").write_bytes(b"\0")
     (tmp_path / "srcs" / "folder" / "train" / "LICENSE").write_text("CC-BY")
     assert os.path.isdir(folder)
-    code, _, err = cli("run", "classify", f"dataset={source}", "epochs=1", "hidden=[8]", "--out", "r")
+    code, _, err = cli("run", "--no-report", "classify", f"dataset={source}", "epochs=1", "hidden=[8]", "--out", "r")
     assert code == 0, err
     assert "2 files that are not images were ignored: train/LICENSE, train/cat/Thumbs.db" in err
 

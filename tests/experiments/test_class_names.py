@@ -85,7 +85,7 @@ def test_one_vs_rest_by_class_name_on_a_folder(cli, tmp_path, shapes_folder):
 
 def test_gan_by_class_name_on_a_folder(cli, tmp_path, shapes_folder, model_cache):
     tiny = ("n=20", "eval_every=10", "samples=30", "judge_epochs=1", "d_hidden=[16]", f"cache_dir={model_cache}")
-    code, _, err = cli("run", "gan", f"dataset={shapes_folder}", "digit=triangle", *tiny, "--out", "g")
+    code, _, err = cli("run", "--no-report", "gan", f"dataset={shapes_folder}", "digit=triangle", *tiny, "--out", "g")
     assert code == 0, err
     m = json.loads((tmp_path / "g" / "metrics.json").read_text())
     assert m["digit"] == 2 and m["class_name"] == "triangle" and m["test_images"] == 25

@@ -29,7 +29,7 @@ def one_split_folder(tmp_path) -> str:
 def test_gan_splits_and_skips_as_its_keys_say(cli, tmp_path, one_split_folder, model_cache):
     tiny = ("n=20", "eval_every=10", "samples=30", "judge_epochs=1", "d_hidden=[16]", f"cache_dir={model_cache}")
     keys = (f"dataset={one_split_folder}", "digit=bee", "test_size=0.5", "skip_bad=true")
-    code, _, err = cli("run", "gan", *keys, *tiny, "--out", "g")
+    code, _, err = cli("run", "--no-report", "gan", *keys, *tiny, "--out", "g")
     assert code == 0, err
     m = json.loads((tmp_path / "g" / "metrics.json").read_text())
     ds = load_dataset(one_split_folder, test_size=0.5, skip_bad=True, seed=0)

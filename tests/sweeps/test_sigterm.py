@@ -42,7 +42,7 @@ def _session(sid: int) -> list[str]:
 @pytest.mark.parametrize("to", ["sweep", "group"])
 def test_sigterm_stops_a_sweep_as_ctrl_c_does(tmp_path, sw, to):
     out = tmp_path / "s"
-    argv = ["mlplab", "sweep", "classify", *GRID, "--workers=2", f"--out={out}"]
+    argv = ["mlplab", "sweep", "classify", *GRID, "--workers=2", f"--out={out}", "--no-report"]
     env = {**os.environ, "PYTHONPATH": str(REPO / "src"), "OMP_NUM_THREADS": "1", "MPLBACKEND": "Agg"}
     proc = subprocess.Popen(
         [sys.executable, "-m", *argv], env=env, cwd=tmp_path, stderr=subprocess.PIPE, text=True, start_new_session=True

@@ -33,7 +33,7 @@ def _points_against_the_runs(path: Path, summary: dict) -> None:
 
 
 def test_keys_in_another_order_keep_each_result_with_its_settings(cli, tmp_path, sw):
-    code, out, err = cli("sweep", "classify", LR, DROPOUT, *FIXED, "--workers", "2")
+    code, out, err = cli("sweep", "classify", LR, DROPOUT, *FIXED, "--workers", "2", "--no-report")
     assert code == 0, err
     (path,) = (tmp_path / "sweeps").iterdir()
     first = sw.summary(path)
@@ -41,7 +41,7 @@ def test_keys_in_another_order_keep_each_result_with_its_settings(cli, tmp_path,
     ledger = sw.ledger(path)
 
     # the same sweep, keys typed in another order: the same default folder, nothing runs again
-    code, out, err = cli("sweep", "classify", *FIXED[::-1], DROPOUT, LR, "--workers", "2")
+    code, out, err = cli("sweep", "classify", *FIXED[::-1], DROPOUT, LR, "--workers", "2", "--no-report")
     assert code == 0, err
     assert [p.name for p in (tmp_path / "sweeps").iterdir()] == [path.name]
     assert "4 finished earlier, skipped" in err and sw.ledger(path) == ledger
@@ -52,7 +52,9 @@ def test_keys_in_another_order_keep_each_result_with_its_settings(cli, tmp_path,
     assert {r["id"] for r in ledger} == {"000", "001", "002", "003"}
 
     # values spelled otherwise (1e-3 for 0.001, 0.0 for 0) with --out: the same trials, found by what they read as
-    code, out, err = cli("sweep", "classify", "dropout=0.0,5e-1", "lr=1e-3,5e-2", *FIXED, "--out", str(path))
+    code, out, err = cli(
+        "sweep", "classify", "dropout=0.0,5e-1", "lr=1e-3,5e-2", *FIXED, "--out", str(path), "--no-report"
+    )
     assert code == 0, err
     assert "4 finished earlier, skipped" in err and sw.ledger(path) == ledger
     _points_against_the_runs(path, sw.summary(path))
@@ -60,7 +62,7 @@ def test_keys_in_another_order_keep_each_result_with_its_settings(cli, tmp_path,
     # a ledger written before trials carried their settings: its lines are identified by their overrides
     lines = [{k: v for k, v in r.items() if k != "settings"} for r in ledger]
     (path / "trials.jsonl").write_text("".join(json.dumps(r) + "\n" for r in lines))
-    code, out, err = cli("sweep", "classify", DROPOUT, *FIXED, LR, "--workers", "2")
+    code, out, err = cli("sweep", "classify", DROPOUT, *FIXED, LR, "--workers", "2", "--no-report")
     assert code == 0, err
     assert "4 finished earlier, skipped" in err and sw.ledger(path) == lines
     _points_against_the_runs(path, sw.summary(path))

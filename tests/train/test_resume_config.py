@@ -62,23 +62,25 @@ def two_epochs(trained, tmp_path):
 )
 def test_a_resume_that_changes_the_trajectory_is_refused_and_writes_nothing(cli, two_epochs, change, named):
     before = _files(two_epochs)
-    code, out, err = cli("run", "classify", "--resume", str(two_epochs), *change)
+    code, out, err = cli("run", "--no-report", "classify", "--resume", str(two_epochs), *change)
     assert code == 2 and out == ""
     assert err.count("\n") == 1 and err.startswith("mlplab: error: ") and named in err, err
     assert "start a new run" in err
     assert _files(two_epochs) == before
     # and the run still resumes as it was
-    assert cli("run", "classify", "--resume", str(two_epochs))[0] == 0
+    assert cli("run", "--no-report", "classify", "--resume", str(two_epochs))[0] == 0
 
 
 def test_data_dir_may_change_only_for_checksummed_data(cli, two_epochs, tmp_path):
-    code, _, err = cli("run", "classify", "--resume", str(two_epochs), f"data_dir={tmp_path}")
+    code, _, err = cli("run", "--no-report", "classify", "--resume", str(two_epochs), f"data_dir={tmp_path}")
     assert code == 0, err  # digits are embedded: no folder can change them
     assert _config(two_epochs)["data_dir"] == str(tmp_path)
 
 
 def test_a_resume_may_switch_tensorboard_on_and_config_yaml_says_so(cli, two_epochs):
-    code, _, err = cli("run", "classify", "--resume", str(two_epochs), "epochs=3", "tensorboard=true", "device=cpu")
+    code, _, err = cli(
+        "run", "--no-report", "classify", "--resume", str(two_epochs), "epochs=3", "tensorboard=true", "device=cpu"
+    )
     assert code == 0, err
     config = _config(two_epochs)
     assert (config["epochs"], config["tensorboard"], config["device"]) == (3, True, "cpu")
@@ -95,7 +97,7 @@ def test_raising_epochs_reaches_the_fresh_run_with_that_many_epochs(cli, trained
     restore = _interrupt_after(monkeypatch, 1)
     assert cli("run", "classify", *keys, "epochs=4", "--out", str(tmp_path / "cut"))[0] == 130
     restore()
-    code, _, err = cli("run", "classify", "--resume", str(tmp_path / "cut"), "epochs=8")
+    code, _, err = cli("run", "--no-report", "classify", "--resume", str(tmp_path / "cut"), "epochs=8")
     assert code == 0, err
     assert _numbers(tmp_path / "cut") == _numbers(whole)
     assert _config(tmp_path / "cut") == _config(whole)  # config.yaml: the config actually used
@@ -105,7 +107,7 @@ def test_raising_epochs_with_cosine_continues_the_cosine_of_the_new_total(cli, t
     """Epochs already run keep their lrs; from the next epoch on, the lrs are those of a fresh 5-epoch run."""
     five = trained("classify", *SMALL, "epochs=5", "schedule=cosine")
     old = [r["lr"] for r in Run.open(two_epochs).history]
-    code, _, err = cli("run", "classify", "--resume", str(two_epochs), "epochs=5")
+    code, _, err = cli("run", "--no-report", "classify", "--resume", str(two_epochs), "epochs=5")
     assert code == 0, err
     lrs = [r["lr"] for r in Run.open(two_epochs).history]
     fresh = [r["lr"] for r in Run.open(five).history]
@@ -119,7 +121,7 @@ def test_a_checkpoint_of_another_optimizer_is_one_line_and_writes_nothing(cli, t
     config = two_epochs / "config.yaml"
     config.write_text(config.read_text().replace("optimizer: adam", "optimizer: sgd"))
     before = _files(two_epochs)
-    code, out, err = cli("run", "classify", "--resume", str(two_epochs), "epochs=3")
+    code, out, err = cli("run", "--no-report", "classify", "--resume", str(two_epochs), "epochs=3")
     assert code == 2 and err.count("\n") == 1 and "another optimizer" in err and "Traceback" not in err, err
     assert _files(two_epochs) == before
     assert torch.load(two_epochs / "checkpoints" / "last.pt", weights_only=True)["epoch"] == 2

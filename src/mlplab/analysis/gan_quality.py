@@ -13,10 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import scipy.linalg
 import torch
-from sklearn.metrics import pairwise_distances
-from sklearn.neighbors import NearestNeighbors
 from torch import nn
 
 from mlplab.analysis.activations import activations
@@ -65,6 +62,8 @@ def label_histogram(probs: np.ndarray) -> np.ndarray:
 # ---- distances between two sets of features --------------------------------------------------------
 def frechet_distance(a: np.ndarray, b: np.ndarray) -> float:
     """||mu_a - mu_b||² + Tr(S_a + S_b - 2 (S_a S_b)^½) of Gaussians fitted to features a (N, F), b (M, F)."""
+    import scipy.linalg
+
     mu_a, mu_b = a.mean(0), b.mean(0)
     s_a, s_b = np.cov(a, rowvar=False), np.cov(b, rowvar=False)
     with warnings.catch_warnings():  # fewer samples than features make S singular; the root is still right
@@ -79,12 +78,16 @@ def frechet_distance(a: np.ndarray, b: np.ndarray) -> float:
 
 def knn_radii(x: np.ndarray, k: int = K) -> np.ndarray:
     """Distance of every point to its k-th nearest other point, (N,)."""
+    from sklearn.neighbors import NearestNeighbors  # scikit-learn and SciPy load when first needed (a second)
+
     dist, _ = NearestNeighbors(n_neighbors=k + 1).fit(x).kneighbors(x)
     return dist[:, k]  # column 0 is the point itself
 
 
 def prdc(real: np.ndarray, fake: np.ndarray, k: int = K) -> dict[str, float]:
     """Precision, recall, density and coverage of `fake` against `real` (Naeem et al. 2020), k-NN balls."""
+    from sklearn.metrics import pairwise_distances
+
     r_real, r_fake = knn_radii(real, k), knn_radii(fake, k)
     d = pairwise_distances(real, fake)  # (N_real, N_fake)
     inside_real = d < r_real[:, None]  # fake j lies in the ball of real i
@@ -103,6 +106,8 @@ def memorised_share(
 
     Fresh images from the data's distribution score about `quantile`; a generator that copies scores near 1.
     """
+    from sklearn.neighbors import NearestNeighbors
+
     nn_train = NearestNeighbors(n_neighbors=1).fit(train.reshape(len(train), -1))
     d_test = nn_train.kneighbors(test.reshape(len(test), -1))[0][:, 0]
     d_samples = nn_train.kneighbors(samples.reshape(len(samples), -1))[0][:, 0]

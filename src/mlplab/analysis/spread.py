@@ -7,7 +7,6 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 
 import numpy as np
-from scipy import stats
 
 
 @dataclass(frozen=True)
@@ -42,6 +41,8 @@ def spread(values: Iterable[float], confidence: float = 0.95) -> Spread:
     sem = std / math.sqrt(len(x))
     if sem == 0:
         return Spread(mean, std, mean, mean, len(x))
+    from scipy import stats  # imported here: SciPy takes most of a second to load, and most runs never need it
+
     low, high = stats.t.interval(confidence, df=len(x) - 1, loc=mean, scale=sem)
     return Spread(mean, std, float(low), float(high), len(x))
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gzip
+import importlib.util
 from pathlib import Path
 
 import numpy as np
@@ -16,14 +18,32 @@ MOONS_TRAIN, MOONS_TEST, MOONS_NOISE = 8000, 2000, 0.08
 @register_dataset("digits")
 def load_digits(root: Path, download: bool) -> RawData:
     """1797 8x8 digits (values 0..16) as pixels in [0, 1], shape (N, 1, 8, 8)."""
-    from sklearn.datasets import load_digits as sk_digits
-
-    bunch = sk_digits()
-    x = torch.from_numpy(bunch.images.astype(np.float32) / 16.0).unsqueeze(1)
-    y = torch.from_numpy(bunch.target.astype(np.int64))
+    images, target = digits_arrays()
+    x = torch.from_numpy(images.astype(np.float32) / 16.0).unsqueeze(1)
+    y = torch.from_numpy(target.astype(np.int64))
     perm = torch.randperm(len(y), generator=torch.Generator().manual_seed(12345))
     test, train = perm[:DIGITS_TEST_SIZE].sort().values, perm[DIGITS_TEST_SIZE:].sort().values
     return RawData(x[train], y[train], x[test], y[test], [str(i) for i in range(10)], default_val=180)
+
+
+def digits_arrays() -> tuple[np.ndarray, np.ndarray]:
+    """scikit-learn's digits as (images (1797, 8, 8), targets (1797,)), read from the CSV file it ships.
+
+    Importing scikit-learn takes about two seconds (it loads SciPy); the digits are the default dataset of
+    every run, so its file is read directly as `sklearn.datasets.load_digits` reads it (a test checks the
+    arrays are equal). Where the file is not where this version of scikit-learn keeps it, its loader is used.
+    """
+    spec = importlib.util.find_spec("sklearn")  # finds the package without importing it
+    roots = spec.submodule_search_locations if spec is not None else None
+    path = Path(roots[0]) / "datasets" / "data" / "digits.csv.gz" if roots else None
+    if path is None or not path.is_file():
+        from sklearn.datasets import load_digits as sk_digits
+
+        bunch = sk_digits()
+        return bunch.images, bunch.target
+    with gzip.open(path, "rt") as fh:
+        data = np.loadtxt(fh, delimiter=",")
+    return data[:, :-1].reshape(-1, 8, 8), data[:, -1].astype(int)
 
 
 @register_dataset("moons")

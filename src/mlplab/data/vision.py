@@ -16,7 +16,6 @@ from pathlib import Path
 
 import numpy as np
 import torch
-import torchvision
 
 from mlplab.data.core import Dataset, Normalization, RawData, register_dataset
 from mlplab.data.idx import IMAGES_MAGIC, LABELS_MAGIC, md5, read_idx
@@ -47,6 +46,14 @@ IDX_FILES = {  # name -> (magic, count, item shape)
 DOWNLOAD_TIMEOUT_S = 30
 
 
+def torchvision_dataset(name: str) -> type:
+    """torchvision's dataset class NAME (its mirrors, archive MD5s and class names), imported when first needed:
+    torchvision takes a second or more to import, and most runs (the embedded datasets, a user's own) never need it."""
+    import torchvision.datasets
+
+    return getattr(torchvision.datasets, name)
+
+
 def _download(fetch, what: str, expected: str, folders: list[Path]) -> None:
     """Run a download; any network failure becomes one clear line, and the `folders` it made (if still
     empty) are removed again, deepest first, so a failed attempt leaves no debris in the data folder."""
@@ -68,7 +75,7 @@ def _download(fetch, what: str, expected: str, folders: list[Path]) -> None:
         socket.setdefaulttimeout(old)
 
 
-def _fetch_mnist_family(cls: type[torchvision.datasets.MNIST], folder: Path) -> None:
+def _fetch_mnist_family(cls: type, folder: Path) -> None:
     """Download and unpack the .gz archives of an MNIST-format dataset into `folder` (torchvision's mirrors
     and archive MD5s), without constructing the torchvision dataset (which would read an unchecked cache)."""
     from torchvision.datasets.utils import download_and_extract_archive
@@ -94,9 +101,9 @@ def _fetch_mnist_family(cls: type[torchvision.datasets.MNIST], folder: Path) -> 
             raise errors[-1]
 
 
-def load_mnist_family(cls: type[torchvision.datasets.MNIST], root: Path, download: bool) -> RawData:
+def load_mnist_family(name: str, root: Path, download: bool) -> RawData:
     """Check, (download,) and read one of torchvision's MNIST-format datasets from its raw IDX files only."""
-    folder = root / cls.__name__ / "raw"
+    folder = root / name / "raw"
     names = list(IDX_FILES)
     expected = f"{', '.join(names)} in {folder}"
     fix = (
@@ -106,20 +113,20 @@ def load_mnist_family(cls: type[torchvision.datasets.MNIST], root: Path, downloa
     missing = [n for n in names if not (folder / n).is_file()]
     if missing and download:
         _download(
-            lambda: _fetch_mnist_family(cls, folder),
-            f"dataset {cls.__name__} ({', '.join(missing)})",
+            lambda: _fetch_mnist_family(torchvision_dataset(name), folder),
+            f"dataset {name} ({', '.join(missing)})",
             expected,
             [root, folder.parent, folder],
         )
         missing = [n for n in names if not (folder / n).is_file()]
     if missing:
         raise UserError(
-            f"dataset {cls.__name__} is missing {', '.join(missing)}; expected {expected} "
+            f"dataset {name} is missing {', '.join(missing)}; expected {expected} "
             f"(torchvision layout); run once online, or set data_dir / $MLPLAB_DATA to a folder "
-            f"holding {cls.__name__}/raw/"
+            f"holding {name}/raw/"
         )
-    known = KNOWN_MD5.get(cls.__name__, {})
-    classes = [str(c).split(" - ")[-1] for c in cls.classes]
+    known = KNOWN_MD5.get(name, {})
+    classes = [str(c).split(" - ")[-1] for c in torchvision_dataset(name).classes]
     arrays = {
         name: read_idx(
             folder / name,
@@ -151,17 +158,17 @@ def load_mnist_family(cls: type[torchvision.datasets.MNIST], root: Path, downloa
 
 @register_dataset("mnist")
 def load_mnist(root: Path, download: bool) -> RawData:
-    return load_mnist_family(torchvision.datasets.MNIST, root, download)
+    return load_mnist_family("MNIST", root, download)
 
 
 @register_dataset("fashion-mnist")
 def load_fashion_mnist(root: Path, download: bool) -> RawData:
-    return load_mnist_family(torchvision.datasets.FashionMNIST, root, download)
+    return load_mnist_family("FashionMNIST", root, download)
 
 
 @register_dataset("kmnist")
 def load_kmnist(root: Path, download: bool) -> RawData:
-    return load_mnist_family(torchvision.datasets.KMNIST, root, download)
+    return load_mnist_family("KMNIST", root, download)
 
 
 # ---- CIFAR-10 -------------------------------------------------------------------------------
@@ -183,7 +190,7 @@ def with_practical_stats(ds: Dataset) -> Dataset:
 
 def cifar_known_md5() -> dict[str, str]:
     """The MD5 of each real batch file, as torchvision publishes it."""
-    ds = torchvision.datasets.CIFAR10
+    ds = torchvision_dataset("CIFAR10")
     return dict(ds.train_list + ds.test_list)
 
 
@@ -285,7 +292,7 @@ def _fetch_cifar10(root: Path) -> None:
     """Download and unpack torchvision's CIFAR-10 archive (its MD5 checked) without reading the batches."""
     from torchvision.datasets.utils import download_and_extract_archive
 
-    ds = torchvision.datasets.CIFAR10
+    ds = torchvision_dataset("CIFAR10")
     download_and_extract_archive(
         ds.url, download_root=str(root), filename=ds.filename, md5=ds.tgz_md5, remove_finished=True
     )

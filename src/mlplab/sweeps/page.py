@@ -62,6 +62,8 @@ def write_html(sweep_dir: Path, summary: dict[str, Any], command: str, figure: s
         top=top,
         nested=[n for n in names if "." in n],
         failed=[(label(e["point"]), f) for e in summary["points"] for f in e["failed"]],
+        # a trial run with --no-report has no page: its link opens the run folder
+        reported={r for e in summary["points"] for r in e["runs"] if (Path(sweep_dir) / r / "report.html").is_file()},
     )
     path = Path(sweep_dir) / "summary.html"
     atomic_write_text(path, page)

@@ -59,9 +59,11 @@ def sweep(
     root: str | os.PathLike = "sweeps",
     command: str | None = None,
     stream: IO[str] | None = None,
+    report: bool = True,
 ) -> SweepResult:
     """Run (or resume) the sweep `items` (`key=v1,v2` strings, or a Grid of values already apart) of `experiment`;
-    return its folder and summary."""
+    return its folder and summary. `report=False`: the trials skip their figures and report.html (the summary
+    is made either way)."""
     stream = stream or sys.stderr
     grid = items if isinstance(items, Grid) else parse_grid(experiment, items)
     trials = validate(grid)  # every value against the experiment's config, before anything is written
@@ -90,6 +92,7 @@ def sweep(
             workers,
             stream,
             already=len(trials) - len(todo),
+            report=report,
         )
         summary = write_summary(path, grid, trials, records, command)
     return SweepResult(path, summary, ran=len(todo), skipped=len(trials) - len(todo))
@@ -185,6 +188,7 @@ def _run_trials(
     workers: int,
     stream: IO[str],
     already: int,
+    report: bool = True,
 ) -> None:
     specs = [
         {
@@ -196,6 +200,7 @@ def _run_trials(
             "seed": t.seed,
             "overrides": list(t.overrides),
             "settings": json.loads(t.key),
+            "report": report,
         }
         for t in todo
     ]

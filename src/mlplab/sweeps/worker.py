@@ -57,7 +57,9 @@ def run_trial(spec: dict[str, Any]) -> dict[str, Any]:
     status, error, metrics = "ok", None, {}
     with open(log_path, "w") as log, contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
         try:
-            run = execute(spec["experiment"], list(spec["overrides"]), out=str(run_dir), report=True)
+            run = execute(
+                spec["experiment"], list(spec["overrides"]), out=str(run_dir), report=spec.get("report", True)
+            )
             metrics = run.metrics
         except (UserError, RunFailed) as exc:
             status, error = "failed", str(exc)

@@ -202,7 +202,9 @@ def test_conv_decoders_learn_and_an_ood_run_loads_one(cli, trained, tmp_path):
     assert float(rows["conv_unpool"]["test_mse"]) < float(rows["conv_transpose"]["test_mse"])
     assert int(rows["conv_unpool"]["parameters"]) == 7121
     assert int(rows["mlp_h16"]["parameters"]) == 2 * 256 * 16 + 16 + 256
-    code, _, err = cli("run", "ae-ood", f"model={conv}/checkpoints/conv_unpool.pt", "max_images=100", "--out", "o")
+    code, _, err = cli(
+        "run", "--no-report", "ae-ood", f"model={conv}/checkpoints/conv_unpool.pt", "max_images=100", "--out", "o"
+    )
     assert code == 0, err
     m = json.loads((tmp_path / "o" / "metrics.json").read_text())
     assert m["in_distribution"] == "digits" and m["auroc_noise"] > 0.9
@@ -241,7 +243,7 @@ def test_bad_input_is_one_line_exit_2(cli, tmp_path, args, fragment):
 
 
 def test_a_classifier_run_is_not_an_autoencoder(cli, tmp_path):
-    code, _, err = cli("run", "classify", "hidden=[8]", "epochs=1", "--out", "cls")
+    code, _, err = cli("run", "--no-report", "classify", "hidden=[8]", "epochs=1", "--out", "cls")
     assert code == 0, err
     code, _, err = cli("run", "ae-ood", "model=cls", "--out", "bad")
     assert code == 2 and "holds a 'MLPClassifier' model, not MLPAutoencoder or ConvAutoencoder" in err

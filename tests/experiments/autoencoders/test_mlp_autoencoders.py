@@ -124,9 +124,33 @@ def test_undercomplete_sweep_has_a_model_and_filters_per_h(cli, tmp_path):
 def test_same_seed_same_numbers(cli, tmp_path):
     for out in ("a", "b"):
         assert (
-            cli("run", "ae-denoising", "sigmas=[0.5]", "fractions=[0.2]", "epochs=2", "code=32", "--out", out)[0] == 0
+            cli(
+                "run",
+                "--no-report",
+                "ae-denoising",
+                "sigmas=[0.5]",
+                "fractions=[0.2]",
+                "epochs=2",
+                "code=32",
+                "--out",
+                out,
+            )[0]
+            == 0
         )
     assert metrics(tmp_path / "a") == metrics(tmp_path / "b")
+
+
+def test_ae_pca_augments_the_training_images_only(cli, tmp_path):
+    keys = ("ks=[4]", "encoder=[16]", "decoder=[16]", "epochs=2", "image_size=0")
+    for name, extra in (("plain", ()), ("aug", ("augment=[affine]",))):
+        code, _, err = cli("run", "--no-report", "ae-pca", *keys, *extra, "--out", name)
+        assert code == 0, err
+    plain, aug = Run.open(tmp_path / "plain"), Run.open(tmp_path / "aug")
+    assert aug.config["augment"] == ["affine"] and plain.config["augment"] == []
+    # the same seed and batches: only the augmentation of the training images tells the two runs apart
+    assert aug.history[0]["train_loss"] != plain.history[0]["train_loss"]
+    assert aug.metrics["pca_sse_per_image_k4"] == plain.metrics["pca_sse_per_image_k4"]  # PCA: unaugmented images
+    assert aug.metrics["test_images"] == plain.metrics["test_images"]
 
 
 @pytest.mark.parametrize(
@@ -143,6 +167,7 @@ def test_same_seed_same_numbers(cli, tmp_path):
         (["ae-undercomplete", "hs=[785]"], "'hs': 785 is out of range; sizes must be in 1..784"),
         (["ae-denoising", "code=800"], "'code': 800 is out of range"),
         (["ae-pca", "normalization=standard"], "'normalization'"),
+        (["ae-pca", "augment=[bogus]"], "unknown augmentation 'bogus'"),
     ],
 )
 def test_bad_input_is_one_line_exit_2(cli, tmp_path, args, fragment):

@@ -47,7 +47,7 @@ def test_every_multi_model_experiment_resumes_after_its_second_model(
     assert not (cut / "checkpoints" / f"{models[2]}-last.pt").exists()
     first = (cut / "checkpoints" / f"{models[0]}.pt").stat().st_mtime_ns
 
-    code, out, err = cli("run", experiment, "--resume", str(cut))
+    code, out, err = cli("run", experiment, "--resume", str(cut), "--no-report")
     assert code == 0, err
     assert (cut / "checkpoints" / f"{models[0]}.pt").stat().st_mtime_ns == first  # loaded, not trained again
     assert _numbers(cut) == _numbers(whole)
@@ -68,7 +68,7 @@ def test_interrupted_multi_model_run_resumes_to_the_same_numbers(cli, trained, t
     assert finished == ({"h16"} if model == "h32" else {"h16", "h32"})
     before = {name: (cut / "checkpoints" / f"{name}.pt").stat().st_mtime_ns for name in finished}
 
-    code, out, err = cli("run", "ae-undercomplete", "--resume", str(cut))
+    code, out, err = cli("run", "ae-undercomplete", "--resume", str(cut), "--no-report")
     assert code == 0, err
     assert out.strip().splitlines()[-1] == str(cut)
     # finished models were loaded, not trained again
@@ -85,7 +85,7 @@ def test_raising_epochs_of_a_finished_multi_model_run_gives_the_fresh_run(cli, t
     argv = ["ae-undercomplete", "image_size=0", "batch_size=256", "hs=[4,8,12]", "schedule=cosine"]
     whole = trained(*argv, "epochs=2")
     short = trained.copy(tmp_path / "short", *argv, "epochs=1")
-    code, _, err = cli("run", "ae-undercomplete", "--resume", str(short), "epochs=2")
+    code, _, err = cli("run", "ae-undercomplete", "--resume", str(short), "epochs=2", "--no-report")
     assert code == 0, err
     assert _numbers(short) == _numbers(whole)
     assert (short / "config.yaml").read_text() == (whole / "config.yaml").read_text()

@@ -66,16 +66,16 @@ def test_run_folder_is_complete(cli, tiny, tmp_path):
 
 def test_same_seed_same_numbers(cli, tiny, tmp_path):
     for out in ("a", "b"):
-        code, _, err = cli("run", "gan", *tiny, "--out", out)
+        code, _, err = cli("run", "gan", *tiny, "--out", out, "--no-report")
         assert code == 0, err
     assert numbers(tmp_path / "a") == numbers(tmp_path / "b")
     assert history(tmp_path / "a") == history(tmp_path / "b")
-    code, _, err = cli("run", "gan", *tiny, "seed=1", "--out", "c")
+    code, _, err = cli("run", "gan", *tiny, "seed=1", "--out", "c", "--no-report")
     assert numbers(tmp_path / "c")["fd"] != numbers(tmp_path / "a")["fd"]
 
 
 def test_resume_of_a_killed_run_reaches_the_uninterrupted_numbers(cli, tiny, tmp_path, monkeypatch):
-    code, _, err = cli("run", "gan", *tiny, "--out", "whole")
+    code, _, err = cli("run", "gan", *tiny, "--out", "whole", "--no-report")
     assert code == 0, err
     original = gan_exp.Watch.after_evaluation
 
@@ -85,11 +85,11 @@ def test_resume_of_a_killed_run_reaches_the_uninterrupted_numbers(cli, tiny, tmp
             raise KeyboardInterrupt
 
     monkeypatch.setattr(gan_exp.Watch, "after_evaluation", killed_at_20)
-    code, _, err = cli("run", "gan", *tiny, "--out", "killed")
+    code, _, err = cli("run", "gan", *tiny, "--out", "killed", "--no-report")
     assert code == 130 and "resume" in err
     assert [r["step"] for r in Run.open(tmp_path / "killed").history] == [10, 20]
     monkeypatch.setattr(gan_exp.Watch, "after_evaluation", original)
-    code, _, err = cli("run", "gan", "--resume", "killed")
+    code, _, err = cli("run", "gan", "--resume", "killed", "--no-report")
     assert code == 0, err
     assert numbers(tmp_path / "killed") == numbers(tmp_path / "whole")
     assert history(tmp_path / "killed") == history(tmp_path / "whole")
@@ -130,7 +130,7 @@ def test_on_collapse_stop_exits_1_with_the_grid_of_that_moment(cli, tiny, tmp_pa
 
 def test_on_collapse_none_only_reports(cli, tiny, tmp_path, monkeypatch):
     monkeypatch.setattr(gan_exp.gq, "evaluate", scripted([0.0, 0.9, 0.8, 0.05, 0.9]))
-    code, _, err = cli("run", "gan", *tiny, "--out", "n")
+    code, _, err = cli("run", "gan", *tiny, "--out", "n", "--no-report")
     assert code == 0, err
     run = Run.open(tmp_path / "n")
     assert run.metrics["collapsed_at"] == 30 and [r["step"] for r in run.history] == [10, 20, 30, 40]
@@ -140,7 +140,7 @@ def test_on_collapse_none_only_reports(cli, tiny, tmp_path, monkeypatch):
 def test_on_collapse_restart_goes_back_to_the_last_healthy_checkpoint_with_lr_halved(cli, tiny, tmp_path, monkeypatch):
     # steps 0, 10, 20 (healthy), 30 (collapse) -> back to 20 with lr/2 -> 30, 40 healthy
     monkeypatch.setattr(gan_exp.gq, "evaluate", scripted([0.0, 0.9, 0.8, 0.05, 0.7, 0.9]))
-    code, _, err = cli("run", "gan", *tiny, "on_collapse=restart", "lr=0.001", "--out", "r")
+    code, _, err = cli("run", "gan", *tiny, "on_collapse=restart", "lr=0.001", "--out", "r", "--no-report")
     assert code == 0, err
     run = Run.open(tmp_path / "r")
     restarts = json.loads((run.path / "restarts.json").read_text())
@@ -155,7 +155,7 @@ def test_on_collapse_restart_goes_back_to_the_last_healthy_checkpoint_with_lr_ha
 
 def test_on_collapse_restart_is_bounded(cli, tiny, tmp_path, monkeypatch):
     monkeypatch.setattr(gan_exp.gq, "evaluate", scripted([0.0, 0.9, 0.8, 0.05, 0.05, 0.05]))
-    code, _, err = cli("run", "gan", *tiny, "on_collapse=restart", "max_restarts=1", "--out", "b")
+    code, _, err = cli("run", "gan", *tiny, "on_collapse=restart", "max_restarts=1", "--out", "b", "--no-report")
     assert code == 1 and "after max_restarts=1" in err
     assert len(json.loads((tmp_path / "b" / "restarts.json").read_text())) == 1
 

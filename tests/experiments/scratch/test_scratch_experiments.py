@@ -83,7 +83,7 @@ def test_moons_reaches_its_target_and_the_depth_study_has_both_outcomes(cli, tmp
 def test_same_seed_same_numbers(cli, tmp_path):
     results = []
     for name in ("a", "b"):
-        code, _, err = cli("run", "scratch-mnist", "epochs=1", "hidden=[32]", "--out", name)
+        code, _, err = cli("run", "--no-report", "scratch-mnist", "epochs=1", "hidden=[32]", "--out", name)
         assert code == 0, err
         results.append(metrics(tmp_path / name))
     keys = ("test_accuracy", "test_loss", "train_loss")
@@ -118,7 +118,7 @@ def test_gradcheck_interrupted_after_its_second_case_resumes_to_the_same_numbers
     code, _, err = cli("run", *argv, "--out", "cut")
     assert code == 130 and "--resume" in err and "checkpoint is kept" in err, err
     monkeypatch.setattr(gradcheck, "check_case", lambda case, h: calls.append(case.name) or original(case, h))
-    code, _, err = cli("run", "gradcheck", "--resume", "cut")
+    code, _, err = cli("run", "--no-report", "gradcheck", "--resume", "cut")
     assert code == 0, err
     assert calls[:2] == ["Linear", "ReLU"] and "Linear" not in calls[2:] and "ReLU" not in calls[2:]
     cut = Run.open(tmp_path / "cut")

@@ -11,7 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import torch
-from sklearn.metrics import roc_auc_score
 
 from mlplab.analysis.reconstruction import per_image_mse
 from mlplab.config import param
@@ -56,6 +55,8 @@ def source_key(name: str) -> str:
 def auroc(in_errors: torch.Tensor, out_errors: torch.Tensor) -> float:
     """AUROC of 'out of distribution' scored by reconstruction error."""
     truth = torch.cat([torch.zeros(len(in_errors)), torch.ones(len(out_errors))]).numpy()
+    from sklearn.metrics import roc_auc_score  # here: scikit-learn costs a second to import
+
     return float(roc_auc_score(truth, torch.cat([in_errors, out_errors]).cpu().numpy()))
 
 

@@ -11,6 +11,7 @@ from mlplab.analysis.pca import PCA, fit_pca
 from mlplab.analysis.reconstruction import error_summary, per_image_sse
 from mlplab.config import param
 from mlplab.data import Dataset, one_per_class
+from mlplab.data.augment import augment_from_names
 from mlplab.experiments.base import Context, register_experiment
 from mlplab.nn import MLPAutoencoder
 from mlplab.train import fit_named
@@ -58,6 +59,12 @@ class AEPCAConfig(AEConfig):
         min=0,
         max=0.99999,
     )
+    augment: list[str] = param(
+        [],
+        "batched augmentations of the training images (input and target alike), in order: any of affine (rotate "
+        "<= 10 degrees, shift <= 10%, scale 0.9-1.1), elastic (Simard et al. 2003), crop, flip, e.g. "
+        "augment=[affine]; the test images are never augmented",
+    )
     preset: Literal["none", "best"] = param(
         "none",
         "a named recipe that sets several keys at once (keys given beside it win): best = the deep AE at k=30 "
@@ -76,6 +83,7 @@ def run(cfg: AEPCAConfig, ctx: Context) -> dict:
     """PCA vs a deep AE (784-512-256-128-k-128-256-784) at code sizes k: test error per pixel and per image."""
     ds = unit_data(cfg, ctx.device)
     check_sizes("ks", cfg.ks, ds)
+    augment = augment_from_names(cfg.augment, ds)
     pca = fit_pca_on_training_set(ds, max(cfg.ks))
     x_test = ds.test.x
     shown = one_per_class(ds.test.y.cpu(), ds.num_classes)
@@ -86,7 +94,7 @@ def run(cfg: AEPCAConfig, ctx: Context) -> dict:
         model = MLPAutoencoder(
             ds.num_features, cfg.encoder, k, cfg.decoder, activation=cfg.activation, recon_loss=cfg.loss
         ).to(ctx.device)
-        fit = fit_named(model, ds, cfg, ctx.run, ctx.generator, f"ae_k{k}", resume=ctx.resume)
+        fit = fit_named(model, ds, cfg, ctx.run, ctx.generator, f"ae_k{k}", resume=ctx.resume, augment=augment)
         ae_recon = model.reconstruct(x_test).cpu()
         errors = {"pca": per_image_sse(pca_recon, x_test.cpu()), "ae": per_image_sse(ae_recon, x_test.cpu())}
         pca_sse.append(errors["pca"])
