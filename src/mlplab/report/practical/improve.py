@@ -9,7 +9,7 @@ from mlplab.analysis.spread import Spread, beyond_noise, spread
 from mlplab.report import Finding, register_figures, register_findings, register_main_numbers
 from mlplab.report.draw.curves import mean_curves, plot_curves
 from mlplab.report.draw.plots import new_figure, save
-from mlplab.report.page.summary import machine
+from mlplab.report.page.summary import fmt_duration, machine
 from mlplab.runs import Run
 
 register_main_numbers(
@@ -94,7 +94,7 @@ def improve(run: Run) -> list[Finding]:
             "Budget",
             (
                 f"{m.get('epochs')} epochs per model, {len(run.load_table('per_seed'))} models, "
-                f"{total / 60:.1f} minutes of "
+                f"{fmt_duration(total)} of "  # seconds on the digits' budget, minutes on Fashion-MNIST's
                 f"training in all on {machine(run)}. The study's default budget (40 epochs per model, 4 on the "
                 "embedded "
                 "digits; experiments/practical/improve.py STUDY_EPOCHS) was sized so that the default ablation on "
