@@ -95,6 +95,37 @@ def test_resume_of_a_killed_run_reaches_the_uninterrupted_numbers(cli, tiny, tmp
     assert history(tmp_path / "killed") == history(tmp_path / "whole")
 
 
+def test_linear_lr_decay_keeps_the_first_half_then_falls_to_zero(cli, tiny, tmp_path, monkeypatch):
+    from mlplab.experiments.gan.gan import lr_decay
+
+    code, _, err = cli("run", "--no-report", "gan", *tiny, "lr=0.001", "lr_decay=linear", "--out", "d")
+    assert code == 0, err
+    rows = Run.open(tmp_path / "d").history  # 4 evaluation intervals of 10 steps: the lr used in each
+    assert [r["lr_d"] for r in rows] == [r["lr_g"] for r in rows] == pytest.approx([1e-3, 1e-3, 1e-3, 5e-4])
+    import torch
+
+    opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=1.0)
+    (sched,) = lr_decay({"d": opt}, "linear", 10).values()
+    seen = []
+    for _ in range(10):
+        seen.append(opt.param_groups[0]["lr"])
+        opt.step()
+        sched.step()
+    assert seen == pytest.approx([1, 1, 1, 1, 1, 1, 0.8, 0.6, 0.4, 0.2]) and opt.param_groups[0]["lr"] == 0
+    assert lr_decay({"d": opt}, "none", 10) == {}
+
+
+def test_a_restart_halves_the_decaying_lrs(cli, tiny, tmp_path, monkeypatch):
+    # steps 10, 20 (healthy), 30 (collapse) -> back to 20 with the lrs halved; the decay goes on from there
+    monkeypatch.setattr(gan_exp.gq, "evaluate", scripted([0.0, 0.9, 0.8, 0.05, 0.7, 0.9]))
+    keys = ("on_collapse=restart", "lr=0.001", "lr_decay=linear")
+    code, _, err = cli("run", "--no-report", "gan", *tiny, *keys, "--out", "r")
+    assert code == 0, err
+    rows = Run.open(tmp_path / "r").history
+    assert [r["step"] for r in rows] == [10, 20, 30, 40]
+    assert [r["lr_d"] for r in rows] == pytest.approx([1e-3, 1e-3, 5e-4, 2.5e-4])
+
+
 def scripted(recalls):
     """A stand-in for the judge's scores: recall (and coverage) follow the script, one value per evaluation."""
     calls = iter(recalls)

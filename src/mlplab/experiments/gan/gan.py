@@ -84,6 +84,11 @@ class GanConfig(BaseConfig):
         None, "the discriminator's own learning rate (two time-scale updates, Heusel et al. 2017); null = lr", min=0
     )
     lr_g: float | None = param(None, "the generator's own learning rate; null = lr", min=0)
+    lr_decay: Literal["none", "linear"] = param(
+        "none",
+        "linear: both learning rates fall linearly to 0 over the second half of the run (as pix2pix and CycleGAN "
+        "train), stepped at each evaluation; none: constant",
+    )
     g_ema: float = param(
         0.0,
         "moving average of the generator's weights, updated after every G step with this decay (e.g. 0.999); "
@@ -203,9 +208,12 @@ def run(cfg: GanConfig, ctx: Context) -> dict:
             | {f"real_{k}": v for k, v in ref.real_scores().items()}
         )
     # the model's own optimizers and step; `schedule` here is the GAN's, not an lr schedule, so no from_config
+    optimizers = model.configure_optimizers(cfg)
     trainer = Trainer(
         model,
-        optimizers=model.configure_optimizers(cfg),
+        optimizers=optimizers,
+        # after restarts (restarts.json), the decay runs from the halved lrs
+        schedulers=lr_decay(optimizers, cfg.lr_decay, math.ceil(steps / every), scale=0.5 ** len(watch.restarts)),
         run=ctx.run,
         generator=ctx.generator,
         callbacks=[watch.after_evaluation],
@@ -249,7 +257,27 @@ def train(
         if len(watch.restarts) >= cfg.max_restarts:
             return seconds, f"collapsed again after max_restarts={cfg.max_restarts} restarts"
         watch.restart()
+        for s in trainer.schedulers.values():  # lr_decay: the schedule goes on from the halved lrs
+            s.base_lrs = [lr / 2 for lr in s.base_lrs]
         trainer.stop_requested, resume = False, True
+
+
+def lr_decay(
+    optimizers: dict[str, torch.optim.Optimizer], kind: str, intervals: int, scale: float = 1.0
+) -> dict[str, Any]:
+    """The schedulers of `lr_decay`, stepped once per evaluation interval (the Trainer's epoch): linear keeps each
+    lr (times `scale`) for the first half of the `intervals`, then lowers it in equal steps to 0 at the end."""
+    if kind == "none":
+        return {}
+    half = intervals // 2
+
+    def factor(e: int) -> float:
+        return 1.0 if e <= half else max(0.0, (intervals - e) / (intervals - half))
+
+    schedulers = {k: torch.optim.lr_scheduler.LambdaLR(opt, factor) for k, opt in optimizers.items()}
+    for s in schedulers.values():  # the schedule is placed from base_lrs on every (re)start of the fit
+        s.base_lrs = [lr * scale for lr in s.base_lrs]
+    return schedulers
 
 
 def real_batch(cfg: GanConfig) -> int:
