@@ -59,14 +59,18 @@ RECIPES: dict[str, dict] = {
         "command": ["ae-pca", "dataset=mnist", "preset=best"],
         "targets": {"ae_sse_per_image_k30": ("min", 2.50)},
         "budget": 15 * 60,
-        "ablate": {"no ema": ["ema=0.0"], "mse loss": ["loss=mse"]},
+        "ablate": {
+            "no ema": ["ema=0.0"],
+            "mse loss": ["loss=mse"],
+            "no weight decay": ["optimizer=adam", "weight_decay=0.0"],
+        },
     },
     **{
         f"gan-{d}": {
             "command": ["gan", "dataset=mnist", f"digit={d}", "preset=best"],
             "targets": {"decent_fraction": ("max", 0.97), "recall": ("max", 0.85)},
             "budget": 10 * 60,
-            "ablate": {"no g_ema": ["g_ema=0.0"], "no r1": ["r1=0.0"], "one lr": ["lr_d=null", "lr_g=null"]},
+            "ablate": {"no g_ema": ["g_ema=0.0"], "narrower (512-256)": ["d_hidden=[512,256]"]},
         }
         for d in (2, 4)
     },
