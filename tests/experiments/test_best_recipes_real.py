@@ -37,10 +37,10 @@ def test_the_fashion_recipe_cut_to_8_epochs_reaches_89(cli, tmp_path, fashion_di
 
 @pytest.mark.slow
 def test_the_gan_recipe_cut_to_8000_steps_draws_decent_twos(cli, tmp_path, mnist_dir, model_cache):
-    # the recipe's first 8,000 steps (measured inside a 24,000-step run: decent 0.943, recall 0.407 at step 8,000;
-    # the whole recipe 36,000 steps: decent 0.987, recall 0.831); about two minutes on one thread
+    # measured: decent 0.936, recall 0.727 (seed 0, 234 s of training on 2 threads; the test 4 min 50 s with the
+    # judge's training); the whole recipe (16,000 steps): decent 0.981, recall 0.900 over 3 seeds
     keys = ("dataset=mnist", "digit=2", "preset=best", "n=8000", f"data_dir={mnist_dir}", f"cache_dir={model_cache}")
     code, _, err = cli("run", "--no-report", "gan", *keys, "--out", str(tmp_path / "g"))
     assert code == 0, err
     m = json.loads((tmp_path / "g" / "metrics.json").read_text())
-    assert m["steps"] == 8000 and m["decent_fraction"] >= 0.90 and m["recall"] >= 0.30, m
+    assert m["steps"] == 8000 and m["decent_fraction"] >= 0.90 and m["recall"] >= 0.65, m
