@@ -287,6 +287,13 @@ class Trained:
         return to
 
 
+@pytest.fixture
+def tiny_run(trained, tmp_path) -> Path:
+    """A finished classify run (hidden=[32], epochs=2, report included) of the test's own: a copy of one made once
+    a session (the TINY run of the run-folder trust and hardening tests)."""
+    return trained.copy_command(tmp_path / "r", "classify", "hidden=[32]", "epochs=2")
+
+
 @pytest.fixture(scope="session")
 def trained(tmp_path_factory) -> Trained:
     return Trained(tmp_path_factory.mktemp("trained"))

@@ -19,12 +19,6 @@ SRC = Path(__file__).resolve().parents[1] / "src"
 TINY = ["hidden=[32]", "epochs=2"]
 
 
-@pytest.fixture
-def tiny_run(trained, tmp_path):
-    """A finished classify run (TINY, report included) of this test's own: a copy of one made once a session."""
-    return trained.copy_command(tmp_path / "r", "classify", *TINY)
-
-
 # ---- 13: atomic writes honour the umask -----------------------------------------------------
 @pytest.mark.parametrize("umask, mode", [(0o022, 0o644), (0o077, 0o600), (0o002, 0o664)])
 def test_atomic_writes_honour_the_umask(tmp_path, umask, mode):

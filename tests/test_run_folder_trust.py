@@ -12,12 +12,6 @@ from mlplab.runs import MARKER, Run
 TINY = ["hidden=[32]", "epochs=2"]
 
 
-@pytest.fixture
-def tiny_run(trained, tmp_path):
-    """A finished classify run (TINY, report included) of this test's own: a copy of one made once a session."""
-    return trained.copy_command(tmp_path / "r", "classify", *TINY)
-
-
 def _one_error_line(err: str) -> str:
     lines = err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("mlplab: error: ") and "Traceback" not in err, err
