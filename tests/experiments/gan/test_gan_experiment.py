@@ -7,6 +7,7 @@ import json
 
 import numpy as np
 import pytest
+import torch
 
 from mlplab.experiments.gan import gan as gan_exp
 from mlplab.runs import Run
@@ -117,7 +118,7 @@ def test_linear_lr_decay_keeps_the_first_half_then_falls_to_zero(cli, tiny, tmp_
 
 def test_a_restart_halves_the_decaying_lrs(cli, tiny, tmp_path, monkeypatch):
     # steps 10, 20 (healthy), 30 (collapse) -> back to 20 with the lrs halved; the decay goes on from there
-    monkeypatch.setattr(gan_exp.gq, "evaluate", scripted([0.0, 0.9, 0.8, 0.05, 0.7, 0.9]))
+    monkeypatch.setattr(gan_exp.gq, "evaluate", scripted([0.0, 0.9, 0.8, 0.05, 0.7, 0.9, 0.9]))
     keys = ("on_collapse=restart", "lr=0.001", "lr_decay=linear")
     code, _, err = cli("run", "--no-report", "gan", *tiny, *keys, "--out", "r")
     assert code == 0, err
@@ -126,8 +127,36 @@ def test_a_restart_halves_the_decaying_lrs(cli, tiny, tmp_path, monkeypatch):
     assert [r["lr_d"] for r in rows] == pytest.approx([1e-3, 1e-3, 5e-4, 2.5e-4])
 
 
+def test_training_watches_training_images_and_scores_the_test_images_once_at_the_end(cli, tiny, tmp_path, monkeypatch):
+    references = []  # the real images of every reference the run builds, in order
+    of = gan_exp.gq.Reference.of
+    monkeypatch.setattr(
+        gan_exp.gq.Reference, "of", lambda judge, images, label: references.append(images) or of(judge, images, label)
+    )
+    code, _, err = cli("run", "gan", *tiny, "--out", "w", "--no-report")
+    assert code == 0, err
+    run = Run.open(tmp_path / "w")
+    cfg = gan_exp.GanConfig(**{k: v for k, v in run.config.items() if k != "experiment"})
+    ds = gan_exp.cm.classifier_data(cfg.data_config(), torch.device("cpu"))
+    train, test = (split.x[split.y == run.metrics["digit"]].flatten(1) for split in (ds.train, ds.test))
+    assert len(references) == 2
+    watched, scored = (r.flatten(1).cpu() for r in references)
+    # the watched reference: as many training images of the class as it has test images, none of them a test image
+    assert len(watched) == len(test) == run.metrics["test_images"]
+    assert (torch.cdist(watched, train).min(1).values == 0).all() and (
+        torch.cdist(watched, test).min(1).values > 0
+    ).all()
+    assert torch.equal(scored, test)  # built after training, once
+    m = run.metrics
+    assert (
+        m["real_fd_ratio"] == 1.0 and m["watched_real_fd_ratio"] == 1.0 and m["real_recall"] != m["watched_real_recall"]
+    )
+    assert m["watched_recall"] == run.history[-1]["recall"]
+
+
 def scripted(recalls):
-    """A stand-in for the judge's scores: recall (and coverage) follow the script, one value per evaluation."""
+    """A stand-in for the judge's scores: recall (and coverage) follow the script, one value per evaluation (the
+    last one: the final samples against the test images)."""
     calls = iter(recalls)
 
     def evaluate(judge, ref, samples):
@@ -147,7 +176,7 @@ def scripted(recalls):
 
 
 def test_on_collapse_stop_exits_1_with_the_grid_of_that_moment(cli, tiny, tmp_path, monkeypatch):
-    #                            step: 0    10   20   30
+    #                            step: 0    10   20   30   test
     monkeypatch.setattr(gan_exp.gq, "evaluate", scripted([0.0, 0.9, 0.8, 0.05, 0.9]))
     code, _, err = cli("run", "gan", *tiny, "on_collapse=stop", "--out", "s")
     last = err.strip().splitlines()[-1]
@@ -160,17 +189,18 @@ def test_on_collapse_stop_exits_1_with_the_grid_of_that_moment(cli, tiny, tmp_pa
 
 
 def test_on_collapse_none_only_reports(cli, tiny, tmp_path, monkeypatch):
-    monkeypatch.setattr(gan_exp.gq, "evaluate", scripted([0.0, 0.9, 0.8, 0.05, 0.9]))
+    monkeypatch.setattr(gan_exp.gq, "evaluate", scripted([0.0, 0.9, 0.8, 0.05, 0.9, 0.6]))
     code, _, err = cli("run", "gan", *tiny, "--out", "n", "--no-report")
     assert code == 0, err
     run = Run.open(tmp_path / "n")
     assert run.metrics["collapsed_at"] == 30 and [r["step"] for r in run.history] == [10, 20, 30, 40]
     assert [r["collapsed"] for r in run.history] == [False, False, True, False]
+    assert run.metrics["watched_recall"] == 0.9 and run.metrics["recall"] == 0.6  # last watched; test images
 
 
 def test_on_collapse_restart_goes_back_to_the_last_healthy_checkpoint_with_lr_halved(cli, tiny, tmp_path, monkeypatch):
-    # steps 0, 10, 20 (healthy), 30 (collapse) -> back to 20 with lr/2 -> 30, 40 healthy
-    monkeypatch.setattr(gan_exp.gq, "evaluate", scripted([0.0, 0.9, 0.8, 0.05, 0.7, 0.9]))
+    # steps 0, 10, 20 (healthy), 30 (collapse) -> back to 20 with lr/2 -> 30, 40 healthy; then the test images
+    monkeypatch.setattr(gan_exp.gq, "evaluate", scripted([0.0, 0.9, 0.8, 0.05, 0.7, 0.9, 0.9]))
     code, _, err = cli("run", "gan", *tiny, "on_collapse=restart", "lr=0.001", "--out", "r", "--no-report")
     assert code == 0, err
     run = Run.open(tmp_path / "r")

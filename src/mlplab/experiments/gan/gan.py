@@ -176,7 +176,9 @@ def run(cfg: GanConfig, ctx: Context) -> dict:
     # the judge: the dreams' small CNN, trained once on the whole training split and cached (never the discriminator)
     judge = cm.cnn_judge(data, ds, cfg.judge_epochs_for(len(ds.train)), ctx.device, cfg.cache_dir)
     freeze(judge.model)
-    ref = gq.Reference.of(judge.model, test, digit)
+    # watched while training: as many of the class's training images as it has test images (the metrics depend on
+    # the sample size); the test images score the finished generator once, at the end (final_metrics)
+    ref = gq.Reference.of(judge.model, watched_images(real.x, len(test), cfg.seed), digit)
     torch.manual_seed(cfg.seed)  # the initial weights
     model = GAN(
         list(ds.input_shape),
@@ -208,7 +210,7 @@ def run(cfg: GanConfig, ctx: Context) -> dict:
     if not ctx.resume:
         ctx.run.save_metrics(
             {f"initial_{k}": v for k, v in watch.evaluate(0)[0].items()}
-            | {f"real_{k}": v for k, v in ref.real_scores().items()}
+            | {f"watched_real_{k}": v for k, v in ref.real_scores().items()}
         )
     # the model's own optimizers and step; `schedule` here is the GAN's, not an lr schedule, so no from_config
     optimizers = model.configure_optimizers(cfg)
@@ -281,6 +283,15 @@ def lr_decay(
     for s in schedulers.values():  # the schedule is placed from base_lrs on every (re)start of the fit
         s.base_lrs = [lr * scale for lr in s.base_lrs]
     return schedulers
+
+
+def watched_images(images: torch.Tensor, n: int, seed: int) -> torch.Tensor:
+    """`n` of the training `images` (all where there are fewer), drawn once per seed: the reference of the metrics
+    watched during training (curves, collapse, restarts), so that no choice made while training sees a test image."""
+    if len(images) <= n:
+        return images
+    pick = torch.randperm(len(images), generator=torch.Generator().manual_seed(seed + 2))[:n]
+    return images[pick.sort().values.to(images.device)]
 
 
 def real_batch(cfg: GanConfig) -> int:
@@ -396,6 +407,8 @@ def final_metrics(
     """The last evaluation's numbers, memorisation, nearest training neighbours, collapse and restarts."""
     model = watch.model
     samples = model.sample(watch.z_eval)
+    test_ref = gq.Reference.of(judge.model, test, watch.ref.cls)  # the test images' one use
+    final, hist = gq.evaluate(judge.model, test_ref, samples)
     pix = ds.to_pixels(samples).clamp(0, 1).cpu().numpy()
     train_pix = ds.to_pixels(real.x).clamp(0, 1).cpu().numpy()
     memorised = gq.memorised_share(pix, train_pix, ds.to_pixels(test).clamp(0, 1).cpu().numpy())
@@ -421,9 +434,11 @@ def final_metrics(
         "steps": steps,
         "train_images": len(real),
         "test_images": len(test),
-        **{k: last[k] for k in keys},
+        **{k: final[k] for k in keys},
+        **{f"real_{k}": v for k, v in test_ref.real_scores().items()},
+        **{f"watched_{k}": last[k] for k in keys},
         "memorised_share": memorised,
-        "judge_labels": dict(zip(ds.classes, last["judge_labels"], strict=True)),
+        "judge_labels": dict(zip(ds.classes, hist.tolist(), strict=True)),
         "d_real": last["train_d_real"],
         "d_fake": last["train_d_fake"],
         "collapsed_at": collapsed if collapsed is not None else watch.collapsed_at,

@@ -108,16 +108,30 @@ def quality_curves(rows: list[dict], run: Run) -> None:
     m, steps = run.metrics, [r["step"] for r in rows]
     fig = new_figure(11, 3.8)
     ax = fig.add_subplot(1, 2, 1)
+    # runs since the watched reference: curves against training images of the class, the test images once at the end
+    watched = "watched_real_recall" in m
+    real = "watched_real_" if watched else "real_"
     for key in QUALITY:
         (line,) = ax.plot(steps, [r[key] for r in rows], marker=".", label=key)
-        if f"real_{key}" in m:
-            ax.axhline(m[f"real_{key}"], color=line.get_color(), ls="--", lw=0.8)
+        if f"{real}{key}" in m:
+            ax.axhline(m[f"{real}{key}"], color=line.get_color(), ls="--", lw=0.8)
+        if watched and key in m and steps:
+            ax.plot([steps[-1]], [m[key]], marker="*", ms=10, color=line.get_color(), ls="none")
     mark_events(ax, m, run)
-    ax.set(xlabel="step", ylim=(0, 1.02), title="judge's metrics (dashed: real test images)")
+    title = (
+        "judge's metrics against training images of the class\n"
+        "(dashed: real vs real; star: final, against the test images)"
+        if watched
+        else "judge's metrics (dashed: real test images)"
+    )
+    ax.set(xlabel="step", ylim=(0, 1.02), title=title)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     ax = fig.add_subplot(1, 2, 2)
     ax.plot(steps, [r["fd_ratio"] for r in rows], marker=".", color="C4")
+    if watched and steps:
+        ax.plot([steps[-1]], [m["fd_ratio"]], marker="*", ms=10, color="C4", ls="none", label="final, test images")
+        ax.legend(fontsize=8)
     ax.axhline(1.0, color="k", ls="--", lw=0.8)
     mark_events(ax, m, run)
     ax.set(
