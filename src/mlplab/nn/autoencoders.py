@@ -19,13 +19,15 @@ NOISES = ("none", "gaussian", "salt_pepper")
 RECON_LOSSES = ("mse", "bce")
 
 
-def _stack(sizes: list[int], activation: str, last_activation: nn.Module | None) -> nn.Sequential:
+def _stack(sizes: list[int], activation: str, last_activation: nn.Module | None, dropout: float = 0.0) -> nn.Sequential:
     layers: list[nn.Module] = []
     for i, (a, b) in enumerate(itertools.pairwise(sizes)):
         layers.append(nn.Linear(a, b))
         last = i == len(sizes) - 2
         if not last:
             layers.append(ACTIVATIONS[activation]())
+            if dropout > 0:
+                layers.append(nn.Dropout(dropout))
         elif last_activation is not None:
             layers.append(last_activation)
     return nn.Sequential(*layers)
@@ -38,7 +40,8 @@ class MLPAutoencoder(nn.Module):
     `recon_loss` is what training minimises ("mse" per pixel, or "bce": binary cross-entropy of the
     sigmoid output against the pixel values); `mse` per pixel is always reported. `l1` weighs the mean
     |code| (sparse AE); `noise`/`noise_level` corrupt the input during training only (denoising AE),
-    the loss always compares with the clean image.
+    the loss always compares with the clean image. `dropout` follows every hidden activation (not the code's)
+    during training.
     """
 
     def __init__(
@@ -54,6 +57,7 @@ class MLPAutoencoder(nn.Module):
         noise_level: float = 0.0,
         recon_loss: str = "mse",
         clip_noise: bool = True,
+        dropout: float = 0.0,
     ):
         super().__init__()
         if noise not in NOISES:
@@ -73,10 +77,11 @@ class MLPAutoencoder(nn.Module):
             "noise_level": noise_level,
             "recon_loss": recon_loss,
             "clip_noise": clip_noise,
+            "dropout": dropout,
         }
         code_act = None if code_activation == "none" else ACTIVATIONS[code_activation]()
-        self.encoder = _stack([in_features, *encoder, code], activation, code_act)
-        self.decoder = _stack([code, *decoder, in_features], activation, nn.Sigmoid())
+        self.encoder = _stack([in_features, *encoder, code], activation, code_act, dropout)
+        self.decoder = _stack([code, *decoder, in_features], activation, nn.Sigmoid(), dropout)
         self.l1, self.noise, self.noise_level = l1, noise, noise_level
         self.recon_loss, self.clip_noise = recon_loss, clip_noise
 

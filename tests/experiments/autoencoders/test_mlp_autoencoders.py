@@ -59,6 +59,35 @@ def test_model_saves_and_loads_with_its_spec(tmp_path):
     assert build_model(model.spec).spec == model.spec
 
 
+def test_dropout_follows_each_hidden_activation_and_only_while_training():
+    torch.manual_seed(0)
+    model = MLPAutoencoder(64, [32, 16], 8, [16, 32], activation="elu", dropout=0.5)
+    plain = MLPAutoencoder(64, [32, 16], 8, [16, 32], activation="elu")
+    kinds = [type(m).__name__ for m in model.encoder] + ["|"] + [type(m).__name__ for m in model.decoder]
+    assert kinds == [
+        *("Linear", "ELU", "Dropout", "Linear", "ELU", "Dropout", "Linear", "|"),  # the code layer: no dropout
+        *("Linear", "ELU", "Dropout", "Linear", "ELU", "Dropout", "Linear", "Sigmoid"),
+    ]
+    linears = [m for m in model.modules() if isinstance(m, torch.nn.Linear)]
+    for mine, theirs in zip(linears, [m for m in plain.modules() if isinstance(m, torch.nn.Linear)], strict=True):
+        theirs.load_state_dict(mine.state_dict())
+    x = torch.rand(16, 1, 8, 8)
+    torch.testing.assert_close(model.eval()(x), plain.eval()(x))  # evaluation: the same network without dropout
+    model.train()
+    assert not torch.allclose(model(x), plain(x)) and not torch.allclose(model(x), model(x))
+    assert build_model(model.spec).spec["dropout"] == 0.5
+
+
+def test_ae_pca_dropout_reaches_the_model(cli, tmp_path):
+    keys = ("ks=[4]", "encoder=[16]", "decoder=[16]", "epochs=1", "image_size=0", "dropout=0.25")
+    code, _, err = cli("run", "--no-report", "ae-pca", *keys, "--out", "d")
+    assert code == 0, err
+    run = Run.open(tmp_path / "d")
+    assert run.config["dropout"] == 0.25
+    model = load_model(next((run.path / "checkpoints").glob("*.pt")))
+    assert model.spec["dropout"] == 0.25 and sum(isinstance(m, torch.nn.Dropout) for m in model.modules()) == 2
+
+
 # ---- noise -------------------------------------------------------------------------------------
 def test_gaussian_noise_has_the_asked_std_and_is_reproducible():
     x = torch.rand(4000, 1, 28, 28)
@@ -168,6 +197,7 @@ def test_ae_pca_augments_the_training_images_only(cli, tmp_path):
         (["ae-denoising", "code=800"], "'code': 800 is out of range"),
         (["ae-pca", "normalization=standard"], "'normalization'"),
         (["ae-pca", "augment=[bogus]"], "unknown augmentation 'bogus'"),
+        (["ae-pca", "dropout=0.95"], "'dropout': 0.95 is out of range"),
     ],
 )
 def test_bad_input_is_one_line_exit_2(cli, tmp_path, args, fragment):

@@ -63,6 +63,12 @@ class AEPCAConfig(AEConfig):
         min=0,
         max=0.99999,
     )
+    dropout: float = param(
+        0.0,
+        "dropout after every hidden activation of encoder and decoder, while training (not on the code)",
+        min=0,
+        max=0.9,
+    )
     augment: list[str] = param(
         [],
         "batched augmentations of the training images (input and target alike), in order: any of affine (rotate "
@@ -96,7 +102,13 @@ def run(cfg: AEPCAConfig, ctx: Context) -> dict:
     for k in cfg.ks:
         pca_recon = pca.truncate(k).reconstruct(x_test.cpu()).reshape(x_test.shape)  # (N, C, H, W) float64
         model = MLPAutoencoder(
-            ds.num_features, cfg.encoder, k, cfg.decoder, activation=cfg.activation, recon_loss=cfg.loss
+            ds.num_features,
+            cfg.encoder,
+            k,
+            cfg.decoder,
+            activation=cfg.activation,
+            recon_loss=cfg.loss,
+            dropout=cfg.dropout,
         ).to(ctx.device)
         fit = fit_named(model, ds, cfg, ctx.run, ctx.generator, f"ae_k{k}", resume=ctx.resume, augment=augment)
         ae_recon = model.reconstruct(x_test).cpu()
