@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -125,6 +126,11 @@ def load(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
+def threads_of(machine_line: str) -> str:
+    found = re.search(r"\((\d+) threads?", machine_line)
+    return found.group(1) if found else "?"
+
+
 def table(rows: list[dict]) -> str:
     """Per recipe and variant: mean ± std over seeds of each target metric, seconds of training per seed,
     and, for an ablation, whether it differs from the full recipe beyond the seed noise (Welch's t-test)."""
@@ -159,10 +165,13 @@ def table(rows: list[dict]) -> str:
                     cells.append(cell)
                 secs = [r["train_seconds"] for r in rs]
                 seeds = ",".join(str(r["seed"]) for r in rs)
-                out.append(
-                    f"  {variant:<20} seeds {seeds:<8} {'; '.join(cells)}; "
-                    f"{sum(secs) / len(secs):.0f} s of training per seed (budget {spec['budget']} s)"
-                )
+                threads = [threads_of(r["machine"]) for r in rs]
+                timing = f"{sum(secs) / len(secs):.0f} s of training per seed"
+                if len(set(threads)) > 1:  # runs on different thread counts: each seed's own time
+                    timing = "training " + ", ".join(
+                        f"{s:.0f} s ({t} thread{'s' if t != '1' else ''})" for s, t in zip(secs, threads, strict=True)
+                    )
+                out.append(f"  {variant:<20} seeds {seeds:<8} {'; '.join(cells)}; {timing} (budget {spec['budget']} s)")
     return "\n".join(out).lstrip("\n")
 
 
@@ -201,6 +210,9 @@ def main() -> None:
                         f.write(json.dumps(row) + "\n")
                     print(json.dumps(row), flush=True)
     text = table(load(args.results))
+    notes = args.results.with_name(args.results.stem + "_notes.txt")  # what the rows cannot say, kept beside them
+    if notes.is_file():
+        text += "\n\n" + notes.read_text().strip()
     print(text)
     if not args.table:
         args.results.with_suffix(".txt").write_text(text + "\n")

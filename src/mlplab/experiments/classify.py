@@ -67,21 +67,21 @@ BEST = {
         "label_smoothing": 0.0,
         "ema": 0.999,
     },
-    # mlp-improve's "all" row (every change of the practical's Part 2 together), the best Fashion-MNIST recipe
-    # measured over seeds so far: 91.03 +- 0.08% (3 seeds, 40 epochs); wider layers, EMA and random erasing
-    # were not yet measured on the validation split within the 30-minute budget
+    # validation accuracy (5,000 held out, seed 0) at the cosine's end: mlp-improve's "all" row (784-1024-512-10,
+    # batch norm, dropout 0.2, flips, 40 epochs) 90.60%; 784-2048-2048-10 with dropout 0.3, flips and random
+    # erasing, EMA 0.999, 60 epochs 91.14%; the same over 100 epochs VAL100
     "fashion-mnist": {
         **BEST_COMMON,
-        "hidden": [1024, 512],
+        "hidden": [2048, 2048],
         "norm": "batch",
-        "dropout": 0.2,
-        "augment": ["flip"],
-        "epochs": 40,
+        "dropout": 0.3,
+        "augment": ["flip", "erase"],
+        "epochs": 100,
         "lr": 1e-3,
         "batch_size": 128,
         "weight_decay": 0.05,
         "label_smoothing": 0.1,
-        "ema": 0.0,
+        "ema": 0.999,
     },
 }
 BEST_DIGITS = ("mnist", "kmnist", "digits")  # datasets where a mirror image changes the class
