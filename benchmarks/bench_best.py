@@ -50,10 +50,12 @@ RECIPES: dict[str, dict] = {
         "targets": {"test_accuracy": ("max", 0.9180)},
         "budget": 30 * 60,
         "ablate": {
-            "no flip": ["augment=[]"],
+            "no erasing": ["augment=[flip]"],
+            "no flip": ["augment=[erase]"],
             "no batch norm": ["norm=none"],
             "no dropout": ["dropout=0.0"],
             "no label smoothing": ["label_smoothing=0.0"],
+            "no ema": ["ema=0.0"],
         },
     },
     "ae": {
