@@ -30,10 +30,11 @@ def test_the_mnist_recipe_cut_to_15_epochs_is_near_99(cli, tmp_path, mnist_dir):
 
 
 @pytest.mark.slow
-def test_the_fashion_recipe_cut_to_8_epochs_reaches_89(cli, tmp_path, fashion_dir):
-    # measured: 89.50% (seed 0, 57 s of training on one thread); the whole recipe (40 epochs) 91.0%
+def test_the_fashion_recipe_cut_to_8_epochs_reaches_87_5(cli, tmp_path, fashion_dir):
+    # measured: 88.04% (seed 0, 175 s of training on one thread of a busy machine); the whole recipe (100 epochs)
+    # 91.4% over 3 seeds. Cut this short, its EMA (0.999) and erasing still weigh on it.
     m = _run(cli, tmp_path, fashion_dir, "dataset=fashion-mnist", "preset=best", "epochs=8")
-    assert m["test_accuracy"] >= 0.89 and m["epochs_run"] == 8
+    assert m["test_accuracy"] >= 0.875 and m["epochs_run"] == 8
 
 
 @pytest.mark.slow
