@@ -404,7 +404,8 @@ def final_metrics(
     train_seconds: float,
     steps: int,
 ) -> dict[str, Any]:
-    """The last evaluation's numbers, memorisation, nearest training neighbours, collapse and restarts."""
+    """The final samples scored against the test images (their one use), memorisation, nearest training neighbours,
+    collapse and restarts; watched_* keep the last evaluation against the watched training images."""
     model = watch.model
     samples = model.sample(watch.z_eval)
     test_ref = gq.Reference.of(judge.model, test, watch.ref.cls)  # the test images' one use
