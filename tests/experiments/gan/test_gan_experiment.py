@@ -154,6 +154,17 @@ def test_training_watches_training_images_and_scores_the_test_images_once_at_the
     assert m["watched_recall"] == run.history[-1]["recall"]
 
 
+def test_the_report_of_a_run_stopped_before_its_final_figures_is_built(cli, tiny, tmp_path):
+    code, _, err = cli("run", "gan", *tiny, "--out", "k", "--no-report")
+    assert code == 0, err
+    metrics = tmp_path / "k" / "metrics.json"
+    early = {k: v for k, v in json.loads(metrics.read_text()).items() if k.startswith(("initial_", "watched_real_"))}
+    metrics.write_text(json.dumps(early))  # what a run killed during training has written
+    code, _, err = cli("report", str(tmp_path / "k"))
+    assert code == 0, err
+    assert Run.open(tmp_path / "k").figure("quality").is_file()
+
+
 def scripted(recalls):
     """A stand-in for the judge's scores: recall (and coverage) follow the script, one value per evaluation (the
     last one: the final samples against the test images)."""

@@ -129,7 +129,7 @@ def quality_curves(rows: list[dict], run: Run) -> None:
     ax.legend(fontsize=8)
     ax = fig.add_subplot(1, 2, 2)
     ax.plot(steps, [r["fd_ratio"] for r in rows], marker=".", color="C4")
-    if watched and steps:
+    if watched and steps and "fd_ratio" in m:  # a run stopped before its end has no final figures
         ax.plot([steps[-1]], [m["fd_ratio"]], marker="*", ms=10, color="C4", ls="none", label="final, test images")
         ax.legend(fontsize=8)
     ax.axhline(1.0, color="k", ls="--", lw=0.8)
