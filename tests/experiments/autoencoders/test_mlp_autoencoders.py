@@ -88,6 +88,22 @@ def test_ae_pca_dropout_reaches_the_model(cli, tmp_path):
     assert model.spec["dropout"] == 0.25 and sum(isinstance(m, torch.nn.Dropout) for m in model.modules()) == 2
 
 
+@pytest.mark.parametrize("noise, level", [("gaussian", 0.1), ("salt_pepper", 0.05)])
+def test_ae_pca_noise_reaches_the_model_and_corrupts_training_inputs_only(cli, tmp_path, noise, level):
+    keys = ("ks=[4]", "encoder=[16]", "decoder=[16]", "epochs=1", "image_size=0", f"noise={noise}")
+    code, _, err = cli("run", "--no-report", "ae-pca", *keys, f"noise_level={level}", "--out", "n")
+    assert code == 0, err
+    run = Run.open(tmp_path / "n")
+    assert (run.config["noise"], run.config["noise_level"]) == (noise, level)
+    model = load_model(next((run.path / "checkpoints").glob("*.pt")))
+    assert (model.spec["noise"], model.spec["noise_level"]) == (noise, level)
+    x = torch.rand(32, 1, 8, 8)
+    torch.manual_seed(0)
+    assert not torch.equal(model.corrupt(x), x)
+    model.eval()
+    torch.testing.assert_close(model.loss((x, None))["mse"], torch.nn.functional.mse_loss(model(x), x))
+
+
 # ---- noise -------------------------------------------------------------------------------------
 def test_gaussian_noise_has_the_asked_std_and_is_reproducible():
     x = torch.rand(4000, 1, 28, 28)
@@ -198,6 +214,11 @@ def test_ae_pca_augments_the_training_images_only(cli, tmp_path):
         (["ae-pca", "normalization=standard"], "'normalization'"),
         (["ae-pca", "augment=[bogus]"], "unknown augmentation 'bogus'"),
         (["ae-pca", "dropout=0.95"], "'dropout': 0.95 is out of range"),
+        (["ae-pca", "noise=gaussian"], "'noise=gaussian' and 'noise_level=0.0' disagree"),
+        (["ae-pca", "noise_level=0.2"], "'noise=none' and 'noise_level=0.2' disagree"),
+        (["ae-pca", "noise=salt_pepper", "noise_level=1.5"], "'noise_level': 1.5 is out of range"),
+        (["ae-pca", "noise=blur", "noise_level=0.1"], "'noise'"),
+        (["ae-pca", "noise=gaussian", "noise_level=-0.1"], "'noise_level'"),
     ],
 )
 def test_bad_input_is_one_line_exit_2(cli, tmp_path, args, fragment):

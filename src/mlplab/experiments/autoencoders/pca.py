@@ -12,6 +12,7 @@ from mlplab.analysis.reconstruction import error_summary, per_image_sse
 from mlplab.config import param
 from mlplab.data import Dataset, one_per_class
 from mlplab.data.augment import augment_from_names
+from mlplab.errors import UserError
 from mlplab.experiments.base import Context, register_experiment
 from mlplab.nn import MLPAutoencoder
 from mlplab.train import fit_named
@@ -69,6 +70,13 @@ class AEPCAConfig(AEConfig):
         min=0,
         max=0.9,
     )
+    noise: Literal["none", "gaussian", "salt_pepper"] = param(
+        "none",
+        "corrupt the training inputs (the target stays the clean image), a denoising regulariser: gaussian adds "
+        "N(0, noise_level^2) per pixel clamped to [0, 1], salt_pepper sets a noise_level fraction of pixels to 0 "
+        "or 1; validation and test inputs are never corrupted",
+    )
+    noise_level: float = param(0.0, "the noise's std dev (gaussian) or fraction of pixels (salt_pepper)", min=0)
     augment: list[str] = param(
         [],
         "batched augmentations of the training images (input and target alike), in order: any of affine (rotate "
@@ -81,6 +89,18 @@ class AEPCAConfig(AEConfig):
         "with the lowest test error within 15 minutes on 2 CPU cores (see BEST in this module), written out "
         "in config.yaml",
     )
+
+    def check(self) -> None:
+        if self.noise == "salt_pepper" and self.noise_level > 1:
+            raise UserError(
+                f"config key 'noise_level': {self.noise_level!r} is out of range; with noise=salt_pepper it is a "
+                "fraction of pixels in [0, 1]"
+            )
+        if (self.noise == "none") != (self.noise_level == 0):
+            raise UserError(
+                f"config keys 'noise={self.noise}' and 'noise_level={self.noise_level!r}' disagree; give both "
+                "(e.g. noise=gaussian noise_level=0.1) or neither"
+            )
 
 
 def fit_pca_on_training_set(ds: Dataset, k: int) -> PCA:
@@ -109,6 +129,8 @@ def run(cfg: AEPCAConfig, ctx: Context) -> dict:
             activation=cfg.activation,
             recon_loss=cfg.loss,
             dropout=cfg.dropout,
+            noise=cfg.noise,
+            noise_level=cfg.noise_level,
         ).to(ctx.device)
         fit = fit_named(model, ds, cfg, ctx.run, ctx.generator, f"ae_k{k}", resume=ctx.resume, augment=augment)
         ae_recon = model.reconstruct(x_test).cpu()
