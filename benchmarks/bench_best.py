@@ -7,6 +7,7 @@ interrupted benchmark continues where it stopped (`--results` to keep several).
     python benchmarks/bench_best.py --data $MLPLAB_DATA mnist --ablate        # ... and each part taken out
     python benchmarks/bench_best.py --data $MLPLAB_DATA gan-2 gan-4 ae fashion
     python benchmarks/bench_best.py --data $MLPLAB_DATA mnist --ablate --also epochs=10   # a cheaper ablation
+    python benchmarks/bench_best.py --data $MLPLAB_DATA mnist --ablate --only "no dropout" "no ema"
     python benchmarks/bench_best.py --table                                   # the table of what is done
 
 `--also KEY=VALUE ...` adds keys to every command of the invocation (e.g. a shorter schedule for an ablation);
@@ -185,6 +186,7 @@ def main() -> None:
     ap.add_argument("--data", help="folder with MNIST/raw (default $MLPLAB_DATA)")
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     ap.add_argument("--ablate", action="store_true", help="also each ablation row, over the same seeds")
+    ap.add_argument("--only", nargs="+", metavar="ROW", help="with --ablate: just these ablation rows (and the recipe)")
     ap.add_argument("--also", nargs="*", default=[], help="KEY=VALUE added to every command (another group)")
     ap.add_argument("--results", type=Path, default=RESULTS)
     ap.add_argument("--runs", type=Path, default=Path("runs") / "bench_best", help="where the run folders go")
@@ -193,9 +195,14 @@ def main() -> None:
     unknown = [r for r in args.recipes if r not in RECIPES]
     if unknown:
         ap.error(f"unknown recipe {unknown[0]!r}; choose from {', '.join(RECIPES)}")
+    rows = {row for recipe in args.recipes for row in RECIPES[recipe]["ablate"]}
+    missing = sorted(set(args.only or []) - rows)
+    if missing:
+        ap.error(f"--only: no ablation row {missing[0]!r} in {', '.join(args.recipes)}; choose from {sorted(rows)}")
     if not args.table:
         for recipe in args.recipes:
-            variants = {"recipe": []} | (RECIPES[recipe]["ablate"] if args.ablate else {})
+            ablate = RECIPES[recipe]["ablate"] if args.ablate else {}
+            variants = {"recipe": []} | {k: v for k, v in ablate.items() if args.only is None or k in args.only}
             for variant, extra in variants.items():
                 for seed in args.seeds:
                     done = load(args.results)
