@@ -88,11 +88,18 @@ def train_seconds(metrics: dict) -> float:
 
 
 def run_one(
-    recipe: str, variant: str, extra: list[str], also: list[str], seed: int, data: str | None, out: Path
+    recipe: str,
+    variant: str,
+    extra: list[str],
+    also: list[str],
+    seed: int,
+    data: str | None,
+    out: Path,
+    report: bool = True,
 ) -> dict:
     spec = RECIPES[recipe]
     keys = [*spec["command"], *extra, *also, f"seed={seed}"]
-    cmd = [sys.executable, "-m", "mlplab", "run", *keys, "--out", str(out)]
+    cmd = [sys.executable, "-m", "mlplab", "run", *keys, "--out", str(out), *([] if report else ["--no-report"])]
     env = {**os.environ, "PYTHONPATH": f"{SRC}{os.pathsep}{os.environ.get('PYTHONPATH', '')}", "MPLBACKEND": "Agg"}
     if data:
         env["MLPLAB_DATA"] = data
@@ -190,6 +197,7 @@ def main() -> None:
     ap.add_argument("--also", nargs="*", default=[], help="KEY=VALUE added to every command (another group)")
     ap.add_argument("--results", type=Path, default=RESULTS)
     ap.add_argument("--runs", type=Path, default=Path("runs") / "bench_best", help="where the run folders go")
+    ap.add_argument("--no-report", action="store_true", help="runs without their HTML report (figures)")
     ap.add_argument("--table", action="store_true", help="print the table of the results so far and stop")
     args = ap.parse_args()
     unknown = [r for r in args.recipes if r not in RECIPES]
@@ -215,7 +223,7 @@ def main() -> None:
                     folder = args.runs / recipe / group / variant.replace(" ", "-") / f"seed{seed}"
                     if folder.exists():
                         raise SystemExit(f"{folder} exists from an unfinished run; remove it to run it again")
-                    row = run_one(recipe, variant, extra, args.also, seed, args.data, folder)
+                    row = run_one(recipe, variant, extra, args.also, seed, args.data, folder, not args.no_report)
                     args.results.parent.mkdir(parents=True, exist_ok=True)
                     with args.results.open("a") as f:
                         f.write(json.dumps(row) + "\n")
