@@ -203,6 +203,8 @@ def main() -> None:
     unknown = [r for r in args.recipes if r not in RECIPES]
     if unknown:
         ap.error(f"unknown recipe {unknown[0]!r}; choose from {', '.join(RECIPES)}")
+    if args.only and not args.ablate:
+        ap.error("--only picks ablation rows: give it with --ablate")
     rows = {row for recipe in args.recipes for row in RECIPES[recipe]["ablate"]}
     missing = sorted(set(args.only or []) - rows)
     if missing:
